@@ -1,0 +1,1 @@
+namespace AlphaRL; internal static class Placeholder {}

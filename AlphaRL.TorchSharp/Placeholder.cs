@@ -1,0 +1,1 @@
+namespace AlphaRL.TorchSharp; internal static class Placeholder {}
