@@ -1,1 +1,0 @@
-namespace AlphaRL; internal static class Placeholder {}

@@ -1,0 +1,121 @@
+using System.Numerics.Tensors;
+using AlphaRl.Linalg;
+
+namespace AlphaRl.Tracking;
+
+/// <summary>
+/// The plain .NET tracker: records sign-aligned rank-1 snapshots of each matrix's update. Updates can be given as
+/// dense spans (<see cref="Observe"/>, which runs the warm-started power iteration) or as triplets computed
+/// elsewhere (<see cref="Record"/>, used by the TorchSharp adapter, which computes them on the device).
+/// </summary>
+/// <example>
+/// <code>
+/// var tracker = new SubspaceTracker();
+/// tracker.Observe("layers.0.q_proj", step: 10, update, rows: 64, cols: 64);
+/// tracker.Observe("layers.0.q_proj", step: 20, update2, rows: 64, cols: 64);
+/// var snapshots = tracker.Snapshots("layers.0.q_proj");
+/// </code>
+/// </example>
+public sealed class SubspaceTracker : ISubspaceTracker
+{
+    private readonly Dictionary<string, Series> _series = new(StringComparer.Ordinal);
+    private readonly List<string> _order = new();
+    private readonly List<long> _steps = new();
+    private readonly PowerIterationOptions _power;
+
+    /// <summary>Creates an empty tracker.</summary>
+    /// <param name="powerIteration">Settings of the top-triplet routine used by <see cref="Observe"/>.</param>
+    public SubspaceTracker(PowerIterationOptions? powerIteration = null) => _power = powerIteration ?? PowerIterationOptions.Default;
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> Matrices => _order;
+
+    /// <inheritdoc />
+    public IReadOnlyList<long> Steps => _steps;
+
+    /// <inheritdoc />
+    public long StorageBytes => _series.Values.Sum(s => s.Snapshots.Sum(x => x.StorageBytes));
+
+    /// <inheritdoc />
+    public IReadOnlyList<Rank1Snapshot> Snapshots(string matrix) =>
+        _series.TryGetValue(matrix, out var s) ? s.Snapshots : throw new KeyNotFoundException($"Matrix '{matrix}' is not tracked.");
+
+    /// <summary>The newest snapshot's V of a matrix, the warm start for its next triplet; empty when none.</summary>
+    public ReadOnlySpan<float> WarmStart(string matrix) =>
+        _series.TryGetValue(matrix, out var s) && s.Snapshots.Count > 0 ? s.Snapshots[^1].V : default;
+
+    /// <summary>Computes the top triplet of a matrix's cumulative update and records it, sign-aligned.</summary>
+    /// <param name="matrix">Name of the matrix.</param>
+    /// <param name="step">Training step; must increase from one snapshot of the matrix to the next.</param>
+    /// <param name="update">dW_t = W_t − W0, row-major.</param>
+    /// <param name="rows">Rows of the matrix.</param>
+    /// <param name="cols">Columns of the matrix.</param>
+    public Rank1Snapshot Observe(string matrix, long step, ReadOnlySpan<float> update, int rows, int cols)
+    {
+        float norm = TensorPrimitives.Norm(update);
+        if (!float.IsFinite(norm))
+            throw new AlphaRlException($"The update of '{matrix}' at step {step} holds NaN or infinity; nothing was recorded.");
+        var triplet = TopSingular.Compute(update, rows, cols, WarmStart(matrix), _power);
+        return Record(matrix, step, triplet, norm);
+    }
+
+    /// <summary>Records a triplet computed elsewhere, flipping (u, v) together when u points against the previous snapshot's.</summary>
+    /// <param name="matrix">Name of the matrix.</param>
+    /// <param name="step">Training step; must increase from one snapshot of the matrix to the next.</param>
+    /// <param name="triplet">Top singular triplet of the matrix's cumulative update.</param>
+    /// <param name="updateNorm">Frobenius norm of the update, or NaN when unknown.</param>
+    public Rank1Snapshot Record(string matrix, long step, SingularTriplet triplet, float updateNorm = float.NaN)
+    {
+        ArgumentNullException.ThrowIfNull(triplet);
+        if (!float.IsFinite(triplet.Value) || !AllFinite(triplet.U) || !AllFinite(triplet.V))
+            throw new AlphaRlException($"The top singular triplet of '{matrix}' at step {step} holds NaN or infinity; nothing was recorded.");
+        if (!_series.TryGetValue(matrix, out var series))
+        {
+            series = new Series(triplet.U.Length, triplet.V.Length);
+            _series.Add(matrix, series);
+            _order.Add(matrix);
+        }
+        var snapshot = series.Append(matrix, step, triplet, updateNorm);
+        if (_steps.Count == 0 || _steps[^1] < step) _steps.Add(step);
+        return snapshot;
+    }
+
+    /// <inheritdoc />
+    public void Clear()
+    {
+        foreach (var s in _series.Values) s.Snapshots.Clear();
+        _steps.Clear();
+    }
+
+    private static bool AllFinite(float[] values)
+    {
+        foreach (float x in values)
+            if (!float.IsFinite(x)) return false;
+        return true;
+    }
+
+    private sealed class Series(int rows, int cols)
+    {
+        public List<Rank1Snapshot> Snapshots { get; } = new();
+
+        public Rank1Snapshot Append(string matrix, long step, SingularTriplet triplet, float updateNorm)
+        {
+            if (triplet.U.Length != rows || triplet.V.Length != cols)
+                throw new AlphaRlException($"Matrix '{matrix}' was {rows}×{cols} in earlier snapshots but is {triplet.U.Length}×{triplet.V.Length} at step {step}.");
+            if (Snapshots.Count > 0 && Snapshots[^1].Step >= step)
+                throw new AlphaRlException($"Snapshots of '{matrix}' must have increasing steps: step {step} follows step {Snapshots[^1].Step}.");
+            var u = (float[])triplet.U.Clone();
+            var v = (float[])triplet.V.Clone();
+            // Singular vectors are defined up to a joint sign: anchor each new snapshot to the newest aligned one,
+            // so alignment works online and never looks at the future. cos(x_t, x_prev) has the sign of u_t · u_prev.
+            if (Snapshots.Count > 0 && TensorPrimitives.Dot(u, Snapshots[^1].U) < 0f)
+            {
+                TensorPrimitives.Negate(u, u);
+                TensorPrimitives.Negate(v, v);
+            }
+            var snapshot = new Rank1Snapshot(step, triplet.Value, u, v, updateNorm);
+            Snapshots.Add(snapshot);
+            return snapshot;
+        }
+    }
+}
