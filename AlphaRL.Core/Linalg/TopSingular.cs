@@ -74,7 +74,7 @@ public static class TopSingular
             TensorPrimitives.MultiplyAdd(matrix.Slice(i * cols, cols), u[i], w, w);
     }
 
-    private static void FillRandomUnit(Span<float> v, int seed)
+    internal static void FillRandomUnit(Span<float> v, int seed)
     {
         var random = new Random(seed);
         for (int i = 0; i < v.Length; i++) v[i] = (float)(random.NextDouble() * 2.0 - 1.0);

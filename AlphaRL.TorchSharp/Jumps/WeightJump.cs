@@ -1,0 +1,110 @@
+using AlphaRl.Extrapolation;
+using AlphaRl.TorchSharp.Tracking;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace AlphaRl.TorchSharp.Jumps;
+
+/// <summary>The rank-1 correction of one matrix: W_pred = reference + Coefficients · Vᵀ.</summary>
+/// <param name="Matrix">The covered matrix.</param>
+/// <param name="Coefficients">Row coefficients c (length = rows).</param>
+/// <param name="V">Direction v (length = columns).</param>
+public sealed record MatrixJump(CoveredMatrix Matrix, float[] Coefficients, float[] V);
+
+/// <summary>
+/// A jump applied in place to live parameters, with an exact copy of what was there before: <see cref="Restore"/>
+/// brings the previous weights back bit-for-bit; <see cref="Dispose"/> keeps the new weights and frees the copy.
+/// </summary>
+public sealed class WeightJump : IDisposable
+{
+    private readonly List<(CoveredMatrix Matrix, Tensor Before)> _backup = new();
+    private bool _disposed;
+
+    private WeightJump() { }
+
+    /// <summary>Bytes held by the copy of the previous weights.</summary>
+    public long BackupBytes => _backup.Sum(b => b.Before.NumberOfElements * b.Before.ElementSize);
+
+    /// <summary>
+    /// Applies the corrections in place under <c>no_grad</c>, computed in float32 and written back in each parameter's dtype.
+    /// Everything is checked before anything is written; if a result is not finite, all parameters are restored and
+    /// the error names the matrix.
+    /// </summary>
+    /// <param name="jumps">One correction per matrix.</param>
+    /// <param name="baseWeights">W0, needed when <paramref name="form"/> starts from the base weights.</param>
+    /// <param name="form">Which reference the correction is added to.</param>
+    /// <param name="backupOnCpu">Keep the copy of the previous weights in host memory.</param>
+    public static WeightJump Apply(IReadOnlyList<MatrixJump> jumps, BaseWeights baseWeights, JumpForm form, bool backupOnCpu = false)
+    {
+        ArgumentNullException.ThrowIfNull(jumps);
+        ArgumentNullException.ThrowIfNull(baseWeights);
+        foreach (var j in jumps)
+        {
+            j.Matrix.EnsureUnchanged();
+            if (j.Coefficients.Length != j.Matrix.Rows || j.V.Length != j.Matrix.Cols)
+                throw new AlphaRlException($"Jump of '{j.Matrix.Name}' has a {j.Coefficients.Length}×{j.V.Length} correction for a {j.Matrix.Rows}×{j.Matrix.Cols} matrix; nothing was written.");
+            if (!AllFinite(j.Coefficients) || !AllFinite(j.V))
+                throw new AlphaRlException($"Jump of '{j.Matrix.Name}' holds NaN or infinity; nothing was written.");
+        }
+
+        var jump = new WeightJump();
+        using var noGrad = no_grad();
+        foreach (var j in jumps)
+        {
+            var before = j.Matrix.Parameter.detach().clone();
+            if (backupOnCpu && before.device_type != DeviceType.CPU)
+            {
+                var cpu = before.cpu();
+                before.Dispose();
+                before = cpu;
+            }
+            jump._backup.Add((j.Matrix, before.DetachFromDisposeScope()));
+        }
+        try
+        {
+            foreach (var j in jumps)
+            {
+                using var scope = NewDisposeScope();
+                var p = j.Matrix.Parameter;
+                var reference = Rank1Jump.StartsFromBase(form) ? baseWeights[j.Matrix.Name].to(p.device) : p.detach();
+                var c = tensor(j.Coefficients, device: p.device);
+                var v = tensor(j.V, device: p.device);
+                var updated = (reference.to(ScalarType.Float32) + outer(c, v)).to(p.dtype);
+                if (!isfinite(updated).all().item<bool>())
+                    throw new AlphaRlException($"Jump of '{j.Matrix.Name}' overflows {p.dtype}; all weights were restored.");
+                p.copy_(updated);
+            }
+        }
+        catch
+        {
+            jump.Restore();
+            jump.Dispose();
+            throw;
+        }
+        return jump;
+    }
+
+    /// <summary>Puts back, bit-for-bit, the weights that were there before the jump.</summary>
+    public void Restore()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        using var noGrad = no_grad();
+        foreach (var (matrix, before) in _backup)
+            matrix.Parameter.copy_(before);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        foreach (var (_, before) in _backup) before.Dispose();
+        _backup.Clear();
+        _disposed = true;
+    }
+
+    private static bool AllFinite(float[] values)
+    {
+        foreach (float x in values)
+            if (!float.IsFinite(x)) return false;
+        return true;
+    }
+}

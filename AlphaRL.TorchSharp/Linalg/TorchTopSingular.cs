@@ -1,0 +1,70 @@
+using AlphaRl.Linalg;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace AlphaRl.TorchSharp.Linalg;
+
+/// <summary>
+/// Top singular triplet of a 2-D tensor by warm-started power iteration with TorchSharp ops on the tensor's own
+/// device, in float32 whatever the input dtype. Each iteration is two matrix-vector products.
+/// </summary>
+public static class TorchTopSingular
+{
+    /// <summary>Computes (s1, u1, v1) of <paramref name="matrix"/>; the vectors come back as host arrays (O(m + n)).</summary>
+    /// <param name="matrix">A 2-D tensor on any device and of any floating dtype.</param>
+    /// <param name="warmStartV">Optional start vector for v (length = columns), e.g. the previous snapshot's v.</param>
+    /// <param name="options">Tolerance and iteration cap; <see cref="PowerIterationOptions.Default"/> when null.</param>
+    /// <exception cref="ArgumentException">The tensor is not 2-D, the warm start has the wrong length, or the matrix holds NaN or infinity.</exception>
+    public static SingularTriplet Compute(Tensor matrix, ReadOnlySpan<float> warmStartV = default, PowerIterationOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(matrix);
+        options ??= PowerIterationOptions.Default;
+        if (matrix.dim() != 2)
+            throw new ArgumentException($"Expected a 2-D tensor; got shape [{string.Join(", ", matrix.shape)}].", nameof(matrix));
+        int rows = (int)matrix.shape[0], cols = (int)matrix.shape[1];
+        if (!warmStartV.IsEmpty && warmStartV.Length != cols)
+            throw new ArgumentException($"Warm-start vector has length {warmStartV.Length}; the matrix has {cols} columns.", nameof(warmStartV));
+
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var a = matrix.dtype == ScalarType.Float32 ? matrix.detach() : matrix.detach().to(ScalarType.Float32);
+        var start = warmStartV.IsEmpty ? new float[cols] : warmStartV.ToArray();
+        if (warmStartV.IsEmpty || !IsUsable(start)) TopSingular.FillRandomUnit(start, options.Seed);
+        var v = tensor(start, device: a.device);
+        v = v / v.norm();
+
+        Tensor u = v;
+        float sigma = 0f;
+        for (int iteration = 1; iteration <= options.MaxIterations; iteration++)
+        {
+            u = a.mv(v);
+            float uNorm = u.norm().item<float>();
+            if (!float.IsFinite(uNorm))
+                throw new ArgumentException("Matrix holds NaN or infinity; its top singular triplet is undefined.", nameof(matrix));
+            if (uNorm == 0f)
+            {
+                var e = new float[rows];
+                e[0] = 1f;
+                return new SingularTriplet(0f, e, ToArray(v), iteration, Converged: true);
+            }
+            u = u / uNorm;
+            var w = u.matmul(a);
+            sigma = w.norm().item<float>();
+            w = w / sigma;
+            float change = (w - v).norm().item<float>();
+            v = w;
+            if (change < options.Tolerance)
+                return new SingularTriplet(sigma, ToArray(u), ToArray(v), iteration, Converged: true);
+        }
+        return new SingularTriplet(sigma, ToArray(u), ToArray(v), options.MaxIterations, Converged: false);
+    }
+
+    internal static float[] ToArray(Tensor t) => t.detach().cpu().to(ScalarType.Float32).data<float>().ToArray();
+
+    private static bool IsUsable(float[] v)
+    {
+        double sum = 0;
+        foreach (float x in v) sum += (double)x * x;
+        return sum > 0 && double.IsFinite(sum);
+    }
+}

@@ -1,1 +1,0 @@
-namespace AlphaRL.TorchSharp; internal static class Placeholder {}

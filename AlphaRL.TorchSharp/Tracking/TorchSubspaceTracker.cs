@@ -1,0 +1,86 @@
+using AlphaRl.Linalg;
+using AlphaRl.Tracking;
+using AlphaRl.TorchSharp.Linalg;
+using static TorchSharp.torch;
+
+namespace AlphaRl.TorchSharp.Tracking;
+
+/// <summary>
+/// Tracks TorchSharp parameters: keeps W0 and, at each <see cref="Observe"/>, records the sign-aligned top singular
+/// triplet of every covered matrix's update dW_t = W_t − W0, computed on the parameter's device and warm-started
+/// from the previous snapshot. Stores O(m + n) per matrix per snapshot.
+/// </summary>
+public sealed class TorchSubspaceTracker : ISubspaceTracker, IDisposable
+{
+    private readonly SubspaceTracker _snapshots = new();
+    private readonly PowerIterationOptions _power;
+
+    /// <summary>Starts tracking: copies the current weights of <paramref name="matrices"/> as W0.</summary>
+    /// <param name="matrices">The parameters to track (2-D).</param>
+    /// <param name="baseOnCpu">Keep the W0 copies in host memory instead of on the parameters' device.</param>
+    /// <param name="powerIteration">Settings of the top-triplet iteration.</param>
+    public TorchSubspaceTracker(IEnumerable<CoveredMatrix> matrices, bool baseOnCpu = false, PowerIterationOptions? powerIteration = null)
+    {
+        ArgumentNullException.ThrowIfNull(matrices);
+        Covered = matrices.ToList();
+        if (Covered.Count == 0)
+            throw new ArgumentException("No matrices to track: the selection is empty.", nameof(matrices));
+        var duplicate = Covered.GroupBy(m => m.Name).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+            throw new ArgumentException($"Matrix '{duplicate.Key}' is listed {duplicate.Count()} times.", nameof(matrices));
+        _power = powerIteration ?? PowerIterationOptions.Default;
+        Base = new BaseWeights(Covered, baseOnCpu);
+    }
+
+    /// <summary>The tracked matrices.</summary>
+    public IReadOnlyList<CoveredMatrix> Covered { get; }
+
+    /// <summary>The W0 copies.</summary>
+    public BaseWeights Base { get; }
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> Matrices => Covered.Select(m => m.Name).ToList();
+
+    /// <inheritdoc />
+    public IReadOnlyList<long> Steps => _snapshots.Steps;
+
+    /// <inheritdoc />
+    public long StorageBytes => _snapshots.StorageBytes;
+
+    /// <inheritdoc />
+    public IReadOnlyList<Rank1Snapshot> Snapshots(string matrix) => _snapshots.Snapshots(matrix);
+
+    /// <summary>
+    /// Takes one snapshot of every covered matrix at <paramref name="step"/>. All-or-nothing: when any parameter
+    /// changed shape or dtype, or any update holds NaN or infinity, nothing is recorded and the error names it.
+    /// </summary>
+    public void Observe(long step)
+    {
+        foreach (var m in Covered) m.EnsureUnchanged();
+        if (_snapshots.Steps.Count > 0 && _snapshots.Steps[^1] >= step)
+            throw new AlphaRlException($"Snapshot steps must increase: step {step} follows step {_snapshots.Steps[^1]}.");
+
+        var triplets = new (SingularTriplet Triplet, float Norm)[Covered.Count];
+        using (no_grad())
+        {
+            for (int i = 0; i < Covered.Count; i++)
+            {
+                using var scope = NewDisposeScope();
+                var m = Covered[i];
+                var update = Base.UpdateOf(m);
+                float norm = update.norm().item<float>();
+                if (!float.IsFinite(norm))
+                    throw new AlphaRlException($"The update of '{m.Name}' at step {step} holds NaN or infinity; no snapshot was recorded.");
+                triplets[i] = (TorchTopSingular.Compute(update, _snapshots.WarmStart(m.Name), _power), norm);
+            }
+        }
+        for (int i = 0; i < Covered.Count; i++)
+            _snapshots.Record(Covered[i].Name, step, triplets[i].Triplet, triplets[i].Norm);
+    }
+
+    /// <inheritdoc />
+    public void Clear() => _snapshots.Clear();
+
+    /// <inheritdoc />
+    public void Dispose() => Base.Dispose();
+}
