@@ -80,6 +80,15 @@ public sealed class SubspaceTracker : ISubspaceTracker
         return snapshot;
     }
 
+    /// <summary>Drops all but the newest <paramref name="count"/> snapshots of every matrix (a sliding window).</summary>
+    public void KeepNewest(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        foreach (var s in _series.Values)
+            if (s.Snapshots.Count > count) s.Snapshots.RemoveRange(0, s.Snapshots.Count - count);
+        if (_steps.Count > count) _steps.RemoveRange(0, _steps.Count - count);
+    }
+
     /// <inheritdoc />
     public void Clear()
     {

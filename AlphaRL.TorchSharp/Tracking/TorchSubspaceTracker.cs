@@ -78,6 +78,9 @@ public sealed class TorchSubspaceTracker : ISubspaceTracker, IDisposable
             _snapshots.Record(Covered[i].Name, step, triplets[i].Triplet, triplets[i].Norm);
     }
 
+    /// <summary>Drops all but the newest <paramref name="count"/> snapshots (a sliding window).</summary>
+    public void KeepNewest(int count) => _snapshots.KeepNewest(count);
+
     /// <inheritdoc />
     public void Clear() => _snapshots.Clear();
 

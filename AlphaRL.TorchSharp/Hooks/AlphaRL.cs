@@ -1,0 +1,42 @@
+using Microsoft.Extensions.Logging;
+using static TorchSharp.torch;
+
+namespace AlphaRl.TorchSharp;
+
+/// <summary>The entry point: attach AlphaRL to a policy in any TorchSharp training loop.</summary>
+/// <example>
+/// <code>
+/// using AlphaRl.TorchSharp;
+///
+/// using var alpha = AlphaRL.Accelerate(policy, new AlphaRLOptions { SnapshotInterval = 5, MinSnapshots = 4 });
+/// for (int step = 1; step &lt;= 300; step++)
+/// {
+///     optimizer.zero_grad(); loss.backward(); optimizer.step();          // your PPO/GRPO step
+///     var outcome = alpha.Step(step, () => EvaluateOnHeldOutPrompts());
+///     if (outcome.Action == StepAction.JumpKept) optimizer = NewAdamW(policy);
+/// }
+/// </code>
+/// </example>
+public static class AlphaRL
+{
+    /// <summary>Starts a session on <paramref name="policy"/>: copies W0 of the covered matrices and begins the first window.</summary>
+    /// <param name="policy">The model being trained; its parameters are tracked and may be changed in place by jumps.</param>
+    /// <param name="options">Settings; defaults when null. Validated: every invalid setting is reported in one exception.</param>
+    /// <param name="logger">Where to log coverage, fits and jumps; nothing is logged when null.</param>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">Some settings are invalid.</exception>
+    /// <exception cref="AlphaRlException">The module has no parameter to cover.</exception>
+    public static AlphaRLSession Accelerate(nn.Module policy, AlphaRLOptions? options = null, ILogger? logger = null) =>
+        new(policy, options ?? new AlphaRLOptions(), logger);
+
+    /// <summary>Starts a session with options set by <paramref name="configure"/> on top of the defaults.</summary>
+    /// <param name="policy">The model being trained.</param>
+    /// <param name="configure">Changes to the default settings.</param>
+    /// <param name="logger">Where to log; nothing is logged when null.</param>
+    public static AlphaRLSession Accelerate(nn.Module policy, Action<AlphaRLOptions> configure, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        var options = new AlphaRLOptions();
+        configure(options);
+        return new AlphaRLSession(policy, options, logger);
+    }
+}

@@ -1,0 +1,27 @@
+using Microsoft.Extensions.Logging;
+
+namespace AlphaRl.TorchSharp;
+
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "AlphaRL covers {Covered} matrices ({Elements} weights); {Excluded} parameters are not covered")]
+    public static partial void Coverage(ILogger logger, int covered, long elements, int excluded);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "AlphaRL does not cover {Parameter}: {Reason}")]
+    public static partial void NotCovered(ILogger logger, string parameter, string reason);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Debug, Message = "Snapshot {Count} at effective step {Step} took {Milliseconds:F1} ms")]
+    public static partial void Snapshot(ILogger logger, int count, long step, double milliseconds);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Window of {Count} snapshots ending at step {Step}: held-out relative error {Error:F4}, cosine {Cosine:F4} (threshold {Threshold}); {Verdict}")]
+    public static partial void Judged(ILogger logger, int count, long step, double error, double cosine, double threshold, string verdict);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "Jump kept: step {From} -> {Target} ({Guard}, score {Before} -> {After})")]
+    public static partial void JumpKept(ILogger logger, long from, long target, string guard, double? before, double? after);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "Jump rejected by the guard: step {From} -> {Target} scored {After} against {Before} (tolerance {Tolerance}); weights restored")]
+    public static partial void JumpRejected(ILogger logger, long from, long target, double? before, double? after, double tolerance);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "Target step {Target} is not beyond the window's end at step {Step}; no jump")]
+    public static partial void TargetPassed(ILogger logger, long target, long step);
+}

@@ -1,0 +1,48 @@
+using AlphaRl.Extrapolation;
+
+namespace AlphaRl.TorchSharp;
+
+/// <summary>What the session did at one training step.</summary>
+public enum StepAction
+{
+    /// <summary>Nothing: not a snapshot step, or all jumps are spent.</summary>
+    None,
+
+    /// <summary>A snapshot was taken; the window does not fit (yet), or has too few snapshots.</summary>
+    Snapshot,
+
+    /// <summary>The window fitted and the jump was kept: the weights now stand at the target step.</summary>
+    JumpKept,
+
+    /// <summary>The window fitted but the guard rejected the jump: the weights were restored bit-for-bit.</summary>
+    JumpRejected,
+}
+
+/// <summary>The result of <see cref="AlphaRLSession.Step(long, Func{double}?)"/>.</summary>
+/// <param name="Step">Optimizer steps trained so far, as passed in.</param>
+/// <param name="EffectiveStep">The step the weights now correspond to: trained steps plus steps skipped by kept jumps.</param>
+/// <param name="Action">What happened.</param>
+/// <param name="Snapshots">Snapshots in the current window after this step.</param>
+/// <param name="Fit">Pooled out-of-sample quality of the window's fit, when it was judged at this step.</param>
+/// <param name="Jump">The jump, when one was tried at this step.</param>
+public sealed record StepOutcome(long Step, long EffectiveStep, StepAction Action, int Snapshots, FitQuality? Fit, JumpOutcome? Jump);
+
+/// <summary>A jump that was tried: where from, where to, and what the guard said.</summary>
+/// <param name="TrainedStep">Optimizer steps trained when the jump was tried.</param>
+/// <param name="FromStep">Effective step of the window's last snapshot (e).</param>
+/// <param name="TargetStep">Effective step jumped to (T).</param>
+/// <param name="Kept">Whether the jumped weights were kept.</param>
+/// <param name="Guarded">Whether an evaluation judged the jump (false: applied unguarded).</param>
+/// <param name="ScoreBefore">Evaluation of the weights before the jump, when guarded.</param>
+/// <param name="ScoreAfter">Evaluation of the jumped weights, when guarded.</param>
+/// <param name="Fit">Pooled out-of-sample quality of the fit that was extrapolated.</param>
+/// <param name="Matrices">Matrices jumped.</param>
+/// <param name="BuildTime">Time to fit, predict and write the weights (and to restore them when rejected).</param>
+/// <param name="EvaluationTime">Time spent in the caller's evaluation.</param>
+public sealed record JumpOutcome(
+    long TrainedStep, long FromStep, long TargetStep, bool Kept, bool Guarded, double? ScoreBefore, double? ScoreAfter,
+    FitQuality Fit, int Matrices, TimeSpan BuildTime, TimeSpan EvaluationTime)
+{
+    /// <summary>Effective steps gained by the jump (0 when rejected).</summary>
+    public long StepsSkipped => Kept ? TargetStep - FromStep : 0;
+}
