@@ -55,6 +55,8 @@ public sealed class SubspaceTracker : ISubspaceTracker
         float norm = TensorPrimitives.Norm(update);
         if (!float.IsFinite(norm))
             throw new AlphaRlException($"The update of '{matrix}' at step {step} holds NaN or infinity; nothing was recorded.");
+        if (_series.TryGetValue(matrix, out var series))
+            series.EnsureShape(matrix, step, rows, cols);
         var triplet = TopSingular.Compute(update, rows, cols, WarmStart(matrix), _power);
         return Record(matrix, step, triplet, norm);
     }
@@ -107,10 +109,15 @@ public sealed class SubspaceTracker : ISubspaceTracker
     {
         public List<Rank1Snapshot> Snapshots { get; } = new();
 
+        public void EnsureShape(string matrix, long step, int r, int c)
+        {
+            if (r != rows || c != cols)
+                throw new AlphaRlException($"Matrix '{matrix}' was {rows}×{cols} in earlier snapshots but is {r}×{c} at step {step}.");
+        }
+
         public Rank1Snapshot Append(string matrix, long step, SingularTriplet triplet, float updateNorm)
         {
-            if (triplet.U.Length != rows || triplet.V.Length != cols)
-                throw new AlphaRlException($"Matrix '{matrix}' was {rows}×{cols} in earlier snapshots but is {triplet.U.Length}×{triplet.V.Length} at step {step}.");
+            EnsureShape(matrix, step, triplet.U.Length, triplet.V.Length);
             if (Snapshots.Count > 0 && Snapshots[^1].Step >= step)
                 throw new AlphaRlException($"Snapshots of '{matrix}' must have increasing steps: step {step} follows step {Snapshots[^1].Step}.");
             var u = (float[])triplet.U.Clone();

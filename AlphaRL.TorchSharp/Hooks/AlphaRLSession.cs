@@ -29,6 +29,7 @@ namespace AlphaRl.TorchSharp;
 /// </example>
 public sealed class AlphaRLSession : IDisposable
 {
+    private readonly nn.Module _policy;
     private readonly AlphaRLOptions _options;
     private readonly ILogger _logger;
     private readonly TorchSubspaceTracker _tracker;
@@ -45,6 +46,7 @@ public sealed class AlphaRLSession : IDisposable
     {
         ArgumentNullException.ThrowIfNull(policy);
         AlphaRLOptionsValidator.ThrowIfInvalid(options);
+        _policy = policy;
         _options = options;
         _logger = logger ?? NullLogger.Instance;
         _extrapolator = extrapolator ?? new StepLineExtrapolator { HoldOutFraction = options.HoldOutFraction };
@@ -111,6 +113,7 @@ public sealed class AlphaRLSession : IDisposable
 
         _overhead.Start();
         var started = Stopwatch.GetTimestamp();
+        RebindParameters();
         _tracker.Observe(effective);
         if (_tracker.Steps.Count > _options.MaxSnapshots) _tracker.KeepNewest(_options.MaxSnapshots);
         _snapshotsSinceAttempt++;
@@ -206,6 +209,18 @@ public sealed class AlphaRLSession : IDisposable
         if (kept) Log.JumpKept(_logger, from, target, evaluate is null ? "unguarded" : "guarded", before, after);
         else Log.JumpRejected(_logger, from, target, before, after, _options.GuardTolerance);
         return new JumpOutcome(step, from, target, kept, evaluate is not null, before, after, quality, fits.Count, build.Elapsed, evaluation.Elapsed);
+    }
+
+    /// <summary>Follows parameters the module replaced (e.g. by <c>module.to(...)</c>) so that changes are checked on the live tensors.</summary>
+    private void RebindParameters()
+    {
+        var live = _policy.named_parameters().ToDictionary(p => p.name, p => p.parameter, StringComparer.Ordinal);
+        foreach (var m in _tracker.Covered)
+        {
+            if (!live.TryGetValue(m.Name, out var parameter))
+                throw new AlphaRlException($"Parameter '{m.Name}' is no longer in the module; AlphaRL covered it when the session started.");
+            if (!ReferenceEquals(parameter, m.Parameter)) m.Rebind(parameter);
+        }
     }
 
     /// <inheritdoc />

@@ -2,6 +2,7 @@
 // Hand-written because no tool on a stock machine edits ELF version flags (patchelf cannot), and the
 // edit is tiny: walk the section headers to .gnu.version_r, walk its Verneed/Vernaux chain and set
 // VER_FLG_WEAK on the entry named GLIBCXX_3.4.32. Every offset read is bounds-checked.
+#nullable enable
 using System;
 using System.IO;
 using System.Text;
