@@ -1,0 +1,133 @@
+using AlphaRl.Linalg;
+using AlphaRl.TorchSharp.Tracking;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace AlphaRl.Benchmarks;
+
+/// <summary>
+/// Synthetic cumulative updates shaped like an RL run's: a rank-1 direction that grows with the step plus a
+/// full-rank random walk, so dW is close to full rank in energy but has a clear (not huge) top singular gap.
+/// </summary>
+internal static class Workloads
+{
+    /// <summary>Matrix sizes of the top-triplet benchmarks, rows x cols.</summary>
+    public static readonly string[] Sizes = ["256x256", "512x512", "1024x1024", "4096x1024", "2048x2048"];
+
+    public static (int Rows, int Cols) Parse(string size)
+    {
+        var parts = size.Split('x');
+        return (int.Parse(parts[0]), int.Parse(parts[1]));
+    }
+
+    /// <summary>
+    /// The update at a snapshot and the one taken one snapshot interval earlier, float32, row-major:
+    /// dW_prev = 0.9 S + N, dW = S + N + 0.3 N', with S rank-1, N and N' Gaussian. s1(S) is twice the top singular
+    /// value of N, so s2/s1 of dW is about 0.5: power iteration on AᵀA gains about 0.6 decades per iteration.
+    /// </summary>
+    public static (Tensor Current, Tensor Previous) UpdatePair(int rows, int cols, long seed)
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator((ulong)seed);
+        var u = randn(rows, generator: generator);
+        var v = randn(cols, generator: generator);
+        u /= u.norm();
+        v /= v.norm();
+        double noiseTop = Math.Sqrt(rows) + Math.Sqrt(cols); // top singular value of an iid N(0,1) matrix
+        var signal = outer(u, v) * (2.0 * noiseTop);
+        var noise = randn(rows, cols, generator: generator);
+        var increment = randn(rows, cols, generator: generator) * 0.3;
+        var previous = signal * 0.9 + noise;
+        var current = signal + noise + increment;
+        return (current.contiguous().DetachFromDisposeScope(), previous.contiguous().DetachFromDisposeScope());
+    }
+
+    /// <summary>The previous snapshot's V: the warm start the tracker passes at the next snapshot.</summary>
+    public static float[] WarmStartFrom(Tensor previous) => AlphaRl.TorchSharp.Linalg.TorchTopSingular.Compute(previous).V;
+
+    public static float[] ToArray(Tensor t) => t.detach().cpu().to(ScalarType.Float32).contiguous().data<float>().ToArray();
+
+    /// <summary>Matrices of a decoder-only transformer: per layer q, k, v, o (d x d), up (4d x d), down (d x 4d).</summary>
+    public static IEnumerable<(string Name, int Rows, int Cols)> TransformerMatrices(int layers, int d)
+    {
+        for (int l = 0; l < layers; l++)
+        {
+            foreach (var p in new[] { "q_proj", "k_proj", "v_proj", "o_proj" })
+                yield return ($"layers.{l}.attn.{p}", d, d);
+            yield return ($"layers.{l}.mlp.up_proj", 4 * d, d);
+            yield return ($"layers.{l}.mlp.down_proj", d, 4 * d);
+        }
+    }
+}
+
+/// <summary>
+/// The covered parameters of a realistic model shape (8 layers, d = 512, MLP 4x: 25.2 M weights) with a
+/// deterministic "training" that moves them like an RL run: a per-matrix rank-1 drift plus full-rank noise.
+/// </summary>
+internal sealed class RealisticModel : IDisposable
+{
+    public const int Layers = 8;
+    public const int Width = 512;
+
+    private readonly List<(Parameter P, Tensor U, Tensor V, double Scale)> _drift = new();
+    private readonly Generator _generator;
+
+    public RealisticModel(ScalarType dtype, long seed = 7)
+    {
+        _generator = new Generator((ulong)seed);
+        using var noGrad = no_grad();
+        foreach (var (name, rows, cols) in Workloads.TransformerMatrices(Layers, Width))
+        {
+            var p = new Parameter((randn(rows, cols, generator: _generator) * 0.02).to(dtype));
+            var u = randn(rows, generator: _generator);
+            var v = randn(cols, generator: _generator);
+            u /= u.norm();
+            v /= v.norm();
+            Covered.Add(new CoveredMatrix(name, p));
+            _drift.Add((p, u, v, 1e-4 * (Math.Sqrt(rows) + Math.Sqrt(cols))));
+        }
+    }
+
+    public List<CoveredMatrix> Covered { get; } = new();
+
+    /// <summary>Bytes of the covered weights in their own dtype.</summary>
+    public long ModelBytes => Covered.Sum(m => m.Parameter.NumberOfElements * m.Parameter.ElementSize);
+
+    /// <summary>Moves every parameter by one "training interval": 2x the noise's top singular value along the
+    /// matrix's own rank-1 direction plus iid noise of scale 1e-4.</summary>
+    public void Train(int steps = 1)
+    {
+        using var noGrad = no_grad();
+        for (int s = 0; s < steps; s++)
+        {
+            foreach (var (p, u, v, scale) in _drift)
+            {
+                using var scope = NewDisposeScope();
+                var step = outer(u, v) * (2.0 * scale) + randn(p.shape, generator: _generator) * 1e-4;
+                p.copy_((p.to(ScalarType.Float32) + step).to(p.dtype));
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var (p, u, v, _) in _drift)
+        {
+            p.Dispose();
+            u.Dispose();
+            v.Dispose();
+        }
+        _generator.Dispose();
+    }
+}
+
+internal static class ScalarExtensions
+{
+    /// <summary>The value of a 0-d tensor of any floating dtype as a float.</summary>
+    public static float AsSingle(this Tensor scalar)
+    {
+        using var f = scalar.to(ScalarType.Float32);
+        return f.item<float>();
+    }
+}
