@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using AlphaRl.Linalg;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -5,8 +6,10 @@ using static TorchSharp.torch;
 namespace AlphaRl.TorchSharp.Linalg;
 
 /// <summary>
-/// Top singular triplet of a 2-D tensor by warm-started power iteration with TorchSharp ops on the tensor's own
-/// device, in float32 whatever the input dtype. Each iteration is two matrix-vector products.
+/// Top singular triplet of a 2-D tensor by warm-started power iteration, in float32 whatever the input dtype.
+/// On the CPU it reads the tensor's memory in place with the single-pass kernel of <see cref="TopSingular"/>
+/// (one read of the matrix per iteration); on other devices it runs TorchSharp ops on the tensor's own device
+/// (two matrix-vector products and one host sync per iteration).
 /// </summary>
 public static class TorchTopSingular
 {
@@ -28,6 +31,21 @@ public static class TorchTopSingular
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var a = matrix.dtype == ScalarType.Float32 ? matrix.detach() : matrix.detach().to(ScalarType.Float32);
+        if (a.device_type == DeviceType.CPU)
+        {
+            // Tensor.bytes is a view of the CPU storage, not a copy: the span kernel reads dW where it lies.
+            var contiguous = a.contiguous();
+            return TopSingular.Compute(MemoryMarshal.Cast<byte, float>(contiguous.bytes), rows, cols, warmStartV, options);
+        }
+        return ComputeWithTorchOps(a, warmStartV, options);
+    }
+
+    /// <summary>The device path: power iteration with TorchSharp ops on a float32 matrix, one host sync per iteration.</summary>
+    internal static SingularTriplet ComputeWithTorchOps(Tensor a, ReadOnlySpan<float> warmStartV, PowerIterationOptions options)
+    {
+        int rows = (int)a.shape[0], cols = (int)a.shape[1];
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
         var start = warmStartV.IsEmpty ? new float[cols] : warmStartV.ToArray();
         if (warmStartV.IsEmpty || !IsUsable(start)) TopSingular.FillRandomUnit(start, options.Seed);
         var v = tensor(start, device: a.device);
@@ -37,21 +55,27 @@ public static class TorchTopSingular
         float sigma = 0f;
         for (int iteration = 1; iteration <= options.MaxIterations; iteration++)
         {
-            u = a.mv(v);
-            float uNorm = u.norm().item<float>();
-            if (!float.IsFinite(uNorm))
-                throw new ArgumentException("Matrix holds NaN or infinity; its top singular triplet is undefined.", nameof(matrix));
-            if (uNorm == 0f)
+            using var step = NewDisposeScope();
+            var uRaw = a.mv(v);
+            var uNorm = uRaw.norm();
+            var uNext = uRaw / uNorm;
+            var w = uNext.matmul(a);
+            var wNorm = w.norm();
+            w = w / wNorm;
+            // ||u||, sigma and the change of v come back together: one host sync per iteration instead of three.
+            var stats = stack([uNorm, wNorm, (w - v).norm()]).cpu().data<float>().ToArray();
+            float uNormValue = stats[0], change = stats[2];
+            if (!float.IsFinite(uNormValue))
+                throw new ArgumentException("Matrix holds NaN or infinity; its top singular triplet is undefined.", "matrix");
+            if (uNormValue == 0f)
             {
                 var e = new float[rows];
                 e[0] = 1f;
                 return new SingularTriplet(0f, e, ToArray(v), iteration, Converged: true);
             }
-            u = u / uNorm;
-            var w = u.matmul(a);
-            sigma = w.norm().item<float>();
-            w = w / sigma;
-            float change = (w - v).norm().item<float>();
+            sigma = stats[1];
+            step.MoveToOuter(uNext, w);
+            u = uNext;
             v = w;
             if (change < options.Tolerance)
                 return new SingularTriplet(sigma, ToArray(u), ToArray(v), iteration, Converged: true);
