@@ -3,9 +3,10 @@ using System.Numerics.Tensors;
 namespace AlphaRl.Linalg;
 
 /// <summary>
-/// Top singular triplet of a dense row-major float matrix by power iteration on AᵀA, in pure .NET
-/// (SIMD through <see cref="TensorPrimitives"/>). Each iteration reads the matrix once (A v and Aᵀ A v together); a warm start from the
-/// previous snapshot's V makes a few iterations enough. Used by offline tools that run without TorchSharp.
+/// Top singular triplet of a dense row-major float matrix by a locally optimal (LOBPCG-style) power iteration on
+/// AᵀA, in pure .NET (SIMD through <see cref="TensorPrimitives"/>). Each iteration reads the matrix once (A x and
+/// AᵀA x together); a warm start from the previous snapshot's V makes a few iterations enough. Also the CPU path of
+/// the TorchSharp routine, which hands it the tensor's memory.
 /// </summary>
 /// <remarks>Hand-written because it is the product's core operation: no .NET library offers a warm-started
 /// top-1 SVD on spans, and a full SVD costs hundreds of times more.</remarks>
@@ -35,29 +36,40 @@ public static class TopSingular
         else
             TensorPrimitives.Divide(warmStartV, TensorPrimitives.Norm(warmStartV), v);
 
-        var u = new float[rows];
-        var w = new float[cols];
-        float sigma = 0f;
+        // Locally optimal block-free iteration (LOBPCG with one vector) on G = AᵀA: each step takes the best unit
+        // vector in span{v, r, p} (r the residual G v − λ v, p the previous step) by Rayleigh–Ritz. It reads the
+        // matrix once per step like power iteration (only G r is new; G v and G p follow by linearity) but converges
+        // at a Chebyshev-like rate, so fewer reads reach the same tolerance on the change of V.
+        var basis = new Subspace(rows, cols);
+        GramProductInto(matrix, rows, cols, v, basis.AX, basis.GX);
+        v.CopyTo(basis.X, 0);
+        int passes = 1;
         for (int iteration = 1; iteration <= options.MaxIterations; iteration++)
         {
-            // One pass over the matrix per iteration: u = A v and w = Aᵀ u together, row by row.
-            GramProductInto(matrix, rows, cols, v, u, w);
-            float uNorm = TensorPrimitives.Norm(u);
-            if (!float.IsFinite(uNorm))
+            float sigma = TensorPrimitives.Norm(basis.AX);
+            if (!float.IsFinite(sigma) || !float.IsFinite(TensorPrimitives.Norm(basis.GX)))
                 throw new ArgumentException("Matrix holds NaN or infinity; its top singular triplet is undefined.", nameof(matrix));
-            if (uNorm == 0f)
-                return new SingularTriplet(0f, UnitBasis(rows), v, iteration, Converged: true);
-            TensorPrimitives.Divide(u, uNorm, u);
-
-            sigma = TensorPrimitives.Norm(w) / uNorm; // ||Aᵀ u|| for the unit u
-            TensorPrimitives.Divide(w, TensorPrimitives.Norm(w), w);
-            float change = TensorPrimitives.Distance<float>(w, v);
-            (v, w) = (w, v);
+            if (sigma == 0f)
+                return new SingularTriplet(0f, UnitBasis(rows), basis.X, passes, Converged: true);
+            if (iteration % RefreshEvery == 0)
+            {
+                // G v and A v are carried by linearity; re-reading them now and then keeps rounding from piling up.
+                GramProductInto(matrix, rows, cols, basis.X, basis.AX, basis.GX);
+                passes++;
+                sigma = TensorPrimitives.Norm(basis.AX);
+            }
+            if (!basis.PrepareResidual(sigma))
+                return basis.Result(sigma, passes, converged: true);
+            GramProductInto(matrix, rows, cols, basis.R, basis.AR, basis.GR);
+            passes++;
+            float change = basis.Step();
             if (change < options.Tolerance)
-                return new SingularTriplet(sigma, u, v, iteration, Converged: true);
+                return basis.Result(TensorPrimitives.Norm(basis.AX), passes, converged: true);
         }
-        return new SingularTriplet(sigma, u, v, options.MaxIterations, Converged: false);
+        return basis.Result(TensorPrimitives.Norm(basis.AX), passes, converged: false);
     }
+
+    private const int RefreshEvery = 16;
 
     /// <summary>
     /// u = A v and w = Aᵀ A v = Σ_i u_i row_i in a single read of the row-major A: each row is dotted with v and,
@@ -87,5 +99,147 @@ public static class TopSingular
         var e = new float[length];
         e[0] = 1f;
         return e;
+    }
+
+    /// <summary>The vectors of one Rayleigh–Ritz step: x (current V), r (residual), p (previous step) with their
+    /// images under A (length rows) and G = AᵀA (length cols).</summary>
+    private sealed class Subspace(int rows, int cols)
+    {
+        public readonly float[] X = new float[cols], AX = new float[rows], GX = new float[cols];
+        public readonly float[] R = new float[cols], AR = new float[rows], GR = new float[cols];
+        private readonly float[] _p = new float[cols], _ap = new float[rows], _gp = new float[cols];
+        private readonly float[] _nx = new float[cols], _nax = new float[rows], _ngx = new float[cols];
+        private bool _hasP;
+
+        /// <summary>r = G x − λ x, made orthogonal to x and unit; false when it vanishes (x is exact).</summary>
+        public bool PrepareResidual(float sigma)
+        {
+            float lambda = sigma * sigma;
+            TensorPrimitives.MultiplyAdd(X, -lambda, GX, R);
+            TensorPrimitives.MultiplyAdd(X, -TensorPrimitives.Dot(X, R), R, R);
+            float norm = TensorPrimitives.Norm(R);
+            if (!(norm > 1e-7f * lambda)) return false;
+            TensorPrimitives.Divide(R, norm, R);
+            return true;
+        }
+
+        /// <summary>Rayleigh–Ritz on span{x, r, p}; x becomes the best vector, p the step taken. Returns ||x_new − x||.</summary>
+        public float Step()
+        {
+            // Orthonormalise p against x and r (same combination on its images); drop it when it adds nothing.
+            bool useP = _hasP;
+            if (useP)
+            {
+                for (int pass = 0; pass < 2; pass++)
+                {
+                    Remove(X, AX, GX, _p, _ap, _gp);
+                    Remove(R, AR, GR, _p, _ap, _gp);
+                }
+                float pn = TensorPrimitives.Norm(_p);
+                useP = pn > 1e-6f;
+                if (useP) Scale(1f / pn, _p, _ap, _gp);
+            }
+            int k = useP ? 3 : 2;
+            var ax = useP ? new[] { AX, AR, _ap } : new[] { AX, AR };
+            var m = new double[k, k];
+            for (int i = 0; i < k; i++)
+                for (int j = i; j < k; j++)
+                    m[i, j] = m[j, i] = TensorPrimitives.Dot(ax[i], ax[j]); // q_iᵀ AᵀA q_j
+            var y = TopEigenvector(m);
+            if (y[0] < 0) for (int i = 0; i < k; i++) y[i] = -y[i];
+
+            // p = y1 r + y2 p and x_new = y0 x + p, each with its images.
+            Combine((float)y[1], R, useP ? (float)y[2] : 0f, _p, _p);
+            Combine((float)y[1], AR, useP ? (float)y[2] : 0f, _ap, _ap);
+            Combine((float)y[1], GR, useP ? (float)y[2] : 0f, _gp, _gp);
+            _hasP = true;
+            TensorPrimitives.MultiplyAdd(X, (float)y[0], _p, _nx);
+            TensorPrimitives.MultiplyAdd(AX, (float)y[0], _ap, _nax);
+            TensorPrimitives.MultiplyAdd(GX, (float)y[0], _gp, _ngx);
+            float norm = TensorPrimitives.Norm(_nx);
+            Scale(1f / norm, _nx, _nax, _ngx);
+            float change = TensorPrimitives.Distance<float>(_nx, X);
+            _nx.CopyTo(X, 0);
+            _nax.CopyTo(AX, 0);
+            _ngx.CopyTo(GX, 0);
+            return change;
+        }
+
+        public SingularTriplet Result(float sigma, int passes, bool converged)
+        {
+            var u = new float[AX.Length];
+            if (sigma > 0f) TensorPrimitives.Divide(AX, sigma, u);
+            return new SingularTriplet(sigma, u, (float[])X.Clone(), passes, converged);
+        }
+
+        private static void Remove(float[] q, float[] aq, float[] gq, float[] p, float[] ap, float[] gp)
+        {
+            float c = TensorPrimitives.Dot(q, p);
+            TensorPrimitives.MultiplyAdd(q, -c, p, p);
+            TensorPrimitives.MultiplyAdd(aq, -c, ap, ap);
+            TensorPrimitives.MultiplyAdd(gq, -c, gp, gp);
+        }
+
+        private static void Scale(float s, float[] a, float[] b, float[] c)
+        {
+            TensorPrimitives.Multiply(a, s, a);
+            TensorPrimitives.Multiply(b, s, b);
+            TensorPrimitives.Multiply(c, s, c);
+        }
+
+        /// <summary>target = a·x + b·y (target may be y).</summary>
+        private static void Combine(float a, float[] x, float b, float[] y, float[] target)
+        {
+            TensorPrimitives.Multiply(y, b, target);
+            TensorPrimitives.MultiplyAdd(x, a, target, target);
+        }
+    }
+
+    /// <summary>Unit eigenvector of the largest eigenvalue of a small symmetric matrix (cyclic Jacobi, in place).</summary>
+    internal static double[] TopEigenvector(double[,] m)
+    {
+        int n = m.GetLength(0);
+        var vectors = new double[n, n];
+        for (int i = 0; i < n; i++) vectors[i, i] = 1;
+        for (int sweep = 0; sweep < 50; sweep++)
+        {
+            double off = 0;
+            for (int p = 0; p < n; p++)
+                for (int q = p + 1; q < n; q++) off += m[p, q] * m[p, q];
+            if (off < 1e-30) break;
+            for (int p = 0; p < n; p++)
+                for (int q = p + 1; q < n; q++)
+                {
+                    if (m[p, q] == 0) continue;
+                    double theta = (m[q, q] - m[p, p]) / (2 * m[p, q]);
+                    double t = Math.Sign(theta == 0 ? 1 : theta) / (Math.Abs(theta) + Math.Sqrt(theta * theta + 1));
+                    double c = 1 / Math.Sqrt(t * t + 1), s = t * c;
+                    for (int k = 0; k < n; k++)
+                    {
+                        double mkp = m[k, p], mkq = m[k, q];
+                        m[k, p] = c * mkp - s * mkq;
+                        m[k, q] = s * mkp + c * mkq;
+                    }
+                    for (int k = 0; k < n; k++)
+                    {
+                        double mpk = m[p, k], mqk = m[q, k];
+                        m[p, k] = c * mpk - s * mqk;
+                        m[q, k] = s * mpk + c * mqk;
+                    }
+                    for (int k = 0; k < n; k++)
+                    {
+                        double vkp = vectors[k, p], vkq = vectors[k, q];
+                        vectors[k, p] = c * vkp - s * vkq;
+                        vectors[k, q] = s * vkp + c * vkq;
+                    }
+                }
+        }
+        int best = 0;
+        for (int i = 1; i < n; i++) if (m[i, i] > m[best, best]) best = i;
+        var y = new double[n];
+        double norm = 0;
+        for (int i = 0; i < n; i++) norm += vectors[i, best] * vectors[i, best];
+        for (int i = 0; i < n; i++) y[i] = vectors[i, best] / Math.Sqrt(norm);
+        return y;
     }
 }
