@@ -41,7 +41,7 @@ public static class TopSingular
         // matrix once per step like power iteration (only G r is new; G v and G p follow by linearity) but converges
         // at a Chebyshev-like rate, so fewer reads reach the same tolerance on the change of V.
         var basis = new Subspace(rows, cols);
-        GramProductInto(matrix, rows, cols, v, basis.AX, basis.GX);
+        GramProductInto(matrix, rows, cols, v, basis.AX, basis.GX, basis.Scratch);
         v.CopyTo(basis.X, 0);
         int passes = 1;
         for (int iteration = 1; iteration <= options.MaxIterations; iteration++)
@@ -54,13 +54,13 @@ public static class TopSingular
             if (iteration % RefreshEvery == 0)
             {
                 // G v and A v are carried by linearity; re-reading them now and then keeps rounding from piling up.
-                GramProductInto(matrix, rows, cols, basis.X, basis.AX, basis.GX);
+                GramProductInto(matrix, rows, cols, basis.X, basis.AX, basis.GX, basis.Scratch);
                 passes++;
                 sigma = TensorPrimitives.Norm(basis.AX);
             }
             if (!basis.PrepareResidual(sigma))
                 return basis.Result(sigma, passes, converged: true);
-            GramProductInto(matrix, rows, cols, basis.R, basis.AR, basis.GR);
+            GramProductInto(matrix, rows, cols, basis.R, basis.AR, basis.GR, basis.Scratch);
             passes++;
             float change = basis.Step();
             if (change < options.Tolerance)
@@ -71,16 +71,41 @@ public static class TopSingular
 
     private const int RefreshEvery = 16;
 
+    /// <summary>Matrices at least this large (values) are read by two threads when the machine has two cores.</summary>
+    private const long ParallelThreshold = 1 << 19;
+
     /// <summary>
     /// u = A v and w = Aᵀ A v = Σ_i u_i row_i in a single read of the row-major A: each row is dotted with v and,
-    /// while it is still in L1, added into w. Half the memory traffic of A v followed by Aᵀ u.
+    /// while it is still in L1, added into w. Half the memory traffic of A v followed by Aᵀ u. Large matrices are
+    /// split into two row blocks read at once by two threads (the second block sums into <paramref name="scratch"/>).
     /// </summary>
-    internal static void GramProductInto(ReadOnlySpan<float> matrix, int rows, int cols, ReadOnlySpan<float> v, Span<float> u, Span<float> w)
+    internal static unsafe void GramProductInto(ReadOnlySpan<float> matrix, int rows, int cols, ReadOnlySpan<float> v,
+        Span<float> u, Span<float> w, Span<float> scratch = default)
+    {
+        if ((long)rows * cols < ParallelThreshold || rows < 2 || Environment.ProcessorCount < 2 || scratch.Length < cols)
+        {
+            GramProductRows(matrix, cols, v, u, w);
+            return;
+        }
+        int half = rows / 2;
+        fixed (float* pm = matrix, pv = v, pu = u, pw = w, ps = scratch)
+        {
+            nint m = (nint)pm, vv = (nint)pv, uu = (nint)pu, ww = (nint)pw, ss = (nint)ps;
+            Parallel.Invoke(
+                () => GramProductRows(new ReadOnlySpan<float>((float*)m, half * cols), cols,
+                    new ReadOnlySpan<float>((float*)vv, cols), new Span<float>((float*)uu, half), new Span<float>((float*)ww, cols)),
+                () => GramProductRows(new ReadOnlySpan<float>((float*)m + (long)half * cols, (rows - half) * cols), cols,
+                    new ReadOnlySpan<float>((float*)vv, cols), new Span<float>((float*)uu + half, rows - half), new Span<float>((float*)ss, cols)));
+        }
+        TensorPrimitives.Add(w, scratch.Slice(0, cols), w);
+    }
+
+    private static void GramProductRows(ReadOnlySpan<float> block, int cols, ReadOnlySpan<float> v, Span<float> u, Span<float> w)
     {
         w.Clear();
-        for (int i = 0; i < rows; i++)
+        for (int i = 0; i < u.Length; i++)
         {
-            var row = matrix.Slice(i * cols, cols);
+            var row = block.Slice(i * cols, cols);
             float ui = TensorPrimitives.Dot(row, v);
             u[i] = ui;
             TensorPrimitives.MultiplyAdd(row, ui, w, w);
@@ -106,7 +131,7 @@ public static class TopSingular
     private sealed class Subspace(int rows, int cols)
     {
         public readonly float[] X = new float[cols], AX = new float[rows], GX = new float[cols];
-        public readonly float[] R = new float[cols], AR = new float[rows], GR = new float[cols];
+        public readonly float[] R = new float[cols], AR = new float[rows], GR = new float[cols], Scratch = new float[cols];
         private readonly float[] _p = new float[cols], _ap = new float[rows], _gp = new float[cols];
         private readonly float[] _nx = new float[cols], _nax = new float[rows], _ngx = new float[cols];
         private bool _hasP;
