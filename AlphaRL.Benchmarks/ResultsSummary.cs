@@ -53,14 +53,13 @@ internal static class ResultsSummary
         foreach (var (type, dtypes) in new[] { (nameof(TorchTopTripletVsReadOnce), new[] { "Float32", "BFloat16" }), (nameof(SpanTopTripletVsReadOnce), new string?[] { null }!) })
             foreach (var dtype in dtypes)
                 foreach (var size in Workloads.Sizes)
-                    foreach (var method in new[] { "TopTripletWarm", "TopTripletCold" })
+                    foreach (var method in new[] { "TopTripletWarm", "TopTripletCold", "TorchOpsWarm" })
                     {
-                        var ratio = Ratio(Median(type, method, size, dtype), Median(type, "ReadOnce", size, dtype));
+                        var ratio = Ratio(Median(type, method, size.ToString(), dtype), Median(type, "ReadOnce", size.ToString(), dtype));
                         if (ratio is null) continue;
-                        string key = $"{(type.StartsWith("Torch") ? "torch" : "span")}/{dtype ?? "Float32"}/{size}/{(method.EndsWith("Warm") ? "warm" : "cold")}";
+                        string key = $"{(type.StartsWith("Torch") ? "torch" : "span")}/{dtype ?? "Float32"}/{size}/{method switch { "TopTripletWarm" => "warm", "TopTripletCold" => "cold", _ => "warm, torch-ops path" }}";
                         floor[key] = Math.Round(ratio.Value, 2);
-                        var (r, c) = Workloads.Parse(size);
-                        if (type.StartsWith("Torch") && method.EndsWith("Warm") && Math.Min(r, c) >= 1024)
+                        if (type.StartsWith("Torch") && method == "TopTripletWarm" && Math.Min(size.Rows, size.Cols) >= 1024)
                             maxWarmTorch = Math.Max(maxWarmTorch ?? 0, ratio.Value);
                     }
 

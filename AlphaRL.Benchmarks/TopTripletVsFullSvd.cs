@@ -15,14 +15,14 @@ public class TopTripletVsFullSvd
     private float[] _warmStart = null!;
 
     [ParamsSource(nameof(Sizes))]
-    public string Size { get; set; } = "";
+    public MatrixSize Size { get; set; }
 
-    public static IEnumerable<string> Sizes => Workloads.Sizes;
+    public static IEnumerable<MatrixSize> Sizes => Workloads.Sizes;
 
     [GlobalSetup]
     public void Setup()
     {
-        var (rows, cols) = Workloads.Parse(Size);
+        var (rows, cols) = Size;
         var (current, previous) = Workloads.UpdatePair(rows, cols, seed: rows * 7919 + cols);
         _warmStart = Workloads.WarmStartFrom(previous);
         _update = current;

@@ -13,13 +13,7 @@ namespace AlphaRl.Benchmarks;
 internal static class Workloads
 {
     /// <summary>Matrix sizes of the top-triplet benchmarks, rows x cols.</summary>
-    public static readonly string[] Sizes = ["256x256", "512x512", "1024x1024", "4096x1024", "2048x2048"];
-
-    public static (int Rows, int Cols) Parse(string size)
-    {
-        var parts = size.Split('x');
-        return (int.Parse(parts[0]), int.Parse(parts[1]));
-    }
+    public static readonly MatrixSize[] Sizes = [new(256, 256), new(512, 512), new(1024, 1024), new(2048, 2048), new(4096, 1024)];
 
     /// <summary>
     /// The update at a snapshot and the one taken one snapshot interval earlier, float32, row-major:
@@ -120,6 +114,16 @@ internal sealed class RealisticModel : IDisposable
         }
         _generator.Dispose();
     }
+}
+
+/// <summary>A matrix shape shown as rows x cols, ordered by size in the tables.</summary>
+public readonly record struct MatrixSize(int Rows, int Cols) : IComparable
+{
+    public int CompareTo(object? obj) => obj is MatrixSize other
+        ? ((long)Rows * Cols).CompareTo((long)other.Rows * other.Cols) is var bySize and not 0 ? bySize : Rows.CompareTo(other.Rows)
+        : 1;
+
+    public override string ToString() => $"{Rows}x{Cols}";
 }
 
 internal static class ScalarExtensions
