@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Numerics;
 using System.Runtime.InteropServices;
 using AlphaRl.Linalg;
 using TorchSharp;
@@ -30,6 +32,8 @@ public static class TorchTopSingular
 
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
+        if (matrix.device_type == DeviceType.CPU && matrix.dtype == ScalarType.BFloat16)
+            return ComputeOnBFloat16(matrix.detach().contiguous(), rows, cols, warmStartV, options);
         var a = matrix.dtype == ScalarType.Float32 ? matrix.detach() : matrix.detach().to(ScalarType.Float32);
         if (a.device_type == DeviceType.CPU)
         {
@@ -38,6 +42,42 @@ public static class TorchTopSingular
             return TopSingular.Compute(MemoryMarshal.Cast<byte, float>(contiguous.bytes), rows, cols, warmStartV, options);
         }
         return ComputeWithTorchOps(a, warmStartV, options);
+    }
+
+    /// <summary>
+    /// bf16 on the CPU: widening bf16 to float32 is a 16-bit shift, done here into a pooled buffer at memory speed
+    /// (LibTorch's CPU conversion took longer than the whole triplet), then the span kernel.
+    /// </summary>
+    private static SingularTriplet ComputeOnBFloat16(Tensor contiguous, int rows, int cols, ReadOnlySpan<float> warmStartV, PowerIterationOptions options)
+    {
+        var bits = MemoryMarshal.Cast<byte, ushort>(contiguous.bytes);
+        var buffer = ArrayPool<float>.Shared.Rent(bits.Length);
+        try
+        {
+            var values = buffer.AsSpan(0, bits.Length);
+            WidenBFloat16(bits, values);
+            return TopSingular.Compute(values, rows, cols, warmStartV, options);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>bf16 bit patterns to float32: the bf16 bits are the high half of the float32.</summary>
+    internal static void WidenBFloat16(ReadOnlySpan<ushort> bits, Span<float> values)
+    {
+        var target = MemoryMarshal.Cast<float, uint>(values);
+        int width = Vector<ushort>.Count, body = bits.Length - bits.Length % width;
+        var source = MemoryMarshal.Cast<ushort, Vector<ushort>>(bits[..body]);
+        var wide = MemoryMarshal.Cast<uint, Vector<uint>>(target[..body]);
+        for (int k = 0; k < source.Length; k++)
+        {
+            Vector.Widen(source[k], out var low, out var high);
+            wide[2 * k] = Vector.ShiftLeft(low, 16);
+            wide[2 * k + 1] = Vector.ShiftLeft(high, 16);
+        }
+        for (int i = body; i < bits.Length; i++) target[i] = (uint)bits[i] << 16;
     }
 
     /// <summary>The device path: power iteration with TorchSharp ops on a float32 matrix, one host sync per iteration.</summary>
