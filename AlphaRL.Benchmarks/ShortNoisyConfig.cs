@@ -13,7 +13,7 @@ namespace AlphaRl.Benchmarks;
 
 /// <summary>
 /// A short job for 2 shared, noisy cores: in-process (TorchSharp's native library loads once), 3 warm-up and
-/// 9 measured iterations of about 250 ms. Tables show the median and ratios of medians measured side by side.
+/// 15 measured iterations of about 250 ms. Tables show the median and ratios of medians measured side by side.
 /// </summary>
 internal sealed class ShortNoisyConfig : ManualConfig
 {
@@ -23,7 +23,7 @@ internal sealed class ShortNoisyConfig : ManualConfig
             .WithToolchain(InProcessEmitToolchain.Instance)
             .WithLaunchCount(1)
             .WithWarmupCount(3)
-            .WithIterationCount(9)
+            .WithIterationCount(15)
             .WithIterationTime(TimeInterval.FromMilliseconds(250))
             .WithId("Short"));
         AddColumnProvider(DefaultColumnProviders.Instance);
