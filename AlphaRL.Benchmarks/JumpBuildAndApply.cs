@@ -27,12 +27,7 @@ public class JumpBuildAndApply
     public void Setup()
     {
         _model = new RealisticModel(DType);
-        _tracker = new TorchSubspaceTracker(_model.Covered);
-        for (int s = 1; s <= WindowSnapshots; s++)
-        {
-            _model.Train();
-            _tracker.Observe(s * 10);
-        }
+        _tracker = _model.StartTracking(WindowSnapshots);
         _jumps = BuildJump();
     }
 

@@ -18,9 +18,8 @@ internal static class SnapshotMemoryHarness
         foreach (var dtype in new[] { ScalarType.Float32, ScalarType.BFloat16 })
         {
             using var model = new RealisticModel(dtype);
-            using var tracker = new TorchSubspaceTracker(model.Covered);
-            long step = 0;
-            for (int i = 0; i < 3; i++) { model.Train(); tracker.Observe(++step); } // first touch of allocator pools
+            using var tracker = model.StartTracking(3, interval: 1); // first touch of the allocator's pools
+            long step = tracker.Steps[^1];
             long storageBefore = tracker.StorageBytes;
             GC.Collect();
             GC.WaitForPendingFinalizers();

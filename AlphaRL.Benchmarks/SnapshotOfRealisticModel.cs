@@ -24,9 +24,8 @@ public class SnapshotOfRealisticModel
     public void Setup()
     {
         _model = new RealisticModel(DType);
-        _tracker = new TorchSubspaceTracker(_model.Covered);
-        _model.Train();
-        _tracker.Observe(++_step);
+        _tracker = _model.StartTracking(1);
+        _step = _tracker.Steps[^1];
     }
 
     [GlobalCleanup]

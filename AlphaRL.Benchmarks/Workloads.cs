@@ -88,6 +88,19 @@ internal sealed class RealisticModel : IDisposable
     /// <summary>Bytes of the covered weights in their own dtype.</summary>
     public long ModelBytes => Covered.Sum(m => m.Parameter.NumberOfElements * m.Parameter.ElementSize);
 
+    /// <summary>A tracker on this model's matrices with <paramref name="snapshots"/> snapshots already taken, one
+    /// every <paramref name="interval"/> steps, the weights moved before each.</summary>
+    public TorchSubspaceTracker StartTracking(int snapshots, int interval = 10)
+    {
+        var tracker = new TorchSubspaceTracker(Covered);
+        for (int s = 1; s <= snapshots; s++)
+        {
+            Train();
+            tracker.Observe(s * interval);
+        }
+        return tracker;
+    }
+
     /// <summary>Moves every parameter by one "training interval": 2x the noise's top singular value along the
     /// matrix's own rank-1 direction plus iid noise of scale 1e-4.</summary>
     public void Train(int steps = 1)
