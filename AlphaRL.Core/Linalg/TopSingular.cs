@@ -45,15 +45,18 @@ public static class TopSingular
         var basis = new Subspace(rows, cols);
         GramProductInto(matrix, rows, cols, v, basis.AX, basis.GX, basis.Scratch);
         v.CopyTo(basis.X, 0);
+        // Iterations are counted as reads of the matrix (the first included), so the cap bounds the cost.
         int passes = 1;
-        for (int iteration = 1; iteration <= options.MaxIterations; iteration++)
+        while (true)
         {
             float sigma = TensorPrimitives.Norm(basis.AX);
             if (!float.IsFinite(sigma) || !float.IsFinite(TensorPrimitives.Norm(basis.GX)))
                 throw new ArgumentException("Matrix holds NaN or infinity; its top singular triplet is undefined.", nameof(matrix));
             if (sigma == 0f)
                 return new SingularTriplet(0f, UnitBasis(rows), basis.X, passes, Converged: true);
-            if (iteration % RefreshEvery == 0)
+            if (passes >= options.MaxIterations)
+                return basis.Result(sigma, passes, converged: false);
+            if (passes % RefreshEvery == 0 && passes + 1 < options.MaxIterations)
             {
                 // G v and A v are carried by linearity; re-reading them now and then keeps rounding from piling up.
                 GramProductInto(matrix, rows, cols, basis.X, basis.AX, basis.GX, basis.Scratch);
@@ -68,7 +71,6 @@ public static class TopSingular
             if (change < options.Tolerance)
                 return basis.Result(TensorPrimitives.Norm(basis.AX), passes, converged: true);
         }
-        return basis.Result(TensorPrimitives.Norm(basis.AX), passes, converged: false);
     }
 
     private const int RefreshEvery = 16;
