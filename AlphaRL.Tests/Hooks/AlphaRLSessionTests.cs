@@ -257,6 +257,65 @@ public class AlphaRLSessionTests
         Assert.That(() => alpha.Step(1), Throws.TypeOf<ObjectDisposedException>());
     }
 
+    [TestCase(UncoveredTensors.Keep)]
+    [TestCase(UncoveredTensors.Extrapolate)]
+    public void UncoveredTensors_KeepWe_OrFollowAPlainLinearExtrapolation(UncoveredTensors mode)
+    {
+        using var policy = new TinyPolicy(d: 16);
+        var path = new PathDriver(policy, curvature: 0, seed: 7); // moves embeddings and head linearly too
+        var options = Options();
+        options.Uncovered = mode;
+        using var alpha = AlphaRL.Accelerate(policy, options);
+        for (int step = 1; step <= 40; step++)
+        {
+            path.MoveTo(step);
+            alpha.Step(step);
+        }
+
+        Assert.That(alpha.JumpsKept, Is.EqualTo(1));
+        string[] uncovered = ["tok_embeddings.weight", "lm_head.weight"];
+        if (mode == UncoveredTensors.Extrapolate)
+            Assert.That(path.RelativeDistanceTo(120, uncovered), Is.LessThan(1e-3));
+        else
+            Assert.That(path.RelativeDistanceTo(40, uncovered), Is.LessThan(1e-6));
+    }
+
+    [Test]
+    public void OnlinePrediction_AgreesWithTheOfflineCoreComputation_OnTheSameTrajectory()
+    {
+        using var policy = new TinyPolicy(d: 16);
+        var path = new PathDriver(policy, curvature: 0.05f, seed: 8);
+        var options = Options();
+        options.FitThreshold = 10; // compare the two computations whatever the fit's quality
+        using var alpha = AlphaRL.Accelerate(policy, options);
+        for (int step = 1; step <= 40; step++)
+        {
+            path.MoveTo(step);
+            alpha.Step(step);
+        }
+        Assert.That(alpha.JumpsKept, Is.EqualTo(1));
+
+        // Offline: the same snapshots from plain arrays, fitted and applied by AlphaRL.Core alone.
+        var tracker = new AlphaRl.Tracking.SubspaceTracker();
+        var extrapolator = new AlphaRl.Extrapolation.StepLineExtrapolator();
+        var live = policy.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        foreach (var name in alpha.Covered)
+        {
+            int rows = (int)live[name].shape[0], cols = (int)live[name].shape[1];
+            var w0 = Synthetic.ToArray(path.At(name, 0));
+            foreach (long t in new long[] { 10, 20, 30, 40 })
+                tracker.Observe(name, t, Synthetic.ToArray(path.At(name, t)).Zip(w0, (a, b) => a - b).ToArray(), rows, cols);
+            var fit = extrapolator.Fit(name, tracker.Snapshots(name));
+            var offline = Synthetic.ToArray(path.At(name, 40));
+            AlphaRl.Extrapolation.Rank1Jump.Apply(offline, rows, cols,
+                AlphaRl.Extrapolation.Rank1Jump.Coefficients(fit, extrapolator.Predict(fit, 120), AlphaRl.Extrapolation.JumpForm.Increment), fit.LastV);
+
+            var online = Synthetic.ToArray(live[name]);
+            double err = Math.Sqrt(online.Zip(offline, (a, b) => Math.Pow(a - b, 2)).Sum() / offline.Sum(x => (double)x * x));
+            Assert.That(err, Is.LessThan(1e-5), name);
+        }
+    }
+
     private sealed class EncoderPolicy : nn.Module<Tensor, Tensor>
     {
         private readonly global::TorchSharp.Modules.Embedding embedding = nn.Embedding(10, 16);

@@ -20,6 +20,7 @@ public class OptionsTests
         (o => o.MaxJumps = -1, "MaxJumps = -1"),
         (o => o.GuardTolerance = -0.5, "GuardTolerance = -0.5"),
         (o => o.JumpForm = (AlphaRl.Extrapolation.JumpForm)42, "JumpForm = 42"),
+        (o => o.Uncovered = (UncoveredTensors)9, "Uncovered = 9"),
         (o => o.IncludePatterns = ["(unclosed"], "IncludePatterns[0] = \"(unclosed\""),
         (o => o.ExcludePatterns = ["[z-a]"], "ExcludePatterns[0] = \"[z-a]\""),
         (o => o.PowerIteration = new AlphaRl.Linalg.PowerIterationOptions { Tolerance = 0 }, "PowerIteration.Tolerance = 0"),

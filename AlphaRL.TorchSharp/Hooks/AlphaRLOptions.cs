@@ -50,6 +50,18 @@ public sealed class AlphaRLOptions
     /// <summary>How the prediction becomes weights. Default <see cref="JumpForm.Increment"/>: W_e + (x̂ − x_e) v_eᵀ.</summary>
     public JumpForm JumpForm { get; set; } = JumpForm.Increment;
 
+    /// <summary>
+    /// What happens to trainable tensors that are not covered (embeddings, head, norms, biases) at a jump.
+    /// Default <see cref="UncoveredTensors.Keep"/>: they keep W_e's values.
+    /// </summary>
+    public UncoveredTensors Uncovered { get; set; } = UncoveredTensors.Keep;
+
+    /// <summary>
+    /// The trajectory fit. Default (null): a least-squares line in the step (<see cref="StepLineExtrapolator"/>).
+    /// <see cref="MetricPlsExtrapolator"/> fits against a metric you record per snapshot step instead.
+    /// </summary>
+    public IExtrapolator? Extrapolator { get; set; }
+
     /// <summary>Keep the copy of W0 in host memory instead of on the parameters' device. Default false.</summary>
     public bool KeepBaseOnCpu { get; set; }
 
@@ -67,4 +79,17 @@ public sealed class AlphaRLOptions
 
     /// <summary>Settings of the warm-started power iteration for the top singular triplet.</summary>
     public PowerIterationOptions PowerIteration { get; set; } = PowerIterationOptions.Default;
+}
+
+/// <summary>What a jump does to trainable tensors that AlphaRL does not cover.</summary>
+public enum UncoveredTensors
+{
+    /// <summary>They keep the values they have at the end of the window (W_e).</summary>
+    Keep,
+
+    /// <summary>
+    /// A plain linear extrapolation from the window: W_T = W_e + (T − e)/(e − s) · (W_e − W_s), where s is the window's
+    /// first snapshot. Costs one copy of the uncovered tensors, taken at that snapshot.
+    /// </summary>
+    Extrapolate,
 }

@@ -29,6 +29,7 @@ public sealed class AlphaRLOptionsValidator : IValidateOptions<AlphaRLOptions>
         Require(options.MaxJumps >= 0, nameof(options.MaxJumps), options.MaxJumps, "must be 0 or more");
         Require(double.IsFinite(options.GuardTolerance) && options.GuardTolerance >= 0, nameof(options.GuardTolerance), options.GuardTolerance, "must be a finite number, 0 or more");
         Require(Enum.IsDefined(options.JumpForm), nameof(options.JumpForm), options.JumpForm, "must be Increment, AddToLast or AddToBase");
+        Require(Enum.IsDefined(options.Uncovered), nameof(options.Uncovered), options.Uncovered, "must be Keep or Extrapolate");
         Require(options.PowerIteration is not null, nameof(options.PowerIteration), options.PowerIteration, "must be set");
         if (options.PowerIteration is not null)
         {

@@ -40,6 +40,8 @@ public sealed class AlphaRLSession : IDisposable
     private long _windowStartTrained;
     private long _windowStartEffective;
     private int _snapshotsSinceAttempt;
+    private readonly List<(string Name, Tensor Start)> _uncoveredStart = new();
+    private long _uncoveredStartStep;
     private bool _disposed;
 
     internal AlphaRLSession(nn.Module policy, AlphaRLOptions options, ILogger? logger, IExtrapolator? extrapolator = null)
@@ -49,7 +51,7 @@ public sealed class AlphaRLSession : IDisposable
         _policy = policy;
         _options = options;
         _logger = logger ?? NullLogger.Instance;
-        _extrapolator = extrapolator ?? new StepLineExtrapolator { HoldOutFraction = options.HoldOutFraction };
+        _extrapolator = extrapolator ?? options.Extrapolator ?? new StepLineExtrapolator { HoldOutFraction = options.HoldOutFraction };
         Coverage = ParameterCoverage.Select(policy, options);
         if (Coverage.Covered.Count == 0)
             throw new AlphaRlException("AlphaRL found no parameter to cover in this module: " +
@@ -86,7 +88,7 @@ public sealed class AlphaRLSession : IDisposable
     public TimeSpan OverheadTime => _overhead.Elapsed;
 
     /// <summary>Bytes AlphaRL holds: W0 copies plus snapshots.</summary>
-    public long MemoryBytes => _tracker.Base.Bytes + _tracker.StorageBytes;
+    public long MemoryBytes => _tracker.Base.Bytes + _tracker.StorageBytes + _uncoveredStart.Sum(u => u.Start.NumberOfElements * u.Start.ElementSize);
 
     /// <summary>
     /// Tells the session that optimizer step <paramref name="step"/> is done. Takes a snapshot when one is due, and
@@ -118,6 +120,7 @@ public sealed class AlphaRLSession : IDisposable
         if (_tracker.Steps.Count > _options.MaxSnapshots) _tracker.KeepNewest(_options.MaxSnapshots);
         _snapshotsSinceAttempt++;
         int count = _tracker.Steps.Count;
+        if (count == 1 && _options.Uncovered == UncoveredTensors.Extrapolate) CopyUncovered(effective);
         Log.Snapshot(_logger, count, effective, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         // After a rejected jump, wait for MinSnapshots new snapshots before judging again: each try costs two evaluations.
         if (count < _options.MinSnapshots || _snapshotsSinceAttempt < _options.MinSnapshots && _jumps.Count > 0 && !_jumps[^1].Kept)
@@ -177,7 +180,7 @@ public sealed class AlphaRLSession : IDisposable
             var xHat = _extrapolator.Predict(fits[i], target);
             corrections.Add(new MatrixJump(_tracker.Covered[i], Rank1Jump.Coefficients(fits[i], xHat, _options.JumpForm), fits[i].LastV));
         }
-        var applied = WeightJump.Apply(corrections, _tracker.Base, _options.JumpForm, _options.KeepBackupOnCpu);
+        var applied = WeightJump.Apply(corrections, _tracker.Base, _options.JumpForm, _options.KeepBackupOnCpu, UncoveredJumps(from, target));
         _overhead.Stop();
         build.Stop();
 
@@ -211,6 +214,32 @@ public sealed class AlphaRLSession : IDisposable
         return new JumpOutcome(step, from, target, kept, evaluate is not null, before, after, quality, fits.Count, build.Elapsed, evaluation.Elapsed);
     }
 
+    /// <summary>Keeps W_s of the trainable tensors that are not covered, for their linear extrapolation at the jump.</summary>
+    private void CopyUncovered(long step)
+    {
+        DisposeUncovered();
+        var covered = _tracker.Matrices.ToHashSet(StringComparer.Ordinal);
+        using var noGrad = no_grad();
+        foreach (var (name, parameter) in _policy.named_parameters())
+            if (parameter.requires_grad && !covered.Contains(name))
+                _uncoveredStart.Add((name, parameter.detach().clone().DetachFromDisposeScope()));
+        _uncoveredStartStep = step;
+    }
+
+    private List<LinearJump>? UncoveredJumps(long from, long target)
+    {
+        if (_options.Uncovered != UncoveredTensors.Extrapolate || _uncoveredStart.Count == 0 || from <= _uncoveredStartStep) return null;
+        var live = _policy.named_parameters().ToDictionary(p => p.name, p => p.parameter, StringComparer.Ordinal);
+        double factor = (double)(target - from) / (from - _uncoveredStartStep);
+        return _uncoveredStart.Where(u => live.ContainsKey(u.Name)).Select(u => new LinearJump(u.Name, live[u.Name], u.Start, factor)).ToList();
+    }
+
+    private void DisposeUncovered()
+    {
+        foreach (var (_, start) in _uncoveredStart) start.Dispose();
+        _uncoveredStart.Clear();
+    }
+
     /// <summary>Follows parameters the module replaced (e.g. by <c>module.to(...)</c>) so that changes are checked on the live tensors.</summary>
     private void RebindParameters()
     {
@@ -229,5 +258,6 @@ public sealed class AlphaRLSession : IDisposable
         if (_disposed) return;
         _disposed = true;
         _tracker.Dispose();
+        DisposeUncovered();
     }
 }

@@ -1,6 +1,7 @@
 using AlphaRl.Extrapolation;
 using AlphaRl.TorchSharp.Tracking;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace AlphaRl.TorchSharp.Jumps;
@@ -12,12 +13,21 @@ namespace AlphaRl.TorchSharp.Jumps;
 public sealed record MatrixJump(CoveredMatrix Matrix, float[] Coefficients, float[] V);
 
 /// <summary>
+/// A plain linear extrapolation of one tensor AlphaRL does not decompose: W_T = W_e + Factor · (W_e − Start).
+/// </summary>
+/// <param name="Name">The parameter's name.</param>
+/// <param name="Parameter">The live parameter (W_e).</param>
+/// <param name="Start">Its value at the window's first snapshot (W_s).</param>
+/// <param name="Factor">(T − e) / (e − s).</param>
+public sealed record LinearJump(string Name, Parameter Parameter, Tensor Start, double Factor);
+
+/// <summary>
 /// A jump applied in place to live parameters, with an exact copy of what was there before: <see cref="Restore"/>
 /// brings the previous weights back bit-for-bit; <see cref="Dispose"/> keeps the new weights and frees the copy.
 /// </summary>
 public sealed class WeightJump : IDisposable
 {
-    private readonly List<(CoveredMatrix Matrix, Tensor Before)> _backup = new();
+    private readonly List<(Parameter Parameter, Tensor Before)> _backup = new();
     private bool _disposed;
 
     private WeightJump() { }
@@ -34,10 +44,20 @@ public sealed class WeightJump : IDisposable
     /// <param name="baseWeights">W0, needed when <paramref name="form"/> starts from the base weights.</param>
     /// <param name="form">Which reference the correction is added to.</param>
     /// <param name="backupOnCpu">Keep the copy of the previous weights in host memory.</param>
-    public static WeightJump Apply(IReadOnlyList<MatrixJump> jumps, BaseWeights baseWeights, JumpForm form, bool backupOnCpu = false)
+    /// <param name="linear">Tensors that are not decomposed but extrapolated linearly; none when null.</param>
+    public static WeightJump Apply(IReadOnlyList<MatrixJump> jumps, BaseWeights baseWeights, JumpForm form, bool backupOnCpu = false,
+        IReadOnlyList<LinearJump>? linear = null)
     {
         ArgumentNullException.ThrowIfNull(jumps);
         ArgumentNullException.ThrowIfNull(baseWeights);
+        linear ??= [];
+        foreach (var l in linear)
+        {
+            if (l.Parameter.IsInvalid || !l.Parameter.shape.SequenceEqual(l.Start.shape))
+                throw new AlphaRlException($"Parameter '{l.Name}' changed since the window started; nothing was written.");
+            if (!double.IsFinite(l.Factor))
+                throw new AlphaRlException($"Extrapolation factor of '{l.Name}' is not finite; nothing was written.");
+        }
         foreach (var j in jumps)
         {
             j.Matrix.EnsureUnchanged();
@@ -49,16 +69,16 @@ public sealed class WeightJump : IDisposable
 
         var jump = new WeightJump();
         using var noGrad = no_grad();
-        foreach (var j in jumps)
+        foreach (var p in jumps.Select(j => (j.Matrix.Name, j.Matrix.Parameter)).Concat(linear.Select(l => (l.Name, l.Parameter))))
         {
-            var before = j.Matrix.Parameter.detach().clone();
+            var before = p.Parameter.detach().clone();
             if (backupOnCpu && before.device_type != DeviceType.CPU)
             {
                 var cpu = before.cpu();
                 before.Dispose();
                 before = cpu;
             }
-            jump._backup.Add((j.Matrix, before.DetachFromDisposeScope()));
+            jump._backup.Add((p.Parameter, before.DetachFromDisposeScope()));
         }
         try
         {
@@ -72,6 +92,16 @@ public sealed class WeightJump : IDisposable
                 var updated = (reference.to(ScalarType.Float32) + outer(c, v)).to(p.dtype);
                 if (!isfinite(updated).all().item<bool>())
                     throw new AlphaRlException($"Jump of '{j.Matrix.Name}' overflows {p.dtype}; all weights were restored.");
+                p.copy_(updated);
+            }
+            foreach (var l in linear)
+            {
+                using var scope = NewDisposeScope();
+                var p = l.Parameter;
+                var current = p.detach().to(ScalarType.Float32);
+                var updated = (current + (current - l.Start.to(p.device).to(ScalarType.Float32)) * l.Factor).to(p.dtype);
+                if (!isfinite(updated).all().item<bool>())
+                    throw new AlphaRlException($"Extrapolation of '{l.Name}' overflows {p.dtype}; all weights were restored.");
                 p.copy_(updated);
             }
         }
@@ -89,8 +119,8 @@ public sealed class WeightJump : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         using var noGrad = no_grad();
-        foreach (var (matrix, before) in _backup)
-            matrix.Parameter.copy_(before);
+        foreach (var (parameter, before) in _backup)
+            parameter.copy_(before);
     }
 
     /// <inheritdoc />
