@@ -32,10 +32,12 @@ public static class TorchTopSingular
 
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        if (matrix.device_type == DeviceType.CPU && matrix.dtype == ScalarType.BFloat16)
+        // The span kernel addresses at most 2 GB of float32 (a span's length is an int); larger goes through torch ops.
+        bool spanKernel = matrix.device_type == DeviceType.CPU && matrix.NumberOfElements <= int.MaxValue / sizeof(float);
+        if (spanKernel && matrix.dtype == ScalarType.BFloat16)
             return ComputeOnBFloat16(matrix.detach().contiguous(), rows, cols, warmStartV, options);
         var a = matrix.dtype == ScalarType.Float32 ? matrix.detach() : matrix.detach().to(ScalarType.Float32);
-        if (a.device_type == DeviceType.CPU)
+        if (spanKernel)
         {
             // Tensor.bytes is a view of the CPU storage, not a copy: the span kernel reads dW where it lies.
             var contiguous = a.contiguous();
