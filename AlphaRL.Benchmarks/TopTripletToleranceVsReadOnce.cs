@@ -1,0 +1,54 @@
+using AlphaRl.Linalg;
+using AlphaRl.TorchSharp.Linalg;
+using BenchmarkDotNet.Attributes;
+using static TorchSharp.torch;
+
+namespace AlphaRl.Benchmarks;
+
+/// <summary>
+/// What the tolerance costs: the warm-started TorchSharp top triplet (fp32) at several tolerances against reading
+/// dW once. The set-up prints, for each tolerance, the reads used and the angle to a tightly converged V.
+/// </summary>
+[Config(typeof(ShortNoisyConfig))]
+public class TopTripletToleranceVsReadOnce
+{
+    private Tensor _update = null!;
+    private float[] _warmStart = null!;
+    private PowerIterationOptions _options = null!;
+
+    [ParamsSource(nameof(Sizes))]
+    public MatrixSize Size { get; set; }
+
+    [Params(1e-5f, 1e-4f, 1e-3f)]
+    public float Tolerance { get; set; }
+
+    public static IEnumerable<MatrixSize> Sizes => [new(1024, 1024), new(2048, 2048)];
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var (rows, cols) = Size;
+        var (current, previous) = Workloads.UpdatePair(rows, cols, seed: rows * 7919 + cols);
+        _warmStart = Workloads.WarmStartFrom(previous);
+        _update = current;
+        previous.Dispose();
+        _options = new PowerIterationOptions { Tolerance = Tolerance };
+        var exact = TorchTopSingular.Compute(_update, _warmStart, new PowerIterationOptions { Tolerance = 1e-7f, MaxIterations = 100 });
+        var triplet = TorchTopSingular.Compute(_update, _warmStart, _options);
+        double cosine = Math.Abs(System.Numerics.Tensors.TensorPrimitives.Dot(triplet.V, exact.V));
+        Console.WriteLine($"// tolerance {Tolerance:0e0} at {Size}: {triplet.Iterations} reads of dW, |cos(V, converged V)| = {cosine:0.0000000}, relative s1 error {Math.Abs(triplet.Value - exact.Value) / exact.Value:0.0e0}");
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _update.Dispose();
+
+    [Benchmark(Baseline = true, Description = "read dW once (sum)")]
+    public float ReadOnce()
+    {
+        using var sum = _update.sum();
+        return sum.AsSingle();
+    }
+
+    [Benchmark(Description = "top triplet, warm start")]
+    public float TopTripletWarm() => TorchTopSingular.Compute(_update, _warmStart, _options).Value;
+}
