@@ -10,10 +10,8 @@ namespace AlphaRl.Benchmarks;
 /// dW once. The set-up prints, for each tolerance, the reads used and the angle to a tightly converged V.
 /// </summary>
 [Config(typeof(ShortNoisyConfig))]
-public class TopTripletToleranceVsReadOnce
+public class TopTripletToleranceVsReadOnce : UpdateReadOnceBenchmark
 {
-    private Tensor _update = null!;
-    private float[] _warmStart = null!;
     private PowerIterationOptions _options = null!;
 
     [ParamsSource(nameof(Sizes))]
@@ -27,28 +25,14 @@ public class TopTripletToleranceVsReadOnce
     [GlobalSetup]
     public void Setup()
     {
-        var (rows, cols) = Size;
-        var (current, previous) = Workloads.UpdatePair(rows, cols, seed: rows * 7919 + cols);
-        _warmStart = Workloads.WarmStartFrom(previous);
-        _update = current;
-        previous.Dispose();
+        (Update, WarmStart) = Workloads.UpdateWithWarmStart(Size);
         _options = new PowerIterationOptions { Tolerance = Tolerance };
-        var exact = TorchTopSingular.Compute(_update, _warmStart, new PowerIterationOptions { Tolerance = 1e-7f, MaxIterations = 100 });
-        var triplet = TorchTopSingular.Compute(_update, _warmStart, _options);
+        var exact = TorchTopSingular.Compute(Update, WarmStart, new PowerIterationOptions { Tolerance = 1e-7f, MaxIterations = 100 });
+        var triplet = TorchTopSingular.Compute(Update, WarmStart, _options);
         double cosine = Math.Abs(System.Numerics.Tensors.TensorPrimitives.Dot(triplet.V, exact.V));
         Console.WriteLine($"// tolerance {Tolerance:0e0} at {Size}: {triplet.Iterations} reads of dW, |cos(V, converged V)| = {cosine:0.0000000}, relative s1 error {Math.Abs(triplet.Value - exact.Value) / exact.Value:0.0e0}");
     }
 
-    [GlobalCleanup]
-    public void Cleanup() => _update.Dispose();
-
-    [Benchmark(Baseline = true, Description = "read dW once (sum)")]
-    public float ReadOnce()
-    {
-        using var sum = _update.sum();
-        return sum.AsSingle();
-    }
-
     [Benchmark(Description = "top triplet, warm start")]
-    public float TopTripletWarm() => TorchTopSingular.Compute(_update, _warmStart, _options).Value;
+    public float TopTripletWarm() => TorchTopSingular.Compute(Update, WarmStart, _options).Value;
 }

@@ -22,11 +22,7 @@ public class TopTripletVsFullSvd
     [GlobalSetup]
     public void Setup()
     {
-        var (rows, cols) = Size;
-        var (current, previous) = Workloads.UpdatePair(rows, cols, seed: rows * 7919 + cols);
-        _warmStart = Workloads.WarmStartFrom(previous);
-        _update = current;
-        previous.Dispose();
+        (_update, _warmStart) = Workloads.UpdateWithWarmStart(Size);
     }
 
     [GlobalCleanup]

@@ -10,11 +10,8 @@ namespace AlphaRl.Benchmarks;
 /// so Ratio is the cost of the triplet in "reads of dW". fp32 and bf16 updates; cold and warm start.
 /// </summary>
 [Config(typeof(ShortNoisyConfig))]
-public class TorchTopTripletVsReadOnce
+public class TorchTopTripletVsReadOnce : UpdateReadOnceBenchmark
 {
-    private Tensor _update = null!;
-    private float[] _warmStart = null!;
-
     [ParamsSource(nameof(Sizes))]
     public MatrixSize Size { get; set; }
 
@@ -24,39 +21,39 @@ public class TorchTopTripletVsReadOnce
     public static IEnumerable<MatrixSize> Sizes => Workloads.Sizes;
 
     [GlobalSetup]
-    public void Setup()
-    {
-        var (rows, cols) = Size;
-        var (current, previous) = Workloads.UpdatePair(rows, cols, seed: rows * 7919 + cols);
-        _warmStart = Workloads.WarmStartFrom(previous.to(DType));
-        _update = current.to(DType);
-        if (!ReferenceEquals(_update, current)) current.Dispose();
-        previous.Dispose();
-    }
-
-    [GlobalCleanup]
-    public void Cleanup() => _update.Dispose();
-
-    [Benchmark(Baseline = true, Description = "read dW once (sum)")]
-    public float ReadOnce()
-    {
-        using var sum = _update.sum();
-        return sum.AsSingle();
-    }
+    public void Setup() => (Update, WarmStart) = Workloads.UpdateWithWarmStart(Size, DType);
 
     [Benchmark(Description = "top triplet, warm start")]
-    public float TopTripletWarm() => TorchTopSingular.Compute(_update, _warmStart).Value;
+    public float TopTripletWarm() => TorchTopSingular.Compute(Update, WarmStart).Value;
 
     [Benchmark(Description = "top triplet, cold start")]
-    public float TopTripletCold() => TorchTopSingular.Compute(_update).Value;
+    public float TopTripletCold() => TorchTopSingular.Compute(Update).Value;
 
     /// <summary>The device path (TorchSharp mv/matmul, as on a GPU) run on the CPU: what the CPU path replaced.</summary>
     [Benchmark(Description = "torch-ops path, warm start")]
     public float TorchOpsWarm()
     {
         using var scope = NewDisposeScope();
-        var a = DType == ScalarType.Float32 ? _update : _update.to(ScalarType.Float32);
-        return TorchTopSingular.ComputeWithTorchOps(a, _warmStart, AlphaRl.Linalg.PowerIterationOptions.Default).Value;
+        var a = DType == ScalarType.Float32 ? Update : Update.to(ScalarType.Float32);
+        return TorchTopSingular.ComputeWithTorchOps(a, WarmStart, AlphaRl.Linalg.PowerIterationOptions.Default).Value;
+    }
+}
+
+/// <summary>One update tensor with the warm start the tracker would pass; the baseline reads the tensor once.</summary>
+public abstract class UpdateReadOnceBenchmark
+{
+    protected Tensor Update { get; set; } = null!;
+
+    protected float[] WarmStart { get; set; } = null!;
+
+    [GlobalCleanup]
+    public void Cleanup() => Update.Dispose();
+
+    [Benchmark(Baseline = true, Description = "read dW once (sum)")]
+    public float ReadOnce()
+    {
+        using var sum = Update.sum();
+        return sum.AsSingle();
     }
 }
 
@@ -80,11 +77,9 @@ public class SpanTopTripletVsReadOnce
     public void Setup()
     {
         (_rows, _cols) = Size;
-        var (current, previous) = Workloads.UpdatePair(_rows, _cols, seed: _rows * 7919 + _cols);
-        _warmStart = Workloads.WarmStartFrom(previous);
-        _update = Workloads.ToArray(current);
-        current.Dispose();
-        previous.Dispose();
+        var (update, warmStart) = Workloads.UpdateWithWarmStart(Size);
+        using (update) _update = Workloads.ToArray(update);
+        _warmStart = warmStart;
     }
 
     [Benchmark(Baseline = true, Description = "read dW once (sum)")]

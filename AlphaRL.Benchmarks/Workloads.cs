@@ -37,6 +37,19 @@ internal static class Workloads
         return (current.contiguous().DetachFromDisposeScope(), previous.contiguous().DetachFromDisposeScope());
     }
 
+    /// <summary>The update of one size in <paramref name="dtype"/>, with the warm start the tracker would pass: the V
+    /// of the previous snapshot's update (see <see cref="UpdatePair"/>).</summary>
+    public static (Tensor Update, float[] WarmStart) UpdateWithWarmStart(MatrixSize size, ScalarType dtype = ScalarType.Float32)
+    {
+        var (current, previous) = UpdatePair(size.Rows, size.Cols, seed: size.Rows * 7919 + size.Cols);
+        float[] warmStart;
+        using (var previousInDType = previous.to(dtype)) warmStart = WarmStartFrom(previousInDType);
+        previous.Dispose();
+        var update = current.to(dtype);
+        if (!ReferenceEquals(update, current)) current.Dispose();
+        return (update, warmStart);
+    }
+
     /// <summary>The previous snapshot's V: the warm start the tracker passes at the next snapshot.</summary>
     public static float[] WarmStartFrom(Tensor previous) => AlphaRl.TorchSharp.Linalg.TorchTopSingular.Compute(previous).V;
 
