@@ -1,1 +1,1 @@
-System.Console.WriteLine();
+return AlphaRl.Cli.AlphaRlCli.Run(args);
