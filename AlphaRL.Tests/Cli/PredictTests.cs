@@ -112,10 +112,13 @@ public class PredictTests
             Assert.That(predicted.Tensor(name).Info.DType, Is.EqualTo(SafetensorsDType.BF16));
             Assert.That(Path.GetFileName(predicted.Tensor(name).File.Path), Is.EqualTo(Path.GetFileName(last.Tensor(name).File.Path)));
         }
-        // bf16 keeps 8 significant bits: the prediction is as close to the truth as bf16 storage allows.
+        // bf16 keeps 8 significant bits: the prediction is as close to the truth as bf16 inputs and storage allow,
+        // and far closer than the last checkpoint, which is 20 steps behind.
         string q = "model.layers.1.self_attn.q_proj.weight";
         var truth = SyntheticSeries.Weights(model, Seed, q, [16, 16], 60, noise: 0f, rate: 1e-3f);
-        Assert.That(MaxAbs(Read(predicted, q), truth), Is.LessThan(2e-3 * truth.Max(Math.Abs)));
+        double bound = 1e-2 * truth.Max(Math.Abs);
+        Assert.That(MaxAbs(Read(predicted, q), truth), Is.LessThan(bound));
+        Assert.That(MaxAbs(Read(last, q), truth), Is.GreaterThan(5 * bound));
     }
 
     [Test]
