@@ -9,7 +9,8 @@ namespace AlphaRl.Checkpoints;
 
 /// <summary>
 /// One safetensors file, opened read-only and memory-mapped, whose header has been validated against the format's
-/// rules before any tensor is read: every later read stays inside the file. Tensors are read one at a time.
+/// rules before any tensor is read: every later read stays inside the file. Tensors are read one at a time, each
+/// through a view mapped for that read only, so the process's resident memory holds a few tensors, not the file.
 /// </summary>
 /// <example>
 /// <code>
@@ -27,14 +28,13 @@ public sealed class SafetensorsFile : IDisposable
     /// <summary>The key under which the format keeps free-form string metadata.</summary>
     public const string MetadataKey = "__metadata__";
 
-    private const int CopyChunkBytes = 1 << 20;
+    private const int CopyChunkBytes = 4 << 20;
 
     private readonly MemoryMappedFile? _map;
-    private readonly MemoryMappedViewAccessor? _view;
     private readonly Dictionary<string, TensorInfo> _byName;
 
     private SafetensorsFile(string path, long dataStart, long dataLength, List<TensorInfo> tensors,
-        Dictionary<string, string> metadata, MemoryMappedFile? map, MemoryMappedViewAccessor? view)
+        Dictionary<string, string> metadata, MemoryMappedFile? map)
     {
         Path = path;
         DataStart = dataStart;
@@ -42,7 +42,6 @@ public sealed class SafetensorsFile : IDisposable
         Tensors = tensors;
         Metadata = metadata;
         _map = map;
-        _view = view;
         _byName = tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
     }
 
@@ -86,19 +85,10 @@ public sealed class SafetensorsFile : IDisposable
         var (tensors, metadata) = ParseHeader(path, header, dataLength);
 
         if (fileLength == dataStart) // nothing to map (an empty data section cannot be memory-mapped)
-            return new SafetensorsFile(path, dataStart, dataLength, tensors, metadata, null, null);
+            return new SafetensorsFile(path, dataStart, dataLength, tensors, metadata, null);
         var map = MemoryMappedFile.CreateFromFile(stream, mapName: null, capacity: 0, MemoryMappedFileAccess.Read,
             HandleInheritability.None, leaveOpen: true);
-        try
-        {
-            var view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
-            return new SafetensorsFile(path, dataStart, dataLength, tensors, metadata, map, view);
-        }
-        catch
-        {
-            map.Dispose();
-            throw;
-        }
+        return new SafetensorsFile(path, dataStart, dataLength, tensors, metadata, map);
     }
 
     /// <summary>Whether the file holds a tensor of that name.</summary>
@@ -164,19 +154,17 @@ public sealed class SafetensorsFile : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose()
-    {
-        _view?.Dispose();
-        _map?.Dispose();
-    }
+    public void Dispose() => _map?.Dispose();
 
     private void ReadBytes(long dataOffset, Span<byte> destination)
     {
         if (destination.IsEmpty) return;
         // The header check guarantees this; kept so that no caller can make the view read outside the file.
-        if (dataOffset < 0 || dataOffset + destination.Length > DataLength || _view is null)
+        if (dataOffset < 0 || dataOffset + destination.Length > DataLength || _map is null)
             throw new CheckpointFormatException(Path, $"read of {destination.Length} bytes at data offset {dataOffset} lies outside the data section ({DataLength} bytes).");
-        _view.SafeMemoryMappedViewHandle.ReadSpan((ulong)(_view.PointerOffset + DataStart + dataOffset), destination);
+        // A view per read: its pages leave the process's resident set when it is unmapped.
+        using var view = _map.CreateViewAccessor(DataStart + dataOffset, destination.Length, MemoryMappedFileAccess.Read);
+        view.SafeMemoryMappedViewHandle.ReadSpan((ulong)view.PointerOffset, destination);
     }
 
     private void CheckOwn(TensorInfo tensor)
