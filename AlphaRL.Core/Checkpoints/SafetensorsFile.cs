@@ -67,7 +67,29 @@ public sealed class SafetensorsFile : IDisposable
     public static SafetensorsFile Open(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.RandomAccess);
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.RandomAccess);
+        try
+        {
+            var (tensors, metadata, dataStart, dataLength) = ReadHeader(path, stream);
+            if (dataLength == 0) // nothing to map (an empty data section cannot be memory-mapped)
+            {
+                stream.Dispose();
+                return new SafetensorsFile(path, dataStart, dataLength, tensors, metadata, null);
+            }
+            // The map owns the file handle from here on: views are created from it at each read.
+            var map = MemoryMappedFile.CreateFromFile(stream, mapName: null, capacity: 0, MemoryMappedFileAccess.Read,
+                HandleInheritability.None, leaveOpen: false);
+            return new SafetensorsFile(path, dataStart, dataLength, tensors, metadata, map);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+    }
+
+    private static (List<TensorInfo> Tensors, Dictionary<string, string> Metadata, long DataStart, long DataLength) ReadHeader(string path, FileStream stream)
+    {
         long fileLength = stream.Length;
         if (fileLength < 8)
             throw new CheckpointFormatException(path, $"file is {fileLength} bytes long, shorter than the 8-byte header length that starts every safetensors file.");
@@ -83,12 +105,7 @@ public sealed class SafetensorsFile : IDisposable
         long dataStart = 8 + (long)headerLength;
         long dataLength = fileLength - dataStart;
         var (tensors, metadata) = ParseHeader(path, header, dataLength);
-
-        if (fileLength == dataStart) // nothing to map (an empty data section cannot be memory-mapped)
-            return new SafetensorsFile(path, dataStart, dataLength, tensors, metadata, null);
-        var map = MemoryMappedFile.CreateFromFile(stream, mapName: null, capacity: 0, MemoryMappedFileAccess.Read,
-            HandleInheritability.None, leaveOpen: true);
-        return new SafetensorsFile(path, dataStart, dataLength, tensors, metadata, map);
+        return (tensors, metadata, dataStart, dataLength);
     }
 
     /// <summary>Whether the file holds a tensor of that name.</summary>
