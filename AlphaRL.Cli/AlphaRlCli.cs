@@ -23,13 +23,24 @@ internal static class AlphaRlCli
             if (Console.IsOutputRedirected) console.Profile.Width = Math.Max(console.Profile.Width, 200);
         }
         error ??= Console.Error;
-        var root = Build(console, error);
-        return root.Parse(args).Invoke(new InvocationConfiguration { Error = error, EnableDefaultExceptionHandler = false });
+        var parsed = Build(console, error).Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var e in parsed.Errors) error.WriteLine($"error: {e.Message}");
+            error.WriteLine("Run 'alpharl --help' or 'alpharl COMMAND --help' for usage.");
+            return UsageError;
+        }
+        return parsed.Invoke(new InvocationConfiguration { Error = error, EnableDefaultExceptionHandler = false });
     }
 
-    private static RootCommand Build(IAnsiConsole console, TextWriter error)
+    private static Command Build(IAnsiConsole console, TextWriter error)
     {
-        var root = new RootCommand("alpharl: rank-1 trajectory analysis and extrapolation of RL checkpoints (Hugging Face safetensors).");
+        // A plain command named like the tool: RootCommand would take the assembly's name (AlphaRL.Cli) for its usage line.
+        var root = new Command("alpharl", "Rank-1 trajectory analysis and extrapolation of RL checkpoints (Hugging Face safetensors).")
+        {
+            new System.CommandLine.Help.HelpOption(),
+            new VersionOption(),
+        };
         root.Subcommands.Add(PredictCommand(console, error));
         root.Subcommands.Add(AnalyzeCommand(console, error));
         root.Subcommands.Add(BenchOffline.Command(console, error));

@@ -104,3 +104,24 @@ public class PredictOptionsTests
         Assert.That(text, Does.Contain("7 covered matrices").And.Contain("No line fit"));
     }
 }
+
+public class CommandLineTests
+{
+    [Test]
+    public void MissingRequiredOptions_AreAUsageError_NamingEachOption()
+    {
+        var (exit, _, error) = CliHarness.Run("predict", "--base", "b");
+
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(error, Does.Contain("--checkpoint").And.Contain("--target-step").And.Contain("--out"));
+    }
+
+    [Test]
+    public void UnknownForm_IsAUsageError()
+    {
+        var (exit, _, error) = CliHarness.Run("predict", "--base", "b", "--checkpoint", "1:c", "--target-step", "2", "--out", "o", "--form", "sideways");
+
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(error, Does.Contain("sideways"));
+    }
+}
