@@ -4,7 +4,7 @@ using AlphaRl.Tests.Checkpoints;
 
 namespace AlphaRl.Tests.Cli;
 
-/// <summary>predict on a series whose last checkpoint is a mutant of a valid file: it either succeeds with a complete,
+/// <summary>predict on a series one of whose files (base or checkpoint) is a mutant of a valid file: it either succeeds with a complete,
 /// readable output, or fails with a non-zero exit, a message, and no output or temporary folder left behind.</summary>
 public class PredictFuzzTests
 {
@@ -17,15 +17,17 @@ public class PredictFuzzTests
         var model = new SyntheticModel(1, 4, 6, 3, SafetensorsDType.BF16);
         long[] steps = [10, 20, 30];
         SyntheticSeries.Write(temp.Path, model, steps, seed: 1);
-        string target = Path.Combine(SyntheticSeries.Folder(temp.Path, 30), Checkpoint.SingleFileName);
-        var valid = File.ReadAllBytes(target);
+        var files = steps.Prepend(0).Select(s => Path.Combine(SyntheticSeries.Folder(temp.Path, s), Checkpoint.SingleFileName)).ToArray();
+        var valid = files.Select(File.ReadAllBytes).ToArray();
         var random = new Random(7);
         string outputs = temp["outputs"];
         Directory.CreateDirectory(outputs);
         int succeeded = 0, failed = 0;
         for (int i = 0; i < Cases; i++)
         {
-            File.WriteAllBytes(target, ReaderFuzzTests.Mutate(valid, random));
+            int victim = random.Next(files.Length); // the base or any checkpoint
+            for (int f = 0; f < files.Length; f++)
+                File.WriteAllBytes(files[f], f == victim ? ReaderFuzzTests.Mutate(valid[f], random) : valid[f]);
             string output = Path.Combine(outputs, $"o{i}");
 
             var (exit, _, error) = CliHarness.Run(CliHarness.PredictArgs(temp.Path, steps, 50, output));
