@@ -122,6 +122,26 @@ public class PredictTests
     }
 
     [Test]
+    public void Predict_Accepts_AnF32BaseWithBf16Checkpoints_AndWritesTheCheckpointsDType()
+    {
+        var bf16 = new SyntheticModel(1, 16, 24, 6, SafetensorsDType.BF16);
+        SyntheticSeries.Write(_temp["f32"], bf16 with { DType = SafetensorsDType.F32 }, [], Seed, noise: 0f);
+        SyntheticSeries.Write(_temp["bf16"], bf16, Steps, Seed, noise: 0f);
+        string output = _temp["predicted"];
+
+        var (exit, _, error) = CliHarness.Run(["predict", "--base", SyntheticSeries.Folder(_temp["f32"], 0),
+            .. Steps.SelectMany(s => new[] { "--checkpoint", $"{s}:{SyntheticSeries.Folder(_temp["bf16"], s)}" }),
+            "--target-step", "80", "--out", output]);
+
+        Assert.That(exit, Is.EqualTo(0), error);
+        using var predicted = Checkpoint.Open(output);
+        string name = "model.layers.0.mlp.down_proj.weight";
+        Assert.That(predicted.Tensor(name).Info.DType, Is.EqualTo(SafetensorsDType.BF16));
+        var truth = SyntheticSeries.Weights(bf16, Seed, name, [16, 24], 80, noise: 0f, rate: 1e-3f);
+        Assert.That(MaxAbs(Read(predicted, name), truth), Is.LessThan(1e-2 * truth.Max(Math.Abs)));
+    }
+
+    [Test]
     public void Predict_WithTwoCheckpoints_FitsTheBaseAsStepZero_AsInTheIssuesExample()
     {
         var model = new SyntheticModel(1, 8, 12, 6, SafetensorsDType.F32);
