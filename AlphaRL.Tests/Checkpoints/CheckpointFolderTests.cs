@@ -3,21 +3,13 @@ using AlphaRl.Cli;
 
 namespace AlphaRl.Tests.Checkpoints;
 
-public class CheckpointFolderTests
+public class CheckpointFolderTests : TempFolderTests
 {
     private static readonly SyntheticModel Sharded = new(Layers: 2, Hidden: 8, Intermediate: 12, Vocab: 10, SafetensorsDType.BF16, Shards: 2);
-    private TempFolder _temp = null!;
-
-    [SetUp]
-    public void SetUp() => _temp = new TempFolder();
-
-    [TearDown]
-    public void TearDown() => _temp.Dispose();
-
     private string ShardedBase()
     {
-        SyntheticSeries.Write(_temp.Path, Sharded, []);
-        return SyntheticSeries.Folder(_temp.Path, 0);
+        SyntheticSeries.Write(Temp.Path, Sharded, []);
+        return SyntheticSeries.Folder(Temp.Path, 0);
     }
 
     private static string Index(string folder) => Path.Combine(folder, Checkpoint.IndexFileName);
@@ -34,8 +26,8 @@ public class CheckpointFolderTests
     [Test]
     public void Checkpoint_Rejects_AFolderWithoutWeights()
     {
-        var e = Assert.Throws<CheckpointFormatException>(() => Checkpoint.Open(_temp.Path))!;
-        Assert.That(e.Message, Does.Contain(_temp.Path).And.Contain("holds neither"));
+        var e = Assert.Throws<CheckpointFormatException>(() => Checkpoint.Open(Temp.Path))!;
+        Assert.That(e.Message, Does.Contain(Temp.Path).And.Contain("holds neither"));
     }
 
     [Test]
@@ -81,7 +73,7 @@ public class CheckpointFolderTests
     {
         string folder = ShardedBase();
         File.WriteAllText(Path.Combine(folder, "pytorch_model.bin"), "stale weights");
-        string output = _temp["out"];
+        string output = Temp["out"];
         using (var source = Checkpoint.Open(folder))
             CheckpointWriter.Write(output, source, (t, s) => t.File.CopyRawTo(t.Info, s));
 
@@ -89,7 +81,7 @@ public class CheckpointFolderTests
         {
             "config.json", "tokenizer.json", Checkpoint.IndexFileName, "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors",
         }));
-        Assert.That(Directory.GetDirectories(_temp.Path).Select(Path.GetFileName), Is.EquivalentTo(new[] { "base", "out" }), "no temporary folder left");
+        Assert.That(Directory.GetDirectories(Temp.Path).Select(Path.GetFileName), Is.EquivalentTo(new[] { "base", "out" }), "no temporary folder left");
         using var a = Checkpoint.Open(folder);
         using var b = Checkpoint.Open(output);
         Assert.That(b.TensorNames, Is.EqualTo(a.TensorNames));
@@ -106,14 +98,14 @@ public class CheckpointFolderTests
     public void Writer_LeavesNoFolderBehind_WhenATensorFails()
     {
         string folder = ShardedBase();
-        string output = _temp["out"];
+        string output = Temp["out"];
         using var source = Checkpoint.Open(folder);
         Assert.Throws<InvalidOperationException>(() => CheckpointWriter.Write(output, source, (t, s) =>
         {
             if (t.Info.Name.Contains("layers.1")) throw new InvalidOperationException("boom");
             t.File.CopyRawTo(t.Info, s);
         }));
-        Assert.That(Directory.GetDirectories(_temp.Path).Select(Path.GetFileName), Is.EqualTo(new[] { "base" }));
+        Assert.That(Directory.GetDirectories(Temp.Path).Select(Path.GetFileName), Is.EqualTo(new[] { "base" }));
     }
 
     [Test]

@@ -4,16 +4,8 @@ using AlphaRl.Checkpoints;
 
 namespace AlphaRl.Tests.Checkpoints;
 
-public class SafetensorsReaderTests
+public class SafetensorsReaderTests : TempFolderTests
 {
-    private TempFolder _temp = null!;
-
-    [SetUp]
-    public void SetUp() => _temp = new TempFolder();
-
-    [TearDown]
-    public void TearDown() => _temp.Dispose();
-
     /// <summary>A file with the given header text and data section length (data bytes are 0..n-1 mod 256).</summary>
     internal static byte[] FileBytes(string header, int dataLength, ulong? declaredLength = null)
     {
@@ -27,7 +19,7 @@ public class SafetensorsReaderTests
 
     private string Write(byte[] bytes)
     {
-        string path = _temp["model.safetensors"];
+        string path = Temp["model.safetensors"];
         File.WriteAllBytes(path, bytes);
         return path;
     }
@@ -143,7 +135,7 @@ public class SafetensorsReaderTests
     [Test]
     public void Writer_And_Reader_RoundTrip_F32_F16_BF16_WithMetadata()
     {
-        string path = _temp["round.safetensors"];
+        string path = Temp["round.safetensors"];
         var values = Enumerable.Range(0, 12).Select(i => i * 0.25f - 1.5f).ToArray();
         SafetensorsFile.Write(path, [
             ("w.f32", SafetensorsDType.F32, [3, 4], values),

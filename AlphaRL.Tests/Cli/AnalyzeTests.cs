@@ -5,27 +5,19 @@ using AlphaRl.Tests.Checkpoints;
 
 namespace AlphaRl.Tests.Cli;
 
-public class AnalyzeTests
+public class AnalyzeTests : TempFolderTests
 {
     private static readonly long[] Steps = [10, 20, 30, 40];
     private static readonly SyntheticModel Model = new(2, 16, 24, 10, SafetensorsDType.F32);
-    private TempFolder _temp = null!;
-
-    [SetUp]
-    public void SetUp() => _temp = new TempFolder();
-
-    [TearDown]
-    public void TearDown() => _temp.Dispose();
-
     private string[] Args(params string[] extra) =>
-        ["analyze", "--base", SyntheticSeries.Folder(_temp.Path, 0),
-            .. Steps.SelectMany(s => new[] { "--checkpoint", $"{s}:{SyntheticSeries.Folder(_temp.Path, s)}" }), .. extra];
+        ["analyze", "--base", SyntheticSeries.Folder(Temp.Path, 0),
+            .. Steps.SelectMany(s => new[] { "--checkpoint", $"{s}:{SyntheticSeries.Folder(Temp.Path, s)}" }), .. extra];
 
     [Test]
     public void Analyze_Reports_EnergyShareAndOutOfSampleError_PerMatrix_InTheTableAndTheJson()
     {
-        SyntheticSeries.Write(_temp.Path, Model, Steps, seed: 1, noise: 0f);
-        string json = _temp["report.json"];
+        SyntheticSeries.Write(Temp.Path, Model, Steps, seed: 1, noise: 0f);
+        string json = Temp["report.json"];
 
         var (exit, output, error) = CliHarness.Run(Args("--json", json));
 
@@ -47,8 +39,8 @@ public class AnalyzeTests
     [Test]
     public void Analyze_Shows_LargeOutOfSampleError_WhenThePathIsNoise_EvenThoughInSampleR2IsHigh()
     {
-        SyntheticSeries.Write(_temp.Path, Model, Steps, seed: 1, noise: 0.05f, rate: 0f);
-        string json = _temp["report.json"];
+        SyntheticSeries.Write(Temp.Path, Model, Steps, seed: 1, noise: 0.05f, rate: 0f);
+        string json = Temp["report.json"];
 
         var (exit, _, error) = CliHarness.Run(Args("--json", json));
 
@@ -61,45 +53,33 @@ public class AnalyzeTests
     [Test]
     public void Analyze_RankOneReconstruction_OfAnExactlyRankOneUpdate_ReproducesTheCheckpoint()
     {
-        SyntheticSeries.Write(_temp.Path, Model, Steps, seed: 1, noise: 0f);
-        string output = _temp["rank1"];
+        SyntheticSeries.Write(Temp.Path, Model, Steps, seed: 1, noise: 0f);
+        string output = Temp["rank1"];
 
         var (exit, _, error) = CliHarness.Run(Args("--reconstruct-step", "30", "--reconstruct-out", output));
 
         Assert.That(exit, Is.EqualTo(0), error);
         using var rebuilt = Checkpoint.Open(output);
-        using var original = Checkpoint.Open(SyntheticSeries.Folder(_temp.Path, 30));
+        using var original = Checkpoint.Open(SyntheticSeries.Folder(Temp.Path, 30));
         foreach (string name in original.TensorNames)
-        {
-            var a = new float[original.Tensor(name).Info.ElementCount];
-            var b = new float[a.Length];
-            original.Tensor(name).ReadFloats(a);
-            rebuilt.Tensor(name).ReadFloats(b);
-            Assert.That(b, Is.EqualTo(a).Within(1e-6), name);
-        }
+            Assert.That(Read(rebuilt, name), Is.EqualTo(Read(original, name)).Within(1e-6), name);
     }
 
     [Test]
     public void Analyze_RankOneReconstruction_KeepsTheUpdatesNorm_AndDropsTheOtherComponents()
     {
-        SyntheticSeries.Write(_temp.Path, Model, Steps, seed: 1, noise: 2e-3f);
-        string output = _temp["rank1"];
+        SyntheticSeries.Write(Temp.Path, Model, Steps, seed: 1, noise: 2e-3f);
+        string output = Temp["rank1"];
 
         var (exit, _, error) = CliHarness.Run(Args("--reconstruct-step", "40", "--reconstruct-out", output, "--rank", "1"));
 
         Assert.That(exit, Is.EqualTo(0), error);
         using var rebuilt = Checkpoint.Open(output);
-        using var at40 = Checkpoint.Open(SyntheticSeries.Folder(_temp.Path, 40));
-        using var w0 = Checkpoint.Open(SyntheticSeries.Folder(_temp.Path, 0));
+        using var at40 = Checkpoint.Open(SyntheticSeries.Folder(Temp.Path, 40));
+        using var w0 = Checkpoint.Open(SyntheticSeries.Folder(Temp.Path, 0));
         string name = "model.layers.0.mlp.gate_proj.weight";
-        float[] Read(Checkpoint c)
-        {
-            var x = new float[24 * 16];
-            c.Tensor(name).ReadFloats(x);
-            return x;
-        }
-        var dw = Read(at40).Zip(Read(w0), (a, b) => (double)a - b).ToArray();
-        var rank1 = Read(rebuilt).Zip(Read(w0), (a, b) => (double)a - b).ToArray();
+        var dw = Read(at40, name).Zip(Read(w0, name), (a, b) => (double)a - b).ToArray();
+        var rank1 = Read(rebuilt, name).Zip(Read(w0, name), (a, b) => (double)a - b).ToArray();
         double Norm(double[] x) => Math.Sqrt(x.Sum(v => v * v));
         Assert.That(Norm(rank1), Is.EqualTo(Norm(dw)).Within(1e-4 * Norm(dw)), "rescaled to ‖dW‖_F");
         var top = AlphaRl.Linalg.TopSingular.Compute(rank1.Select(x => (float)x).ToArray(), 24, 16);
@@ -109,12 +89,12 @@ public class AnalyzeTests
     [Test]
     public void Analyze_Rejects_ACheckpointStepThatIsNotGiven_ForReconstruction()
     {
-        SyntheticSeries.Write(_temp.Path, Model, Steps, seed: 1);
+        SyntheticSeries.Write(Temp.Path, Model, Steps, seed: 1);
 
-        var (exit, _, error) = CliHarness.Run(Args("--reconstruct-step", "35", "--reconstruct-out", _temp["r"]));
+        var (exit, _, error) = CliHarness.Run(Args("--reconstruct-step", "35", "--reconstruct-out", Temp["r"]));
 
         Assert.That(exit, Is.EqualTo(2));
         Assert.That(error, Does.Contain("--reconstruct-step 35"));
-        Assert.That(Directory.Exists(_temp["r"]), Is.False);
+        Assert.That(Directory.Exists(Temp["r"]), Is.False);
     }
 }

@@ -7,40 +7,24 @@ using AlphaRl.Tracking;
 
 namespace AlphaRl.Tests.Cli;
 
-public class PredictTests
+public class PredictTests : TempFolderTests
 {
     private static readonly long[] Steps = [10, 20, 30, 40];
     private const int Seed = 1;
-    private TempFolder _temp = null!;
-
-    [SetUp]
-    public void SetUp() => _temp = new TempFolder();
-
-    [TearDown]
-    public void TearDown() => _temp.Dispose();
-
-    private static float[] Read(Checkpoint c, string name)
-    {
-        var t = c.Tensor(name);
-        var values = new float[t.Info.ElementCount];
-        t.ReadFloats(values);
-        return values;
-    }
-
     private static double MaxAbs(float[] a, float[] b) => a.Zip(b, (x, y) => Math.Abs((double)x - y)).Max();
 
     [Test]
     public void Predict_Recovers_TheTrueWeightsAtTheTargetStep_OnAnExactLinearRank1Path()
     {
         var model = new SyntheticModel(2, 16, 24, 10, SafetensorsDType.F32);
-        SyntheticSeries.Write(_temp.Path, model, Steps, Seed, noise: 0f);
-        string output = _temp["predicted"];
+        SyntheticSeries.Write(Temp.Path, model, Steps, Seed, noise: 0f);
+        string output = Temp["predicted"];
 
-        var (exit, _, error) = CliHarness.Run(CliHarness.PredictArgs(_temp.Path, Steps, 100, output));
+        var (exit, _, error) = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 100, output));
 
         Assert.That(exit, Is.EqualTo(0), error);
         using var predicted = Checkpoint.Open(output);
-        using var last = Checkpoint.Open(SyntheticSeries.Folder(_temp.Path, 40));
+        using var last = Checkpoint.Open(SyntheticSeries.Folder(Temp.Path, 40));
         foreach (var (name, shape) in SyntheticSeries.Tensors(model))
         {
             if (SyntheticSeries.IsCovered(name))
@@ -61,14 +45,14 @@ public class PredictTests
     public void Predict_Equals_CoreTrackerFitAndJump_AppliedDirectly_OnTheSameSeries()
     {
         var model = new SyntheticModel(1, 12, 20, 6, SafetensorsDType.F32);
-        SyntheticSeries.Write(_temp.Path, model, Steps, Seed, noise: 3e-3f);
-        string output = _temp["predicted"];
+        SyntheticSeries.Write(Temp.Path, model, Steps, Seed, noise: 3e-3f);
+        string output = Temp["predicted"];
 
-        var (exit, _, error) = CliHarness.Run(CliHarness.PredictArgs(_temp.Path, Steps, 90, output));
+        var (exit, _, error) = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 90, output));
 
         Assert.That(exit, Is.EqualTo(0), error);
         using var predicted = Checkpoint.Open(output);
-        var checkpoints = Steps.Prepend(0).ToDictionary(s => s, s => Checkpoint.Open(SyntheticSeries.Folder(_temp.Path, s)));
+        var checkpoints = Steps.Prepend(0).ToDictionary(s => s, s => Checkpoint.Open(SyntheticSeries.Folder(Temp.Path, s)));
         try
         {
             var tracker = new SubspaceTracker();
@@ -95,13 +79,13 @@ public class PredictTests
     public void Predict_Keeps_TheInputsDTypeAndSharding_AndCopiesConfigAndTokenizer()
     {
         var model = new SyntheticModel(2, 16, 24, 10, SafetensorsDType.BF16, Shards: 3);
-        SyntheticSeries.Write(_temp.Path, model, Steps, Seed, noise: 0f);
-        string output = _temp["predicted"];
+        SyntheticSeries.Write(Temp.Path, model, Steps, Seed, noise: 0f);
+        string output = Temp["predicted"];
 
-        var (exit, _, error) = CliHarness.Run(CliHarness.PredictArgs(_temp.Path, Steps, 60, output));
+        var (exit, _, error) = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 60, output));
 
         Assert.That(exit, Is.EqualTo(0), error);
-        string lastFolder = SyntheticSeries.Folder(_temp.Path, 40);
+        string lastFolder = SyntheticSeries.Folder(Temp.Path, 40);
         Assert.That(Directory.GetFiles(output).Select(Path.GetFileName).Order(), Is.EqualTo(Directory.GetFiles(lastFolder).Select(Path.GetFileName).Order()));
         Assert.That(File.ReadAllText(Path.Combine(output, "config.json")), Is.EqualTo(File.ReadAllText(Path.Combine(lastFolder, "config.json"))));
         using var predicted = Checkpoint.Open(output);
@@ -125,12 +109,12 @@ public class PredictTests
     public void Predict_Accepts_AnF32BaseWithBf16Checkpoints_AndWritesTheCheckpointsDType()
     {
         var bf16 = new SyntheticModel(1, 16, 24, 6, SafetensorsDType.BF16);
-        SyntheticSeries.Write(_temp["f32"], bf16 with { DType = SafetensorsDType.F32 }, [], Seed, noise: 0f);
-        SyntheticSeries.Write(_temp["bf16"], bf16, Steps, Seed, noise: 0f);
-        string output = _temp["predicted"];
+        SyntheticSeries.Write(Temp["f32"], bf16 with { DType = SafetensorsDType.F32 }, [], Seed, noise: 0f);
+        SyntheticSeries.Write(Temp["bf16"], bf16, Steps, Seed, noise: 0f);
+        string output = Temp["predicted"];
 
-        var (exit, _, error) = CliHarness.Run(["predict", "--base", SyntheticSeries.Folder(_temp["f32"], 0),
-            .. Steps.SelectMany(s => new[] { "--checkpoint", $"{s}:{SyntheticSeries.Folder(_temp["bf16"], s)}" }),
+        var (exit, _, error) = CliHarness.Run(["predict", "--base", SyntheticSeries.Folder(Temp["f32"], 0),
+            .. Steps.SelectMany(s => new[] { "--checkpoint", $"{s}:{SyntheticSeries.Folder(Temp["bf16"], s)}" }),
             "--target-step", "80", "--out", output]);
 
         Assert.That(exit, Is.EqualTo(0), error);
@@ -145,10 +129,10 @@ public class PredictTests
     public void Predict_WithTwoCheckpoints_FitsTheBaseAsStepZero_AsInTheIssuesExample()
     {
         var model = new SyntheticModel(1, 8, 12, 6, SafetensorsDType.F32);
-        SyntheticSeries.Write(_temp.Path, model, [10, 20], Seed, noise: 0f);
-        string output = _temp["o"];
+        SyntheticSeries.Write(Temp.Path, model, [10, 20], Seed, noise: 0f);
+        string output = Temp["o"];
 
-        var (exit, text, error) = CliHarness.Run(CliHarness.PredictArgs(_temp.Path, [10, 20], 60, output));
+        var (exit, text, error) = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, [10, 20], 60, output));
 
         Assert.That(exit, Is.EqualTo(0), error);
         Assert.That(text, Does.Contain("base entered the fit as the point x = 0"));
@@ -162,32 +146,32 @@ public class PredictTests
     public void Predict_Rejects_AShapeMismatchBetweenCheckpoints_NamingTheFile_AndWritesNothing()
     {
         var model = new SyntheticModel(1, 8, 12, 6, SafetensorsDType.F32);
-        SyntheticSeries.Write(_temp.Path, model, Steps, Seed);
-        string odd = SyntheticSeries.Folder(_temp.Path, 20);
+        SyntheticSeries.Write(Temp.Path, model, Steps, Seed);
+        string odd = SyntheticSeries.Folder(Temp.Path, 20);
         string file = Path.Combine(odd, Checkpoint.SingleFileName);
         File.Delete(file);
         SafetensorsFile.Write(file, SyntheticSeries.Tensors(model).Select(t =>
             (t.Name, SafetensorsDType.F32, t.Name.Contains("q_proj") ? new long[] { 4, 16 } : t.Shape, new float[t.Shape.Aggregate(1L, (a, b) => a * b)])).ToList());
-        string output = _temp["predicted"];
+        string output = Temp["predicted"];
 
-        var (exit, _, error) = CliHarness.Run(CliHarness.PredictArgs(_temp.Path, Steps, 60, output));
+        var (exit, _, error) = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 60, output));
 
         Assert.That(exit, Is.EqualTo(1));
         Assert.That(error, Does.Contain(file).And.Contain("q_proj").And.Contain("has shape [4, 16], but [8, 8]"));
-        Assert.That(Directory.GetDirectories(_temp.Path).Select(Path.GetFileName), Is.EquivalentTo(Steps.Prepend(0).Select(s => Path.GetFileName(SyntheticSeries.Folder(_temp.Path, s)))));
+        Assert.That(Directory.GetDirectories(Temp.Path).Select(Path.GetFileName), Is.EquivalentTo(Steps.Prepend(0).Select(s => Path.GetFileName(SyntheticSeries.Folder(Temp.Path, s)))));
     }
 
     [Test]
     public void Predict_Rejects_AMalformedCheckpoint_NamingTheFileAndTheProblem()
     {
         var model = new SyntheticModel(1, 8, 12, 6, SafetensorsDType.BF16);
-        SyntheticSeries.Write(_temp.Path, model, Steps, Seed);
-        string file = Path.Combine(SyntheticSeries.Folder(_temp.Path, 30), Checkpoint.SingleFileName);
+        SyntheticSeries.Write(Temp.Path, model, Steps, Seed);
+        string file = Path.Combine(SyntheticSeries.Folder(Temp.Path, 30), Checkpoint.SingleFileName);
         var bytes = File.ReadAllBytes(file);
         File.WriteAllBytes(file, bytes[..^3]);
-        string output = _temp["predicted"];
+        string output = Temp["predicted"];
 
-        var (exit, _, error) = CliHarness.Run(CliHarness.PredictArgs(_temp.Path, Steps, 60, output));
+        var (exit, _, error) = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 60, output));
 
         Assert.That(exit, Is.Not.EqualTo(0));
         Assert.That(error, Does.Contain(file).And.Contain("out of bounds"));
@@ -198,12 +182,12 @@ public class PredictTests
     public void Predict_NeverModifiesItsInputs()
     {
         var model = new SyntheticModel(1, 8, 12, 6, SafetensorsDType.BF16, Shards: 2);
-        SyntheticSeries.Write(_temp.Path, model, Steps, Seed);
-        string Hash() => string.Join(",", Directory.GetFiles(_temp.Path, "*", SearchOption.AllDirectories).Order()
+        SyntheticSeries.Write(Temp.Path, model, Steps, Seed);
+        string Hash() => string.Join(",", Directory.GetFiles(Temp.Path, "*", SearchOption.AllDirectories).Order()
             .Select(f => f + ":" + Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f)))));
         string before = Hash();
 
-        var (exit, _, error) = CliHarness.Run(CliHarness.PredictArgs(_temp.Path, Steps, 60, Path.Combine(Path.GetTempPath(), "alpharl-out-" + Guid.NewGuid().ToString("N"), "o")));
+        var (exit, _, error) = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 60, Path.Combine(Path.GetTempPath(), "alpharl-out-" + Guid.NewGuid().ToString("N"), "o")));
 
         Assert.That(exit, Is.EqualTo(0), error);
         Assert.That(Hash(), Is.EqualTo(before));
@@ -213,9 +197,9 @@ public class PredictTests
     public void Predict_Refuses_AnExistingOutputFolder()
     {
         var model = new SyntheticModel(1, 8, 12, 6, SafetensorsDType.F32);
-        SyntheticSeries.Write(_temp.Path, model, Steps, Seed);
+        SyntheticSeries.Write(Temp.Path, model, Steps, Seed);
 
-        var (exit, _, error) = CliHarness.Run(CliHarness.PredictArgs(_temp.Path, Steps, 60, SyntheticSeries.Folder(_temp.Path, 10)));
+        var (exit, _, error) = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 60, SyntheticSeries.Folder(Temp.Path, 10)));
 
         Assert.That(exit, Is.EqualTo(1));
         Assert.That(error, Does.Contain("already exists"));
@@ -225,10 +209,10 @@ public class PredictTests
     public void Predict_AddToLastForm_AddsThePredictedComponentOnTopOfTheLastWeights()
     {
         var model = new SyntheticModel(1, 8, 12, 6, SafetensorsDType.F32);
-        SyntheticSeries.Write(_temp.Path, model, Steps, Seed, noise: 0f);
-        string output = _temp["predicted"];
+        SyntheticSeries.Write(Temp.Path, model, Steps, Seed, noise: 0f);
+        string output = Temp["predicted"];
 
-        var (exit, _, error) = CliHarness.Run(CliHarness.PredictArgs(_temp.Path, Steps, 100, output, "--form", "add-to-last"));
+        var (exit, _, error) = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 100, output, "--form", "add-to-last"));
 
         Assert.That(exit, Is.EqualTo(0), error);
         using var predicted = Checkpoint.Open(output);
@@ -245,12 +229,12 @@ public class PredictTests
     public void Predict_Rejects_ATargetBeforeTheLastCheckpoint_AsAUsageError()
     {
         var model = new SyntheticModel(1, 8, 12, 6, SafetensorsDType.F32);
-        SyntheticSeries.Write(_temp.Path, model, Steps, Seed);
+        SyntheticSeries.Write(Temp.Path, model, Steps, Seed);
 
-        var (exit, _, error) = CliHarness.Run(CliHarness.PredictArgs(_temp.Path, Steps, 35, _temp["o"]));
+        var (exit, _, error) = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 35, Temp["o"]));
 
         Assert.That(exit, Is.EqualTo(2));
         Assert.That(error, Does.Contain("--target-step 35"));
-        Assert.That(Directory.Exists(_temp["o"]), Is.False);
+        Assert.That(Directory.Exists(Temp["o"]), Is.False);
     }
 }
