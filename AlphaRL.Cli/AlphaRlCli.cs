@@ -8,7 +8,7 @@ namespace AlphaRl.Cli;
 /// <summary>The <c>alpharl</c> command line: <c>predict</c>, <c>analyze</c> and the hidden <c>bench-offline</c>.</summary>
 internal static class AlphaRlCli
 {
-    public const int Ok = 0, InputError = 1, UsageError = 2;
+    public const int Ok = 0, InputError = 1, UsageError = 2, Cancelled = 130;
 
     /// <summary>Parses and runs a command line; returns the process exit code.</summary>
     /// <param name="args">The arguments.</param>
@@ -23,17 +23,32 @@ internal static class AlphaRlCli
             if (Console.IsOutputRedirected) console.Profile.Width = Math.Max(console.Profile.Width, 200);
         }
         error ??= Console.Error;
-        var parsed = Build(console, error).Parse(args);
+        // Ctrl+C stops at the next tensor, so that the writer can remove its temporary folder before the process ends.
+        using var cancellation = new CancellationTokenSource();
+        var parsed = Build(console, error, cancellation.Token).Parse(args);
         if (parsed.Errors.Count > 0)
         {
             foreach (var e in parsed.Errors) error.WriteLine($"error: {e.Message}");
             error.WriteLine("Run 'alpharl --help' or 'alpharl COMMAND --help' for usage.");
             return UsageError;
         }
-        return parsed.Invoke(new InvocationConfiguration { Error = error, EnableDefaultExceptionHandler = false });
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;
+            cancellation.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            return parsed.Invoke(new InvocationConfiguration { Error = error, EnableDefaultExceptionHandler = false });
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
     }
 
-    private static Command Build(IAnsiConsole console, TextWriter error)
+    private static Command Build(IAnsiConsole console, TextWriter error, CancellationToken cancellation)
     {
         // A plain command named like the tool: RootCommand would take the assembly's name (AlphaRL.Cli) for its usage line.
         var root = new Command("alpharl", "Rank-1 trajectory analysis and extrapolation of RL checkpoints (Hugging Face safetensors).")
@@ -41,8 +56,8 @@ internal static class AlphaRlCli
             new System.CommandLine.Help.HelpOption(),
             new VersionOption(),
         };
-        root.Subcommands.Add(PredictCommand(console, error));
-        root.Subcommands.Add(AnalyzeCommand(console, error));
+        root.Subcommands.Add(PredictCommand(console, error, cancellation));
+        root.Subcommands.Add(AnalyzeCommand(console, error, cancellation));
         root.Subcommands.Add(BenchOffline.Command(console, error));
         return root;
     }
@@ -96,7 +111,7 @@ internal static class AlphaRlCli
             r.GetValue(TargetMetric));
     }
 
-    private static Command PredictCommand(IAnsiConsole console, TextWriter error)
+    private static Command PredictCommand(IAnsiConsole console, TextWriter error, CancellationToken cancellation)
     {
         var series = new SeriesArguments();
         var target = new Option<long>("--target-step") { Description = "Step to predict the weights for.", Required = true };
@@ -114,11 +129,11 @@ internal static class AlphaRlCli
         command.Options.Add(output);
         command.Options.Add(form);
         command.SetAction(r => Guarded(error, () => OfflineCommands.Predict(new PredictOptions(
-            series.Read(r), r.GetValue(target), r.GetRequiredValue(output), ParseForm(r.GetValue(form)), r.GetValue(series.Json)), console)));
+            series.Read(r), r.GetValue(target), r.GetRequiredValue(output), ParseForm(r.GetValue(form)), r.GetValue(series.Json)), console, cancellation)));
         return command;
     }
 
-    private static Command AnalyzeCommand(IAnsiConsole console, TextWriter error)
+    private static Command AnalyzeCommand(IAnsiConsole console, TextWriter error, CancellationToken cancellation)
     {
         var series = new SeriesArguments();
         var rank = new Option<int>("--rank") { Description = "k of the rank-k reconstruction.", DefaultValueFactory = _ => 1 };
@@ -130,7 +145,7 @@ internal static class AlphaRlCli
         command.Options.Add(step);
         command.Options.Add(output);
         command.SetAction(r => Guarded(error, () => OfflineCommands.Analyze(new AnalyzeOptions(
-            series.Read(r), r.GetValue(series.Json), r.GetValue(rank), r.GetValue(step), r.GetValue(output)), console)));
+            series.Read(r), r.GetValue(series.Json), r.GetValue(rank), r.GetValue(step), r.GetValue(output)), console, cancellation)));
         return command;
     }
 
@@ -146,6 +161,11 @@ internal static class AlphaRlCli
         {
             error.WriteLine($"error: {e.Message}");
             return UsageError;
+        }
+        catch (OperationCanceledException)
+        {
+            error.WriteLine("error: cancelled; nothing was written.");
+            return Cancelled;
         }
         catch (Exception e) when (e is AlphaRlException or IOException or UnauthorizedAccessException)
         {

@@ -36,7 +36,7 @@ internal sealed record AnalyzeOptions(SeriesOptions Series, string? Json = null,
 /// <summary>The offline commands, independent of the command-line parser so that tests can call them directly.</summary>
 internal static class OfflineCommands
 {
-    public static SeriesReport Predict(PredictOptions options, IAnsiConsole console)
+    public static SeriesReport Predict(PredictOptions options, IAnsiConsole console, CancellationToken cancellation = default)
     {
         var extrapolator = options.Series.Extrapolator();
         bool basePoint = options.Series.UseBasePoint;
@@ -68,7 +68,7 @@ internal static class OfflineCommands
                     tensor.File.CopyRawTo(tensor.Info, stream);
                 }
                 advance(tensor.Info.ByteLength);
-            }));
+            }, cancellation));
         var report = Build("predict", options.Series, series, results, basePoint, options.TargetStep, FormName(options.Form));
         Report.Render(console, report);
         console.WriteLine($"Wrote {options.Out}: step {options.TargetStep} predicted from steps {string.Join(", ", report.Steps)} ({FormName(options.Form)} form).");
@@ -76,7 +76,7 @@ internal static class OfflineCommands
         return report;
     }
 
-    public static SeriesReport Analyze(AnalyzeOptions options, IAnsiConsole console)
+    public static SeriesReport Analyze(AnalyzeOptions options, IAnsiConsole console, CancellationToken cancellation = default)
     {
         var extrapolator = options.Series.Extrapolator();
         bool basePoint = options.Series.UseBasePoint;
@@ -90,6 +90,7 @@ internal static class OfflineCommands
         {
             foreach (string name in series.Covered)
             {
+                cancellation.ThrowIfCancellationRequested();
                 results.Add(builder.Process(name));
                 advance(1);
             }
@@ -99,14 +100,14 @@ internal static class OfflineCommands
         if (options.Json is not null) Report.WriteJson(options.Json, report);
         if (options.ReconstructOut is not null)
         {
-            Reconstruct(series, options.ReconstructStep!.Value, options.RankK, options.ReconstructOut, console);
+            Reconstruct(series, options.ReconstructStep!.Value, options.RankK, options.ReconstructOut, console, cancellation);
             console.WriteLine($"Wrote {options.ReconstructOut}: W0 + rank-{options.RankK} dW of step {options.ReconstructStep}, rescaled to ‖dW‖_F; other tensors from that checkpoint.");
         }
         return report;
     }
 
     /// <summary>The rank-k dominance experiment: W0 + ‖dW‖_F-rescaled rank-k dW of one checkpoint, for every covered matrix.</summary>
-    private static void Reconstruct(CheckpointSeries series, long step, int k, string output, IAnsiConsole console)
+    private static void Reconstruct(CheckpointSeries series, long step, int k, string output, IAnsiConsole console, CancellationToken cancellation)
     {
         var source = series.Window.FirstOrDefault(w => w.Step == step).Checkpoint
             ?? throw new UsageException($"--reconstruct-step {step} is not one of the checkpoint steps ({string.Join(", ", series.Window.Select(w => w.Step))}).");
@@ -132,7 +133,7 @@ internal static class OfflineCommands
                     tensor.File.CopyRawTo(info, stream);
                 }
                 advance(info.ByteLength);
-            }));
+            }, cancellation));
     }
 
     private static SeriesReport Build(string command, SeriesOptions options, CheckpointSeries series, List<MatrixTrajectory> results,

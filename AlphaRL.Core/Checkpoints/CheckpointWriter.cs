@@ -16,7 +16,8 @@ internal static class CheckpointWriter
     /// <param name="output">Folder to create; must not exist.</param>
     /// <param name="layout">Template checkpoint: its layout is kept and its non-weight files (config, tokenizer...) are copied.</param>
     /// <param name="writeTensor">Writes one tensor's bytes (exactly <see cref="TensorInfo.ByteLength"/>) in the template's dtype.</param>
-    public static void Write(string output, Checkpoint layout, Action<CheckpointTensor, Stream> writeTensor)
+    /// <param name="cancellation">Checked before each tensor; cancelling removes the temporary folder and throws.</param>
+    public static void Write(string output, Checkpoint layout, Action<CheckpointTensor, Stream> writeTensor, CancellationToken cancellation = default)
     {
         string full = Path.GetFullPath(output).TrimEnd(Path.DirectorySeparatorChar);
         if (Directory.Exists(full) || File.Exists(full))
@@ -28,7 +29,7 @@ internal static class CheckpointWriter
         try
         {
             foreach (var shard in layout.Shards)
-                WriteShard(Path.Combine(temp, Path.GetFileName(shard.Path)), shard, writeTensor);
+                WriteShard(Path.Combine(temp, Path.GetFileName(shard.Path)), shard, writeTensor, cancellation);
             if (layout.IsSharded)
                 WriteIndex(Path.Combine(temp, Checkpoint.IndexFileName), layout);
             foreach (string file in Directory.EnumerateFiles(layout.Directory))
@@ -47,13 +48,14 @@ internal static class CheckpointWriter
         }
     }
 
-    private static void WriteShard(string path, SafetensorsFile template, Action<CheckpointTensor, Stream> writeTensor)
+    private static void WriteShard(string path, SafetensorsFile template, Action<CheckpointTensor, Stream> writeTensor, CancellationToken cancellation)
     {
         using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
         stream.Write(SafetensorsFile.SerializeHeader(template.Tensors, template.Metadata));
         long dataStart = stream.Position;
         foreach (var tensor in template.Tensors)
         {
+            cancellation.ThrowIfCancellationRequested();
             writeTensor(new CheckpointTensor(template, tensor), stream);
             long written = stream.Position - dataStart;
             if (written != tensor.End)

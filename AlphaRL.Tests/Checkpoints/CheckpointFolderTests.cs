@@ -109,6 +109,22 @@ public class CheckpointFolderTests : TempFolderTests
     }
 
     [Test]
+    public void Writer_LeavesNoFolderBehind_WhenCancelled()
+    {
+        string folder = ShardedBase();
+        using var source = Checkpoint.Open(folder);
+        using var cancellation = new CancellationTokenSource();
+        int written = 0;
+        Assert.Throws<OperationCanceledException>(() => CheckpointWriter.Write(Temp["out"], source, (t, s) =>
+        {
+            t.File.CopyRawTo(t.Info, s);
+            if (++written == 3) cancellation.Cancel();
+        }, cancellation.Token));
+        Assert.That(written, Is.EqualTo(3));
+        Assert.That(Directory.GetDirectories(Temp.Path).Select(Path.GetFileName), Is.EqualTo(new[] { "base" }));
+    }
+
+    [Test]
     public void Writer_Rejects_AnExistingOutputFolder()
     {
         string folder = ShardedBase();
