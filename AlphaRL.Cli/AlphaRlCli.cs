@@ -1,0 +1,199 @@
+using System.CommandLine;
+using System.Globalization;
+using AlphaRl.Extrapolation;
+using Spectre.Console;
+
+namespace AlphaRl.Cli;
+
+/// <summary>The <c>alpharl</c> command line: <c>predict</c>, <c>analyze</c> and the hidden <c>bench-offline</c>.</summary>
+internal static class AlphaRlCli
+{
+    public const int Ok = 0, InputError = 1, UsageError = 2, Cancelled = 130;
+
+    /// <summary>Parses and runs a command line; returns the process exit code.</summary>
+    /// <param name="args">The arguments.</param>
+    /// <param name="console">Where tables and progress go (standard output when null).</param>
+    /// <param name="error">Where errors go (standard error when null).</param>
+    public static int Run(string[] args, IAnsiConsole? console = null, TextWriter? error = null)
+    {
+        if (console is null)
+        {
+            console = AnsiConsole.Console;
+            // Redirected output has no terminal width; keep long tensor names on one line in logs.
+            if (Console.IsOutputRedirected) console.Profile.Width = Math.Max(console.Profile.Width, 200);
+        }
+        error ??= Console.Error;
+        // Ctrl+C stops at the next tensor, so that the writer can remove its temporary folder before the process ends.
+        using var cancellation = new CancellationTokenSource();
+        var parsed = Build(console, error, cancellation.Token).Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var e in parsed.Errors) error.WriteLine($"error: {e.Message}");
+            error.WriteLine("Run 'alpharl --help' or 'alpharl COMMAND --help' for usage.");
+            return UsageError;
+        }
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;
+            cancellation.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            return parsed.Invoke(new InvocationConfiguration { Error = error, EnableDefaultExceptionHandler = false });
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+
+    private static Command Build(IAnsiConsole console, TextWriter error, CancellationToken cancellation)
+    {
+        // A plain command named like the tool: RootCommand would take the assembly's name (AlphaRL.Cli) for its usage line.
+        var root = new Command("alpharl", "Rank-1 trajectory analysis and extrapolation of RL checkpoints (Hugging Face safetensors).")
+        {
+            new System.CommandLine.Help.HelpOption(),
+            new VersionOption(),
+        };
+        root.Subcommands.Add(PredictCommand(console, error, cancellation));
+        root.Subcommands.Add(AnalyzeCommand(console, error, cancellation));
+        root.Subcommands.Add(BenchOffline.Command(console, error));
+        return root;
+    }
+
+    private sealed class SeriesArguments
+    {
+        public readonly Option<string> Base = new("--base") { Description = "Folder of the checkpoint before RL (W0).", Required = true };
+        public readonly Option<long> BaseStep = new("--base-step") { Description = "Training step of the base checkpoint.", DefaultValueFactory = _ => 0 };
+        public readonly Option<string[]> Checkpoints = new("--checkpoint")
+        {
+            Description = "A window checkpoint as STEP:DIR; repeat for each (any order).",
+            Required = true,
+            Arity = ArgumentArity.OneOrMore,
+        };
+        public readonly Option<string[]> Include = new("--include") { Description = "Regex of covered matrix names; repeatable; replaces the default q/k/v/o/gate/up/down_proj, c_attn, c_proj, c_fc list." };
+        public readonly Option<string[]> Exclude = new("--exclude") { Description = "Regex of matrix names to leave out; repeatable." };
+        public readonly Option<string> BasePoint = new("--base-point")
+        {
+            Description = "Fit the base as the point x = 0 at the base step: auto (only when fewer than 3 checkpoints), yes or no.",
+            DefaultValueFactory = _ => "auto",
+        };
+        public readonly Option<string> Method = new("--method")
+        {
+            Description = "Trajectory fit: step-line (x against the step; default) or metric-pls (the released scripts': x against a measured metric).",
+            DefaultValueFactory = _ => "step-line",
+        };
+        public readonly Option<string[]> Metrics = new("--metric") { Description = "For metric-pls: STEP:VALUE of the metric at each checkpoint step; repeatable." };
+        public readonly Option<double?> TargetMetric = new("--target-metric") { Description = "For metric-pls: the metric value to predict weights for." };
+        public readonly Option<string?> Json = new("--json") { Description = "Also write the per-matrix report as JSON to this file." };
+
+        public SeriesArguments()
+        {
+            BasePoint.AcceptOnlyFromAmong("auto", "yes", "no");
+            Method.AcceptOnlyFromAmong("step-line", "metric-pls");
+        }
+
+        public void AddTo(Command command)
+        {
+            foreach (var option in new Option[] { Base, BaseStep, Checkpoints, Include, Exclude, BasePoint, Method, Metrics, TargetMetric, Json })
+                command.Options.Add(option);
+        }
+
+        public SeriesOptions Read(ParseResult r) => new(
+            r.GetRequiredValue(Base),
+            r.GetRequiredValue(Checkpoints).Select(StepFolder.Parse).ToList(),
+            r.GetValue(BaseStep),
+            new MatrixSelection(r.GetValue(Include), r.GetValue(Exclude)),
+            r.GetValue(BasePoint) ?? "auto",
+            r.GetValue(Method) ?? "step-line",
+            ParseMetrics(r.GetValue(Metrics) ?? []),
+            r.GetValue(TargetMetric));
+    }
+
+    private static Command PredictCommand(IAnsiConsole console, TextWriter error, CancellationToken cancellation)
+    {
+        var series = new SeriesArguments();
+        var target = new Option<long>("--target-step") { Description = "Step to predict the weights for.", Required = true };
+        var output = new Option<string>("--out") { Description = "Folder to write the predicted checkpoint to; must not exist.", Required = true };
+        var form = new Option<string>("--form")
+        {
+            Description = "How the predicted rank-1 part becomes weights: increment (W_e + (x̂ − x_e) v_eᵀ; default), " +
+                "add-to-last (released script: W_e + x̂ v_eᵀ) or add-to-base (older release: W0 + x̂ v_eᵀ).",
+            DefaultValueFactory = _ => "increment",
+        };
+        form.AcceptOnlyFromAmong("increment", "add-to-last", "add-to-base");
+        var command = new Command("predict", "Write the checkpoint predicted for a target step from a base and a window of checkpoints.");
+        series.AddTo(command);
+        command.Options.Add(target);
+        command.Options.Add(output);
+        command.Options.Add(form);
+        command.SetAction(r => Guarded(error, () => OfflineCommands.Predict(new PredictOptions(
+            series.Read(r), r.GetValue(target), r.GetRequiredValue(output), ParseForm(r.GetValue(form)), r.GetValue(series.Json)), console, cancellation)));
+        return command;
+    }
+
+    private static Command AnalyzeCommand(IAnsiConsole console, TextWriter error, CancellationToken cancellation)
+    {
+        var series = new SeriesArguments();
+        var rank = new Option<int>("--rank") { Description = "k of the rank-k reconstruction.", DefaultValueFactory = _ => 1 };
+        var step = new Option<long?>("--reconstruct-step") { Description = "Checkpoint step whose update is reconstructed." };
+        var output = new Option<string?>("--reconstruct-out") { Description = "Write W0 + rescaled rank-k dW of --reconstruct-step to this folder (must not exist)." };
+        var command = new Command("analyze", "Report per covered matrix the rank-1 energy share and the out-of-sample error of the line fit; optionally write a rank-k reconstruction.");
+        series.AddTo(command);
+        command.Options.Add(rank);
+        command.Options.Add(step);
+        command.Options.Add(output);
+        command.SetAction(r => Guarded(error, () => OfflineCommands.Analyze(new AnalyzeOptions(
+            series.Read(r), r.GetValue(series.Json), r.GetValue(rank), r.GetValue(step), r.GetValue(output)), console, cancellation)));
+        return command;
+    }
+
+    /// <summary>Runs a command, turning the errors a user can cause into a message and an exit code.</summary>
+    internal static int Guarded(TextWriter error, Action work)
+    {
+        try
+        {
+            work();
+            return Ok;
+        }
+        catch (UsageException e)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return UsageError;
+        }
+        catch (OperationCanceledException)
+        {
+            error.WriteLine("error: cancelled; nothing was written.");
+            return Cancelled;
+        }
+        catch (Exception e) when (e is AlphaRlException or IOException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return InputError;
+        }
+    }
+
+    private static JumpForm ParseForm(string? form) => form switch
+    {
+        null or "increment" => JumpForm.Increment,
+        "add-to-last" => JumpForm.AddToLast,
+        "add-to-base" => JumpForm.AddToBase,
+        _ => throw new UsageException($"--form must be increment, add-to-last or add-to-base; got '{form}'."),
+    };
+
+    private static Dictionary<long, double> ParseMetrics(string[] items)
+    {
+        var metrics = new Dictionary<long, double>();
+        foreach (string item in items)
+        {
+            int colon = item.IndexOf(':');
+            if (colon <= 0 || !long.TryParse(item.AsSpan(0, colon), out long step) ||
+                !double.TryParse(item.AsSpan(colon + 1), NumberStyles.Float, CultureInfo.InvariantCulture, out double value))
+                throw new UsageException($"--metric '{item}' must be STEP:VALUE, e.g. 100:0.42.");
+            if (!metrics.TryAdd(step, value))
+                throw new UsageException($"--metric gives step {step} twice.");
+        }
+        return metrics;
+    }
+}

@@ -1,0 +1,1 @@
+return AlphaRl.Cli.AlphaRlCli.Run(args);

@@ -1,0 +1,76 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using AlphaRl.Extrapolation;
+using Spectre.Console;
+
+namespace AlphaRl.Cli;
+
+/// <summary>Per-matrix figures: energy share of rank 1 at each checkpoint, and the fit's out-of-sample error beside
+/// its in-sample R² (which is reported, never trusted: it is near 1 even for noise).</summary>
+internal sealed record MatrixReport(
+    string Name, int Rows, int Cols, long[] Steps, double[] EnergyShare,
+    double? HoldOutRelativeError, double? HoldOutCosine, double? InSampleR2);
+
+internal sealed record ReportSummary(
+    int Matrices, double MeanEnergyShareLast, double MinEnergyShareLast,
+    double? PooledHoldOutRelativeError, double? PooledHoldOutCosine, double? MedianHoldOutRelativeError,
+    string? WorstMatrix, double? WorstHoldOutRelativeError, bool BasePointUsed);
+
+internal sealed record SeriesReport(string Command, string Method, long BaseStep, long[] Steps, long? TargetStep, string? Form,
+    ReportSummary Summary, IReadOnlyList<MatrixReport> Matrices);
+
+internal static class Report
+{
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public static MatrixReport Of(MatrixTrajectory m) => new(
+        m.Name, m.Rows, m.Cols,
+        m.Snapshots.Select(s => s.Step).ToArray(),
+        m.Snapshots.Select(s => s.EnergyShare).ToArray(),
+        m.Fit?.HoldOut.RelativeError, m.Fit?.HoldOut.Cosine, m.Fit?.InSampleR2);
+
+    public static ReportSummary Summarize(IReadOnlyList<MatrixTrajectory> matrices, bool basePoint)
+    {
+        var last = matrices.Select(m => m.Snapshots[^1].EnergyShare).ToList();
+        var fits = matrices.Where(m => m.Fit is not null).Select(m => m.Fit!).ToList();
+        var pooled = fits.Count > 0 ? FitQuality.Combine(fits.Select(f => f.HoldOut)) : null;
+        var errors = fits.Select(f => f.HoldOut.RelativeError).Order().ToList();
+        var worst = fits.MaxBy(f => f.HoldOut.RelativeError);
+        return new ReportSummary(matrices.Count, last.Average(), last.Min(),
+            pooled?.RelativeError, pooled?.Cosine, errors.Count > 0 ? errors[errors.Count / 2] : null,
+            worst?.Matrix, worst?.HoldOut.RelativeError, basePoint);
+    }
+
+    public static void Render(IAnsiConsole console, SeriesReport report)
+    {
+        var table = new Table().Border(TableBorder.Simple)
+            .AddColumn(new TableColumn("matrix").NoWrap()).AddColumn(new TableColumn("shape").RightAligned())
+            .AddColumn(new TableColumn("s1²/‖dW‖² (last)").RightAligned())
+            .AddColumn(new TableColumn("held-out rel. err").RightAligned())
+            .AddColumn(new TableColumn("held-out cos").RightAligned())
+            .AddColumn(new TableColumn("in-sample R²").RightAligned());
+        foreach (var m in report.Matrices)
+            table.AddRow(Markup.Escape(m.Name), $"{m.Rows}×{m.Cols}", F(m.EnergyShare[^1]), F(m.HoldOutRelativeError), F(m.HoldOutCosine), F(m.InSampleR2));
+        console.Write(table);
+        var s = report.Summary;
+        console.WriteLine($"{s.Matrices} covered matrices; rank-1 energy share at step {report.Steps[^1]}: mean {F(s.MeanEnergyShareLast)}, min {F(s.MinEnergyShareLast)}.");
+        if (s.PooledHoldOutRelativeError is not null)
+            console.WriteLine($"Out-of-sample line fit (latest snapshots held out): pooled relative error {F(s.PooledHoldOutRelativeError)}, cosine {F(s.PooledHoldOutCosine)}, " +
+                $"median relative error {F(s.MedianHoldOutRelativeError)}, worst {F(s.WorstHoldOutRelativeError)} ({s.WorstMatrix}).");
+        else
+            console.WriteLine($"No line fit: it needs {LineExtrapolator.MinimumSnapshots} points (two to fit, one held out).");
+        if (s.BasePointUsed)
+            console.WriteLine($"The base entered the fit as the point x = 0 at step {report.BaseStep}.");
+        console.WriteLine("In-sample R² is shown for comparison only: with few points in high dimension it is near 1 even for noise.");
+    }
+
+    public static void WriteJson(string path, SeriesReport report) =>
+        File.WriteAllText(path, JsonSerializer.Serialize(report, Json));
+
+    private static string F(double? x) => x is null ? "—" : double.IsNaN(x.Value) ? "NaN" : x.Value.ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture);
+}
