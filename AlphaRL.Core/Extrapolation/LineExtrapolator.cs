@@ -107,18 +107,39 @@ public abstract class LineExtrapolator : IExtrapolator
     private static FitQuality Judge(float[] a, float[] b, float[] vFit, ReadOnlySpan<float[]> xs, ReadOnlySpan<double> cs,
         IReadOnlyList<Rank1Snapshot> window, int firstHeldOut)
     {
-        double inner = 0, predicted = 0, measured = 0;
+        double inner = 0, predicted = 0, measured = 0, residual = 0;
         var xHat = new float[a.Length];
         for (int k = 0; k < xs.Length; k++)
         {
             TensorPrimitives.MultiplyAdd(b, (float)cs[k], a, xHat);
             var v = window[firstHeldOut + k].V;
-            // ⟨x̂ v_fitᵀ, x vᵀ⟩_F = (x̂·x)(v_fit·v); V vectors are unit length.
-            inner += (double)TensorPrimitives.Dot(xHat, xs[k]) * TensorPrimitives.Dot(vFit, v);
-            predicted += (double)TensorPrimitives.Dot(xHat, xHat);
-            measured += (double)TensorPrimitives.Dot(xs[k], xs[k]);
+            double xDotX = Dot(xHat, xs[k]);
+            // With unit V vectors: ⟨x̂ v_fitᵀ, x vᵀ⟩_F = (x̂·x)(v_fit·v) and
+            // ‖x̂ v_fitᵀ − x vᵀ‖²_F = ‖x̂ − x‖² + (x̂·x)‖v_fit − v‖², both terms formed from direct differences.
+            inner += xDotX * Dot(vFit, v);
+            predicted += Dot(xHat, xHat);
+            measured += Dot(xs[k], xs[k]);
+            residual += DistanceSquared(xHat, xs[k]) + xDotX * DistanceSquared(vFit, v);
         }
-        return new FitQuality(inner, predicted, measured, xs.Length);
+        return new FitQuality(inner, predicted, measured, Math.Max(0, residual), xs.Length);
+    }
+
+    private static double Dot(float[] x, float[] y)
+    {
+        double sum = 0;
+        for (int i = 0; i < x.Length; i++) sum += (double)x[i] * y[i];
+        return sum;
+    }
+
+    private static double DistanceSquared(float[] x, float[] y)
+    {
+        double sum = 0;
+        for (int i = 0; i < x.Length; i++)
+        {
+            double d = (double)x[i] - y[i];
+            sum += d * d;
+        }
+        return sum;
     }
 
     private static double InSampleR2(float[] a, float[] b, float[][] xs, double[] cs)

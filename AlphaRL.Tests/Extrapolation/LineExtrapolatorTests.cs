@@ -34,6 +34,18 @@ public class LineExtrapolatorTests
     }
 
     [Test]
+    public void ExactLine_HasAnOutOfSampleError_AtFloatPrecision()
+    {
+        var window = LinearWithNoise(count: 8, noise: 0f, seed: 7);
+
+        var fit = new StepLineExtrapolator().Fit("m", window);
+
+        // Formed from direct differences, the error of an exact line is float rounding, not a cancellation floor.
+        Assert.That(fit.HoldOut.RelativeError, Is.LessThan(1e-5));
+        Assert.That(fit.HoldOut.Cosine, Is.EqualTo(1).Within(1e-6));
+    }
+
+    [Test]
     public void CurvedTrajectory_IsFlaggedByOutOfSampleError()
     {
         var c = Synthetic.UnitVector(Dim, new Random(4)).Select(x => x * 0.02f).ToArray();
