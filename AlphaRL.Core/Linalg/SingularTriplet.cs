@@ -4,7 +4,8 @@ namespace AlphaRl.Linalg;
 /// <param name="Value">The largest singular value s1 (non-negative).</param>
 /// <param name="U">Left singular vector, one entry per row, unit length.</param>
 /// <param name="V">Right singular vector, one entry per column, unit length.</param>
-/// <param name="Iterations">Power iterations used.</param>
+/// <param name="Iterations">Iterations used, each one read of the matrix (A v and Aᵀ A v together); bounded by
+/// <see cref="PowerIterationOptions.MaxIterations"/>.</param>
 /// <param name="Converged">Whether the tolerance was met before the iteration cap.</param>
 public sealed record SingularTriplet(float Value, float[] U, float[] V, int Iterations, bool Converged);
 

@@ -11,7 +11,8 @@ namespace AlphaRl.Linalg;
 /// the TorchSharp routine, which hands it the tensor's memory.
 /// </summary>
 /// <remarks>Hand-written because it is the product's core operation: no .NET library offers a warm-started
-/// top-1 SVD on spans, and a full SVD costs hundreds of times more.</remarks>
+/// top-1 SVD on spans, and a full SVD costs hundreds of times more. Matrices of 512K values or more are read by two
+/// thread-pool workers at once (<see cref="Parallel.Invoke(Action[])"/>) when the machine has two or more cores.</remarks>
 public static class TopSingular
 {
     /// <summary>Computes the top singular triplet of <paramref name="matrix"/> (row-major, rows × cols).</summary>
