@@ -1,17 +1,35 @@
+using System.CommandLine;
 using AlphaRl.Benchmarks;
+using AlphaRl.Benchmarks.Speedup;
 using BenchmarkDotNet.Running;
 
+// dotnet run -c Release --project AlphaRL.Benchmarks -- speedup [--quick]  end-to-end RL speedup benchmark
 // dotnet run -c Release --project AlphaRL.Benchmarks -- --filter '*'      BenchmarkDotNet suite
 // dotnet run -c Release --project AlphaRL.Benchmarks -- memory [N]        RSS / storage per snapshot
 // dotnet run -c Release --project AlphaRL.Benchmarks -- summary           results -> benchmarks/results
-string resultsDir = Path.Combine(RepositoryRoot(), "benchmarks", "results");
+string root = RepositoryRoot();
+string resultsDir = Path.Combine(root, "benchmarks", "results");
 switch (args.FirstOrDefault())
 {
+    case "speedup":
+        var quick = new Option<bool>("--quick") { Description = "A few minutes on 2 cores: shorter runs; results to benchmarks/results/quick/." };
+        var output = new Option<DirectoryInfo?>("--out") { Description = "Where to write the results (default: benchmarks/results, or benchmarks/results/quick)." };
+        var speedup = new RootCommand("The end-to-end benchmark: GRPO and PPO on a small GPT, full runs vs AlphaRL and its peers.") { quick, output };
+        speedup.SetAction(parse =>
+        {
+            bool isQuick = parse.GetValue(quick);
+            string dir = parse.GetValue(output)?.FullName ?? (isQuick ? Path.Combine(resultsDir, "quick") : resultsDir);
+            string cache = Environment.GetEnvironmentVariable("ALPHARL_CACHE") ?? Path.Combine(root, ".alpharl-cache");
+            return SpeedupCommand.Run(isQuick, dir, cache, "dotnet run -c Release --project AlphaRL.Benchmarks -- " + string.Join(' ', args));
+        });
+        return speedup.Parse(args[1..]).Invoke();
+    case "probe":
+        return Probe.Run(args[1..]);
     case "memory":
         return SnapshotMemoryHarness.Run(Path.Combine(resultsDir, "snapshot-memory.json"),
             args.Length > 1 ? int.Parse(args[1]) : 30);
     case "summary":
-        return ResultsSummary.Run(Path.Combine(RepositoryRoot(), "BenchmarkDotNet.Artifacts", "results"), resultsDir);
+        return ResultsSummary.Run(Path.Combine(root, "BenchmarkDotNet.Artifacts", "results"), resultsDir);
     default:
         BenchmarkSwitcher.FromAssembly(typeof(Workloads).Assembly).Run(args);
         return 0;

@@ -1,0 +1,39 @@
+using static TorchSharp.torch;
+
+namespace AlphaRl.Benchmarks.Speedup;
+
+/// <summary>The paper's rank-1 dominance experiment on a checkpoint: covered updates replaced by their rank-k part.</summary>
+internal static class Properties
+{
+    /// <summary>
+    /// W0 + dW_k for every covered matrix (dW = W_t − W0, dW_k its best rank-k part, rescaled to ‖dW‖_F when
+    /// <paramref name="rescale"/>); every other tensor keeps W_t's value. k ≤ 0 means the full update.
+    /// </summary>
+    public static Weights RankK(Weights w0, Weights wt, ISet<string> covered, int k, bool rescale) =>
+        wt.Select((name, t) =>
+        {
+            if (!covered.Contains(name) || k <= 0) return t.clone();
+            using var scope = NewDisposeScope();
+            var delta = t - w0.Tensors[name];
+            var (u, s, vh) = linalg.svd(delta, fullMatrices: false);
+            int r = (int)Math.Min(k, s.shape[0]);
+            var low = u.narrow(1, 0, r).matmul(s.narrow(0, 0, r).diag()).matmul(vh.narrow(0, 0, r));
+            if (rescale)
+            {
+                double full = delta.norm().item<float>(), part = low.norm().item<float>();
+                if (part > 0) low = low * (full / part);
+            }
+            return (w0.Tensors[name] + low).MoveToOuterDisposeScope();
+        });
+
+    /// <summary>s1² / ‖dW‖_F² of each covered matrix's update.</summary>
+    public static double[] EnergyShares(Weights w0, Weights wt, IEnumerable<string> covered) =>
+        covered.Select(name =>
+        {
+            using var scope = NewDisposeScope();
+            var s = linalg.svdvals((wt.Tensors[name] - w0.Tensors[name]).to(ScalarType.Float64));
+            var squares = s.pow(2);
+            double total = squares.sum().item<double>();
+            return total > 0 ? squares[0].item<double>() / total : double.NaN;
+        }).ToArray();
+}

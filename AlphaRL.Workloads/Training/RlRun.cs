@@ -1,0 +1,283 @@
+using System.Diagnostics;
+using AlphaRl.Workloads.Model;
+using AlphaRl.Workloads.Tasks;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace AlphaRl.Workloads.Training;
+
+/// <summary>
+/// What GRPO and PPO share: the policy (a <see cref="TinyGpt"/> started from the cached base model), its AdamW, the
+/// prompt sets, a seeded prompt stream and a seeded sampling generator, the optional frozen reference copy for the KL
+/// penalty, and greedy evaluation.
+/// </summary>
+public abstract class RlRun : IRlRun
+{
+    private readonly Random _prompts;
+    private readonly TinyGpt? _reference;
+    private optim.Optimizer _optimizer;
+    private bool _disposed;
+
+    /// <summary>Starts a run from the base model in <paramref name="cacheDirectory"/> (trained there on first use).</summary>
+    protected RlRun(RlRunSettings settings, string cacheDirectory, Action<string>? log)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.Validate();
+        Settings = settings;
+        Task = settings.CreateTask();
+        Sets = new PromptSets(Task, settings.Seed, settings.ValidationSize, settings.TestSize);
+        Model = BaseModels.LoadOrTrain(settings, Sets, cacheDirectory, log);
+        if (settings.KlCoefficient > 0)
+        {
+            _reference = BaseModels.LoadOrTrain(settings, Sets, cacheDirectory, log);
+            foreach (var p in _reference.parameters()) p.requires_grad = false;
+        }
+        _prompts = new Random(settings.Seed * 104729 + 17);
+        Generator = new Generator((ulong)(settings.Seed * 15485863L + 5));
+        _optimizer = NewOptimizer();
+    }
+
+    /// <summary>The settings of this run.</summary>
+    public RlRunSettings Settings { get; }
+
+    /// <summary>The task.</summary>
+    public VerifiableTask Task { get; }
+
+    /// <summary>Training, validation and test prompts.</summary>
+    public PromptSets Sets { get; }
+
+    /// <summary>The policy.</summary>
+    public TinyGpt Model { get; }
+
+    /// <inheritdoc/>
+    public abstract string Algorithm { get; }
+
+    /// <inheritdoc/>
+    public nn.Module Policy => Model;
+
+    /// <inheritdoc/>
+    public int StepsDone { get; private set; }
+
+    /// <summary>The generator every rollout samples from.</summary>
+    protected Generator Generator { get; }
+
+    /// <inheritdoc/>
+    public RlStepStats TrainStep()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var clock = Stopwatch.StartNew();
+        var (reward, loss) = Update(_optimizer);
+        StepsDone++;
+        return new RlStepStats(StepsDone, reward, loss, clock.Elapsed);
+    }
+
+    /// <inheritdoc/>
+    public double Evaluate(EvalSplit split)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return Sequences.Accuracy(Model, Task, Sets[split]);
+    }
+
+    /// <inheritdoc/>
+    public void ResetOptimizerState()
+    {
+        _optimizer.Dispose();
+        _optimizer = NewOptimizer();
+    }
+
+    /// <summary>One RL step: roll out, score, update through <paramref name="optimizer"/>. Returns mean reward and loss.</summary>
+    protected abstract (double MeanReward, double Loss) Update(optim.Optimizer optimizer);
+
+    /// <summary>Draws <paramref name="count"/> training problems from the run's prompt stream.</summary>
+    protected List<Problem> DrawProblems(int count) => Enumerable.Range(0, count).Select(_ => Sets.SampleTraining(_prompts)).ToList();
+
+    /// <summary>
+    /// The clipped surrogate loss (plus the KL penalty when configured) of answer tokens with per-token advantages,
+    /// averaged over tokens: −min(ρA, clip(ρ, 1±ε)A) + β·KL_k3(π‖π_ref).
+    /// </summary>
+    protected Tensor PolicyLoss(Tensor sequences, Tensor oldLogProbs, Tensor advantages)
+    {
+        var logProbs = Sequences.AnswerLogProbs(Model, sequences, Task.PromptLength);
+        var ratio = (logProbs - oldLogProbs).exp();
+        double eps = Settings.ClipEpsilon;
+        var surrogate = minimum(ratio * advantages, ratio.clamp(1 - eps, 1 + eps) * advantages);
+        var loss = -surrogate.mean();
+        if (_reference is not null)
+        {
+            Tensor referenceLogProbs;
+            using (no_grad()) referenceLogProbs = Sequences.AnswerLogProbs(_reference, sequences, Task.PromptLength);
+            var logRatio = referenceLogProbs - logProbs;
+            loss = loss + Settings.KlCoefficient * (logRatio.exp() - logRatio - 1).mean();
+        }
+        return loss;
+    }
+
+    /// <summary>Samples completions for prompts; returns the full sequences, their log-probabilities and the rewards.</summary>
+    protected (Tensor Sequences, Tensor OldLogProbs, double[] Rewards) Rollout(IReadOnlyList<Problem> problems)
+    {
+        var prompts = Sequences.Encode(problems.Select(p => p.Prompt).ToList(), Task.Alphabet, Model.parameters().First().device);
+        var completions = Sequences.Generate(Model, prompts, Task.AnswerLength, Settings.Temperature, Generator);
+        var sequences = cat([prompts, completions], 1);
+        Tensor old;
+        using (no_grad()) old = Sequences.AnswerLogProbs(Model, sequences, Task.PromptLength);
+        string[] texts = Sequences.Decode(completions, Task.Alphabet);
+        var rewards = new double[problems.Count];
+        for (int i = 0; i < rewards.Length; i++) rewards[i] = Task.Reward(problems[i], texts[i]);
+        return (sequences, old, rewards);
+    }
+
+    /// <summary>Releases the policy, optimizer and generator.</summary>
+    protected virtual void Dispose(bool disposing)
+    {
+        if (_disposed) return;
+        _disposed = true;
+        if (!disposing) return;
+        _optimizer.Dispose();
+        Model.Dispose();
+        _reference?.Dispose();
+        Generator.Dispose();
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    private optim.Optimizer NewOptimizer() =>
+        optim.AdamW(Model.parameters(), lr: Settings.LearningRate, weight_decay: Settings.WeightDecay);
+}
+
+/// <summary>
+/// GRPO: groups of <see cref="RlRunSettings.SamplesPerPrompt"/> completions per prompt, advantages normalised within
+/// each group, the clipped ratio objective over answer tokens, an optional KL penalty to the base model.
+/// </summary>
+public sealed class GrpoRun : RlRun
+{
+    /// <summary>Starts a GRPO run from the cached base model.</summary>
+    public GrpoRun(RlRunSettings settings, string cacheDirectory, Action<string>? log = null) : base(settings, cacheDirectory, log) { }
+
+    /// <inheritdoc/>
+    public override string Algorithm => "grpo";
+
+    /// <inheritdoc/>
+    protected override (double MeanReward, double Loss) Update(optim.Optimizer optimizer)
+    {
+        using var scope = NewDisposeScope();
+        int group = Settings.SamplesPerPrompt;
+        var problems = DrawProblems(Settings.PromptsPerStep).SelectMany(p => Enumerable.Repeat(p, group)).ToList();
+        var (sequences, old, rewards) = Rollout(problems);
+        var advantages = tensor(Advantages.GroupNormalised(rewards, group).Select(a => (float)a).ToArray(), device: old.device).unsqueeze(1);
+        double loss = 0;
+        for (int epoch = 0; epoch < Settings.Epochs; epoch++)
+        {
+            var objective = PolicyLoss(sequences, old, advantages);
+            optimizer.zero_grad();
+            objective.backward();
+            optimizer.step();
+            loss = objective.item<float>();
+        }
+        return (rewards.Average(), loss);
+    }
+}
+
+/// <summary>
+/// PPO: one completion per prompt, a value head on the policy's (detached) final hidden states trained on GAE
+/// returns, per-token advantages from GAE, whitened over the batch, and the clipped objective.
+/// </summary>
+public sealed class PpoRun : RlRun
+{
+    private readonly Linear _valueHead;
+    private readonly optim.Optimizer _valueOptimizer;
+
+    /// <summary>Starts a PPO run from the cached base model.</summary>
+    public PpoRun(RlRunSettings settings, string cacheDirectory, Action<string>? log = null) : base(settings, cacheDirectory, log)
+    {
+        torch.manual_seed(settings.Seed + 31);
+        _valueHead = nn.Linear(settings.Width, 1);
+        _valueHead.to(Model.parameters().First().device);
+        _valueOptimizer = optim.AdamW(_valueHead.parameters(), lr: settings.ValueLearningRate, weight_decay: 0);
+    }
+
+    /// <inheritdoc/>
+    public override string Algorithm => "ppo";
+
+    /// <summary>Values [batch, answerLength] of the states before each answer token.</summary>
+    private Tensor Values(Tensor sequences)
+    {
+        Tensor hidden;
+        using (no_grad()) hidden = Model.Hidden(sequences.narrow(1, 0, sequences.shape[1] - 1)).narrow(1, Task.PromptLength - 1, Task.AnswerLength);
+        return _valueHead.forward(hidden).squeeze(-1);
+    }
+
+    /// <inheritdoc/>
+    protected override (double MeanReward, double Loss) Update(optim.Optimizer optimizer)
+    {
+        using var scope = NewDisposeScope();
+        var problems = DrawProblems(Settings.PromptsPerStep * Settings.SamplesPerPrompt);
+        var (sequences, old, rewards) = Rollout(problems);
+        int steps = Task.AnswerLength;
+        float[] values;
+        using (no_grad()) values = Values(sequences).cpu().data<float>().ToArray();
+        var advantages = new double[problems.Count * steps];
+        var returns = new float[problems.Count * steps];
+        var tokenRewards = new double[steps];
+        var tokenValues = new double[steps];
+        for (int i = 0; i < problems.Count; i++)
+        {
+            Array.Clear(tokenRewards);
+            tokenRewards[steps - 1] = rewards[i];
+            for (int t = 0; t < steps; t++) tokenValues[t] = values[i * steps + t];
+            var (a, r) = Advantages.Gae(tokenRewards, tokenValues, Settings.Gamma, Settings.Lambda);
+            a.CopyTo(advantages, i * steps);
+            for (int t = 0; t < steps; t++) returns[i * steps + t] = (float)r[t];
+        }
+        var device = old.device;
+        var whitened = tensor(Advantages.Whiten(advantages).Select(a => (float)a).ToArray(), device: device).view(problems.Count, steps);
+        var targets = tensor(returns, device: device).view(problems.Count, steps);
+        double loss = 0;
+        for (int epoch = 0; epoch < Settings.Epochs; epoch++)
+        {
+            var objective = PolicyLoss(sequences, old, whitened);
+            optimizer.zero_grad();
+            objective.backward();
+            optimizer.step();
+            loss = objective.item<float>();
+
+            var valueLoss = (Values(sequences) - targets).pow(2).mean();
+            _valueOptimizer.zero_grad();
+            valueLoss.backward();
+            _valueOptimizer.step();
+        }
+        return (rewards.Average(), loss);
+    }
+
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _valueOptimizer.Dispose();
+            _valueHead.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}
+
+/// <summary>Creates runs by algorithm name.</summary>
+public static class RlRuns
+{
+    /// <summary>A GRPO or PPO run for <paramref name="settings"/>, starting from the cached base model.</summary>
+    public static RlRun Create(RlRunSettings settings, string cacheDirectory, Action<string>? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return settings.Algorithm switch
+        {
+            "grpo" => new GrpoRun(settings, cacheDirectory, log),
+            "ppo" => new PpoRun(settings, cacheDirectory, log),
+            _ => throw new ArgumentException($"Algorithm \"{settings.Algorithm}\" is not grpo or ppo.", nameof(settings)),
+        };
+    }
+}

@@ -1,0 +1,106 @@
+using AlphaRl.Workloads.Model;
+using static TorchSharp.torch;
+
+namespace AlphaRl.Workloads.Training;
+
+/// <summary>Character-level encoding, batched generation and per-token log-probabilities for fixed-length prompts.</summary>
+public static class Sequences
+{
+    /// <summary>Token ids [batch, length] of equal-length texts, on <paramref name="device"/>.</summary>
+    public static Tensor Encode(IReadOnlyList<string> texts, string alphabet, Device? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        ArgumentNullException.ThrowIfNull(alphabet);
+        if (texts.Count == 0) throw new ArgumentException("No texts to encode.", nameof(texts));
+        int length = texts[0].Length;
+        var ids = new long[texts.Count * length];
+        for (int row = 0; row < texts.Count; row++)
+        {
+            string text = texts[row];
+            if (text.Length != length) throw new ArgumentException($"Text {row} has {text.Length} characters; the first has {length}.", nameof(texts));
+            for (int i = 0; i < length; i++)
+            {
+                int id = alphabet.IndexOf(text[i], StringComparison.Ordinal);
+                if (id < 0) throw new ArgumentException($"Character '{text[i]}' of text {row} is not in the alphabet \"{alphabet}\".", nameof(texts));
+                ids[row * length + i] = id;
+            }
+        }
+        return tensor(ids, [texts.Count, length], device: device);
+    }
+
+    /// <summary>The texts of token ids [batch, length].</summary>
+    public static string[] Decode(Tensor ids, string alphabet)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        ArgumentNullException.ThrowIfNull(alphabet);
+        long rows = ids.shape[0], length = ids.shape[1];
+        long[] values = ids.cpu().data<long>().ToArray();
+        var texts = new string[rows];
+        for (long row = 0; row < rows; row++)
+            texts[row] = string.Create((int)length, (values, row, alphabet), static (span, s) =>
+            {
+                for (int i = 0; i < span.Length; i++) span[i] = s.alphabet[(int)s.values[s.row * span.Length + i]];
+            });
+        return texts;
+    }
+
+    /// <summary>
+    /// Generates <paramref name="tokens"/> tokens after each prompt [batch, promptLength]: samples at
+    /// <paramref name="temperature"/> from <paramref name="generator"/>, or takes the most likely token when the
+    /// temperature is 0. Returns the generated ids [batch, tokens]. Runs without gradients. Sequences here are a dozen
+    /// tokens, so each step recomputes the prefix instead of keeping a KV cache.
+    /// </summary>
+    public static Tensor Generate(TinyGpt model, Tensor prompts, int tokens, double temperature, Generator? generator)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(prompts);
+        ArgumentOutOfRangeException.ThrowIfNegative(temperature);
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var sequence = prompts;
+        for (int t = 0; t < tokens; t++)
+        {
+            var logits = model.forward(sequence).select(1, -1);
+            var next = temperature == 0
+                ? logits.argmax(-1, keepdim: true)
+                : multinomial((logits / temperature).softmax(-1), 1, replacement: false, generator: generator);
+            sequence = cat([sequence, next], 1);
+        }
+        return sequence.narrow(1, prompts.shape[1], tokens).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Log-probabilities [batch, answerLength] the model gives each answer token of <paramref name="sequences"/>
+    /// [batch, promptLength + answerLength], given everything before it.
+    /// </summary>
+    public static Tensor AnswerLogProbs(TinyGpt model, Tensor sequences, int promptLength)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(sequences);
+        using var scope = NewDisposeScope();
+        long answer = sequences.shape[1] - promptLength;
+        var logits = model.forward(sequences.narrow(1, 0, sequences.shape[1] - 1)).narrow(1, promptLength - 1, answer);
+        var targets = sequences.narrow(1, promptLength, answer);
+        return logits.log_softmax(-1).gather(-1, targets.unsqueeze(-1)).squeeze(-1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Greedy exact-match accuracy of <paramref name="model"/> on <paramref name="problems"/>, in [0, 1].</summary>
+    public static double Accuracy(TinyGpt model, Tasks.VerifiableTask task, IReadOnlyList<Tasks.Problem> problems, int batch = 1000)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(problems);
+        if (problems.Count == 0) throw new ArgumentException("No problems to evaluate.", nameof(problems));
+        var device = model.parameters().First().device;
+        double correct = 0;
+        for (int start = 0; start < problems.Count; start += batch)
+        {
+            var chunk = problems.Skip(start).Take(batch).ToList();
+            using var scope = NewDisposeScope();
+            var prompts = Encode(chunk.Select(p => p.Prompt).ToList(), task.Alphabet, device);
+            string[] answers = Decode(Generate(model, prompts, task.AnswerLength, 0, null), task.Alphabet);
+            for (int i = 0; i < chunk.Count; i++) correct += task.Reward(chunk[i], answers[i]);
+        }
+        return correct / problems.Count;
+    }
+}
