@@ -27,6 +27,9 @@ public sealed record RlRunSettings
     /// <summary>Policy learning rate (AdamW). Default 1e-4.</summary>
     public double LearningRate { get; init; } = 1e-4;
 
+    /// <summary>The policy's optimizer: "adamw" (default) or "sgd" (plain SGD, no momentum).</summary>
+    public string Optimizer { get; init; } = "adamw";
+
     /// <summary>AdamW weight decay of the policy. Default 0.</summary>
     public double WeightDecay { get; init; }
 
@@ -60,6 +63,12 @@ public sealed record RlRunSettings
     /// <summary>Validation accuracy at which supervised training of the base model stops. Default 0.3.</summary>
     public double BaseTargetAccuracy { get; init; } = 0.3;
 
+    /// <summary>
+    /// How accuracy is measured: 0 for greedy decoding, k &gt; 0 for the mean exact match of k completions per problem
+    /// sampled at temperature 1 with a fixed seed per split (the same draws for every set of weights). Default 0.
+    /// </summary>
+    public int EvalSamples { get; init; }
+
     /// <summary>Validation problems (guard, ExPO's alpha). Default 400.</summary>
     public int ValidationSize { get; init; } = 400;
 
@@ -78,6 +87,7 @@ public sealed record RlRunSettings
     {
         if (Algorithm is not ("grpo" or "ppo")) throw new ArgumentException($"Algorithm \"{Algorithm}\" is not grpo or ppo.");
         _ = CreateTask();
+        if (Optimizer is not ("adamw" or "sgd")) throw new ArgumentException($"Optimizer \"{Optimizer}\" is not adamw or sgd.");
         if (LearningRate is <= 0 or > 1) throw new ArgumentException($"LearningRate {LearningRate} is not in (0, 1].");
         if (PromptsPerStep < 1) throw new ArgumentException($"PromptsPerStep {PromptsPerStep} must be at least 1.");
         if (SamplesPerPrompt < (Algorithm == "grpo" ? 2 : 1)) throw new ArgumentException($"SamplesPerPrompt {SamplesPerPrompt} is too small for {Algorithm} (GRPO needs groups of 2 or more).");

@@ -16,6 +16,15 @@ internal static class SpeedupCommand
         var grpo = new RlRunSettings { Algorithm = "grpo", LearningRate = 3e-4, PromptsPerStep = 32, SamplesPerPrompt = 8 };
         var ppo = new RlRunSettings { Algorithm = "ppo", LearningRate = 3e-4, PromptsPerStep = 256, SamplesPerPrompt = 1, Epochs = 2 };
         int[] seeds = [1, 2, 3];
+        if (Environment.GetEnvironmentVariable("ALPHARL_EXPLORE") is { } explore)
+            return
+            [
+                new("lr1e-4", grpo with { LearningRate = 1e-4, PromptsPerStep = 64, SamplesPerPrompt = 16 }, [1], 150, [30, 45, 60], Main: false),
+                new("lr3e-5", grpo with { LearningRate = 3e-5, PromptsPerStep = 64, SamplesPerPrompt = 16 }, [1], 150, [30, 45, 60], Main: false),
+                new("w128", grpo with { LearningRate = 1e-4, PromptsPerStep = 64, SamplesPerPrompt = 16, Width = 128 }, [1], 150, [30, 45, 60], Main: false),
+                new("sgd", grpo with { Optimizer = "sgd", LearningRate = double.Parse(explore), PromptsPerStep = 64, SamplesPerPrompt = 16 }, [1], 150, [30, 45, 60], Main: false),
+                new("sampled", grpo with { LearningRate = 1e-4, PromptsPerStep = 64, SamplesPerPrompt = 16, EvalSamples = 4 }, [1], 150, [30, 45, 60], Main: false),
+            ];
         if (quick)
             return
             [
@@ -47,7 +56,7 @@ internal static class SpeedupCommand
                     foreach (int seed in experiment.Seeds)
                     {
                         // The full run, then one AlphaRL run per window (each at most T steps).
-                        int work = experiment.TotalSteps * (1 + experiment.Windows.Length);
+                        int work = experiment.TotalSteps * (1 + (experiment.Main ? experiment.Windows.Length : 0));
                         var task = context.AddTask($"{experiment.Name} seed {seed}", maxValue: work);
                         results.Add(harness.RunSeed(experiment, seed, steps => task.Increment(steps)));
                         task.Value = task.MaxValue;
@@ -59,6 +68,7 @@ internal static class SpeedupCommand
         var everything = new SpeedupResults(quick ? "quick" : "full", command, Machine(), DateTimeOffset.UtcNow, clock.Elapsed.TotalMinutes,
             plan.Select(e => e.Record).ToList(), results, rows);
         var written = SpeedupReport.Write(everything, outputDirectory);
+        if (!quick && SpeedupReport.PatchPerformanceSummary(outputDirectory) is { } patched) written.Add(patched);
         AnsiConsole.Write(SpeedupReport.Table(rows));
         AnsiConsole.MarkupLine($"Finished in {clock.Elapsed.TotalMinutes:F1} min. Wrote {string.Join(", ", written.Select(Markup.Escape))}.");
         return 0;

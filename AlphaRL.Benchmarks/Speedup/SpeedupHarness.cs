@@ -7,6 +7,8 @@ using AlphaRl.Workloads.Training;
 namespace AlphaRl.Benchmarks.Speedup;
 
 /// <summary>One experiment: an RL setting, its seeds, its length T and the early windows AlphaRL and the peers get.</summary>
+/// <remarks>Regime experiments (<paramref name="Main"/> false) skip the AlphaRL retraining runs: they report the properties, the
+/// peers and AlphaRL's offline prediction on the full run only.</remarks>
 internal sealed record Experiment(string Name, RlRunSettings Settings, int[] Seeds, int TotalSteps, int[] Windows, bool Main)
 {
     /// <summary>Snapshots AlphaRL takes in each window.</summary>
@@ -114,6 +116,11 @@ internal sealed class SpeedupHarness(string cacheDirectory, Action<string> log)
                 methods.Add(Peer("expo", expo, clock.Elapsed.TotalSeconds, $"alpha={bestAlpha} (validation {bestValidation:F3})"));
 
             clock.Restart();
+            var (offline, offlineFit) = Peers.AlphaRlOffline(w0, steps.Select(s => ((long)s, checkpoints[s])).ToList(), coveredSet, total);
+            using (offline)
+                methods.Add(Peer("alpharl_offline", offline, clock.Elapsed.TotalSeconds, $"fit error {offlineFit.RelativeError:F3} (cos {offlineFit.Cosine:F3}), unguarded"));
+
+            clock.Restart();
             using (var relex = Peers.Relex(w0, steps.Select(s => ((long)s, checkpoints[s])).ToList(), total))
                 methods.Add(Peer("relex", relex, clock.Elapsed.TotalSeconds, $"{steps.Count} checkpoints"));
         }
@@ -121,7 +128,7 @@ internal sealed class SpeedupHarness(string cacheDirectory, Action<string> log)
 
         // AlphaRL runs: the same seed retrained with the hook, one per window.
         var alphaRuns = new List<AlphaRlRunRecord>();
-        foreach (int window in experiment.Windows)
+        foreach (int window in experiment.Main ? experiment.Windows : [])
         {
             using var accelerated = RlRuns.Create(settings, cacheDirectory, log);
             int interval = window / Experiment.SnapshotsPerWindow;

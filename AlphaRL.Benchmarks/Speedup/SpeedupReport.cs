@@ -9,7 +9,7 @@ namespace AlphaRl.Benchmarks.Speedup;
 /// <summary>Turns the per-seed results into the summary rows, the markdown report, the JSON files and the plots.</summary>
 internal static class SpeedupReport
 {
-    private static readonly string[] MethodOrder = ["alpharl", "no_jump", "weight_extrapolation", "expo", "relex"];
+    private static readonly string[] MethodOrder = ["alpharl", "alpharl_offline", "no_jump", "weight_extrapolation", "expo", "relex"];
 
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -59,6 +59,24 @@ internal static class SpeedupReport
             written.Add(path);
         }
         return written;
+    }
+
+    /// <summary>
+    /// Fills <c>tracker_overhead_share</c> of <c>performance-summary.json</c> in <paramref name="directory"/> (when that
+    /// file exists) from the speedup results just written there.
+    /// </summary>
+    public static string? PatchPerformanceSummary(string directory)
+    {
+        string path = Path.Combine(directory, "performance-summary.json");
+        double? share = ResultsSummary.TrackerOverheadShare(Path.Combine(directory, "speedup.json"));
+        if (!File.Exists(path) || share is null) return null;
+        var root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!;
+        root["tracker_overhead_share"] = Math.Round(share.Value, 4);
+        root["notes"]!["tracker_overhead_share"] = "speedup harness, full mode (speedup.json): median over the GRPO seeds of the tracking session's time (snapshots and fits every 10 steps, the default interval) / the full run's RL step time.";
+        string temporary = path + ".tmp";
+        File.WriteAllText(temporary, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        File.Move(temporary, path, overwrite: true);
+        return path;
     }
 
     public static Table Table(IReadOnlyList<SummaryRow> rows)

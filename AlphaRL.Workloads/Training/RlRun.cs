@@ -76,7 +76,9 @@ public abstract class RlRun : IRlRun
     public double Evaluate(EvalSplit split)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return Sequences.Accuracy(Model, Task, Sets[split]);
+        if (Settings.EvalSamples == 0) return Sequences.Accuracy(Model, Task, Sets[split]);
+        using var generator = new Generator((ulong)(Settings.Seed * 7_654_321L + (int)split + 1));
+        return Sequences.Accuracy(Model, Task, Sets[split], Settings.EvalSamples, generator);
     }
 
     /// <inheritdoc/>
@@ -146,8 +148,9 @@ public abstract class RlRun : IRlRun
         GC.SuppressFinalize(this);
     }
 
-    private optim.Optimizer NewOptimizer() =>
-        optim.AdamW(Model.parameters(), lr: Settings.LearningRate, weight_decay: Settings.WeightDecay);
+    private optim.Optimizer NewOptimizer() => Settings.Optimizer == "sgd"
+        ? optim.SGD(Model.parameters(), Settings.LearningRate)
+        : optim.AdamW(Model.parameters(), lr: Settings.LearningRate, weight_decay: Settings.WeightDecay);
 }
 
 /// <summary>

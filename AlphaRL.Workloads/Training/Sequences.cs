@@ -84,23 +84,30 @@ public static class Sequences
         return logits.log_softmax(-1).gather(-1, targets.unsqueeze(-1)).squeeze(-1).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Greedy exact-match accuracy of <paramref name="model"/> on <paramref name="problems"/>, in [0, 1].</summary>
-    public static double Accuracy(TinyGpt model, Tasks.VerifiableTask task, IReadOnlyList<Tasks.Problem> problems, int batch = 1000)
+    /// <summary>
+    /// Exact-match accuracy of <paramref name="model"/> on <paramref name="problems"/>, in [0, 1]: greedy when
+    /// <paramref name="samples"/> is 0, else the mean over that many completions per problem sampled at temperature 1
+    /// from <paramref name="generator"/> (pass@1 averaged over samples).
+    /// </summary>
+    public static double Accuracy(TinyGpt model, Tasks.VerifiableTask task, IReadOnlyList<Tasks.Problem> problems, int samples = 0, Generator? generator = null, int batch = 2000)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(problems);
+        ArgumentOutOfRangeException.ThrowIfNegative(samples);
         if (problems.Count == 0) throw new ArgumentException("No problems to evaluate.", nameof(problems));
         var device = model.parameters().First().device;
+        int repeats = Math.Max(1, samples);
+        var all = problems.SelectMany(p => Enumerable.Repeat(p, repeats)).ToList();
         double correct = 0;
-        for (int start = 0; start < problems.Count; start += batch)
+        for (int start = 0; start < all.Count; start += batch)
         {
-            var chunk = problems.Skip(start).Take(batch).ToList();
+            var chunk = all.Skip(start).Take(batch).ToList();
             using var scope = NewDisposeScope();
             var prompts = Encode(chunk.Select(p => p.Prompt).ToList(), task.Alphabet, device);
-            string[] answers = Decode(Generate(model, prompts, task.AnswerLength, 0, null), task.Alphabet);
+            string[] answers = Decode(Generate(model, prompts, task.AnswerLength, samples == 0 ? 0 : 1, generator), task.Alphabet);
             for (int i = 0; i < chunk.Count; i++) correct += task.Reward(chunk[i], answers[i]);
         }
-        return correct / problems.Count;
+        return correct / all.Count;
     }
 }
