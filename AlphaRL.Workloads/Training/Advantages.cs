@@ -17,8 +17,14 @@ public static class Advantages
         for (int start = 0; start < rewards.Length; start += groupSize)
         {
             var group = rewards.Slice(start, groupSize);
-            double mean = 0;
-            foreach (double r in group) mean += r;
+            double mean = 0, min = double.PositiveInfinity, max = double.NegativeInfinity;
+            foreach (double r in group)
+            {
+                mean += r;
+                min = Math.Min(min, r);
+                max = Math.Max(max, r);
+            }
+            if (min == max) continue; // all equal: zeros, not rounding noise of the mean divided by itself (or 0/0)
             mean /= groupSize;
             double variance = 0;
             foreach (double r in group) variance += (r - mean) * (r - mean);
