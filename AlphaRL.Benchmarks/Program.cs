@@ -23,8 +23,6 @@ switch (args.FirstOrDefault())
             return SpeedupCommand.Run(isQuick, dir, cache, "dotnet run -c Release --project AlphaRL.Benchmarks -- " + string.Join(' ', args));
         });
         return speedup.Parse(args[1..]).Invoke();
-    case "probe":
-        return Probe.Run(args[1..]);
     case "memory":
         return SnapshotMemoryHarness.Run(Path.Combine(resultsDir, "snapshot-memory.json"),
             args.Length > 1 ? int.Parse(args[1]) : 30);
