@@ -14,13 +14,24 @@ switch (args.FirstOrDefault())
     case "speedup":
         var quick = new Option<bool>("--quick") { Description = "A few minutes on 2 cores: shorter runs; results to benchmarks/results/quick/." };
         var output = new Option<DirectoryInfo?>("--out") { Description = "Where to write the results (default: benchmarks/results, or benchmarks/results/quick)." };
-        var speedup = new RootCommand("The end-to-end benchmark: GRPO and PPO on a small GPT, full runs vs AlphaRL and its peers.") { quick, output };
+        var task = new Option<string>("--task") { Description = "The main experiments' task: sortN (sort N digits) or addN (N-digit addition).", DefaultValueFactory = _ => "sort4" };
+        var speedup = new RootCommand("The end-to-end benchmark: GRPO and PPO on a small GPT, full runs vs AlphaRL and its peers.") { quick, task, output };
         speedup.SetAction(parse =>
         {
             bool isQuick = parse.GetValue(quick);
             string dir = parse.GetValue(output)?.FullName ?? (isQuick ? Path.Combine(resultsDir, "quick") : resultsDir);
             string cache = Environment.GetEnvironmentVariable("ALPHARL_CACHE") ?? Path.Combine(root, ".alpharl-cache");
-            return SpeedupCommand.Run(isQuick, dir, cache, "dotnet run -c Release --project AlphaRL.Benchmarks -- " + string.Join(' ', args));
+            string taskName = parse.GetValue(task)!;
+            try
+            {
+                _ = AlphaRl.Workloads.Tasks.VerifiableTask.Parse(taskName);
+            }
+            catch (ArgumentException e)
+            {
+                Console.Error.WriteLine(e.Message);
+                return 2;
+            }
+            return SpeedupCommand.Run(isQuick, taskName, dir, cache, "dotnet run -c Release --project AlphaRL.Benchmarks -- " + string.Join(' ', args));
         });
         return speedup.Parse(args[1..]).Invoke();
     case "memory":
