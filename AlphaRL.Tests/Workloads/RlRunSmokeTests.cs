@@ -23,7 +23,7 @@ public class RlRunSmokeTests
         if (Directory.Exists(_cache)) Directory.Delete(_cache, recursive: true);
     }
 
-    // add1 cannot be used: its 90 training problems are memorised and the held-out sums stay wrong, so the base model
+    // add1 cannot be used (BaseModels rejects it): its 90 training problems are memorised and the held-out sums stay wrong, so the base model
     // never reaches a validation target. sort3 generalises (about 20% validation accuracy after ~150 supervised
     // steps); it has 1000 problems, about 50 per held-out bucket, which PromptSets enumerates.
     private static RlRunSettings Grpo(int seed = 1) => new()
@@ -35,6 +35,15 @@ public class RlRunSmokeTests
     private static RlRunSettings Ppo(int seed = 1) => Grpo(seed) with { Algorithm = "ppo", SamplesPerPrompt = 1, Epochs = 2 };
 
     private static AlphaRLOptions Options() => new() { SnapshotInterval = 1, MinSnapshots = 3, MaxSnapshots = 4, MaxJumps = 0 };
+
+    [Test]
+    public void TasksTooSmallToGeneralise_AreRejectedBeforeAnyTraining()
+    {
+        var settings = Grpo(1) with { Task = "add1" };
+        var error = Assert.Throws<ArgumentException>(() => RlRuns.Create(settings, _cache));
+        Assert.That(error!.Message, Does.Contain("add1").And.Contain("100 problems"));
+        Assert.That(Directory.Exists(_cache) ? Directory.GetFiles(_cache) : [], Is.Empty, "nothing may be trained or cached");
+    }
 
     [Test]
     public void Sort3_HeldOutSetsAreLargeEnoughForTheTarget()

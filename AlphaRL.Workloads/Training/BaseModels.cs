@@ -13,6 +13,12 @@ namespace AlphaRl.Workloads.Training;
 public static class BaseModels
 {
     private const int Batch = 64, CheckEvery = 10, MaxSteps = 20_000;
+
+    /// <summary>
+    /// Fewest problems a task must have for supervised training to generalise to held-out prompts: a task with fewer
+    /// (add1 has 100, sort2 has 100) is memorised and would train for <c>MaxSteps</c> before failing.
+    /// </summary>
+    public const long MinimumProblems = 1000;
     private const double LearningRate = 1e-3;
 
     /// <summary>The cache file of the base model for these settings.</summary>
@@ -30,6 +36,8 @@ public static class BaseModels
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(sets);
         var task = sets.Task;
+        if (task.ProblemCount < MinimumProblems)
+            throw new ArgumentException($"Task {task.Name} has only {task.ProblemCount} problems: a base model memorises them instead of learning the task. Use a task with at least {MinimumProblems} (add2 or more digits, sort3 or longer lists).", nameof(sets));
         string path = CachePath(cacheDirectory, settings, task);
         var model = new TinyGpt(settings.ModelConfig(task));
         if (File.Exists(path))
