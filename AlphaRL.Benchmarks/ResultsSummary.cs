@@ -79,7 +79,7 @@ internal static class ResultsSummary
                 ["snapshot_storage_share"] = "memory harness (snapshot-memory.json): tracker storage added per snapshot / bytes of the covered weights, 8 layers d=512 MLP 4x, worst of fp32 and bf16 weights. The single W0 copy (100% of the covered weights, optionally on the CPU) is not counted here.",
                 ["tracker_overhead_share"] = overheadShare is null
                     ? "Not measured yet: run the speedup benchmark in full mode (speedup.json), then this command."
-                    : "speedup harness, full mode (speedup.json): median over the GRPO seeds of the tracking session's time (snapshots and fits every 10 steps, the default interval) / the full run's RL step time.",
+                    : TrackerOverheadNote,
             },
             ["details"] = new JsonObject
             {
@@ -97,6 +97,9 @@ internal static class ResultsSummary
         Console.WriteLine($"wrote {Path.Combine(resultsDir, "performance.md")}");
         return 0;
     }
+
+    /// <summary>Where <c>tracker_overhead_share</c> comes from, as the summary's notes say it.</summary>
+    public const string TrackerOverheadNote = "speedup harness, full mode (speedup.json): median over the GRPO seeds of the tracking session's time (snapshots and fits every 10 steps, the default interval) / the full run's RL step time.";
 
     /// <summary>Median tracker overhead share of the main GRPO experiment's seeds in the speedup results, if they exist.</summary>
     public static double? TrackerOverheadShare(string speedupJson)

@@ -89,6 +89,7 @@ internal sealed class SpeedupHarness(string cacheDirectory, Action<string> log)
         foreach (int window in experiment.Windows)
         {
             var steps = WindowSteps(window).ToList();
+            var series = steps.Select(s => ((long)s, checkpoints[s])).ToList();
             var atS = checkpoints[window];
             double trainWall = cumulativeTrain[window];
             MethodResult Peer(string name, Weights weights, double buildSeconds, string detail)
@@ -116,12 +117,12 @@ internal sealed class SpeedupHarness(string cacheDirectory, Action<string> log)
                 methods.Add(Peer("expo", expo, clock.Elapsed.TotalSeconds, $"alpha={bestAlpha} (validation {bestValidation:F3})"));
 
             clock.Restart();
-            var (offline, offlineFit) = Peers.AlphaRlOffline(w0, steps.Select(s => ((long)s, checkpoints[s])).ToList(), coveredSet, total);
+            var (offline, offlineFit) = Peers.AlphaRlOffline(w0, series, coveredSet, total);
             using (offline)
                 methods.Add(Peer("alpharl_offline", offline, clock.Elapsed.TotalSeconds, $"fit error {offlineFit.RelativeError:F3} (cos {offlineFit.Cosine:F3}), unguarded"));
 
             clock.Restart();
-            using (var relex = Peers.Relex(w0, steps.Select(s => ((long)s, checkpoints[s])).ToList(), total))
+            using (var relex = Peers.Relex(w0, series, total))
                 methods.Add(Peer("relex", relex, clock.Elapsed.TotalSeconds, $"{steps.Count} checkpoints"));
         }
         foreach (var c in checkpoints.Values) c.Dispose();

@@ -42,9 +42,7 @@ internal static class SpeedupReport
         void Save(string name, string text)
         {
             string path = Path.Combine(directory, name);
-            string temporary = path + ".tmp";
-            File.WriteAllText(temporary, text);
-            File.Move(temporary, path, overwrite: true);
+            WriteAtomically(path, text);
             written.Add(path);
         }
         Save("speedup.json", JsonSerializer.Serialize(results, Json));
@@ -72,10 +70,8 @@ internal static class SpeedupReport
         if (!File.Exists(path) || share is null) return null;
         var root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!;
         root["tracker_overhead_share"] = Math.Round(share.Value, 4);
-        root["notes"]!["tracker_overhead_share"] = "speedup harness, full mode (speedup.json): median over the GRPO seeds of the tracking session's time (snapshots and fits every 10 steps, the default interval) / the full run's RL step time.";
-        string temporary = path + ".tmp";
-        File.WriteAllText(temporary, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-        File.Move(temporary, path, overwrite: true);
+        root["notes"]!["tracker_overhead_share"] = ResultsSummary.TrackerOverheadNote;
+        WriteAtomically(path, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         return path;
     }
 
@@ -137,6 +133,13 @@ internal static class SpeedupReport
         foreach (var e in results.Experiments)
             md.AppendLine(CultureInfo.InvariantCulture, $"![{e.Name}](speedup-{e.Name}.png)");
         return md.ToString();
+    }
+
+    private static void WriteAtomically(string path, string text)
+    {
+        string temporary = path + ".tmp";
+        File.WriteAllText(temporary, text);
+        File.Move(temporary, path, overwrite: true);
     }
 
     private static double Sd(double[] values)

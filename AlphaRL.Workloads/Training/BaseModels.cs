@@ -39,16 +39,15 @@ public static class BaseModels
         if (task.ProblemCount < MinimumProblems)
             throw new ArgumentException($"Task {task.Name} has only {task.ProblemCount} problems: a base model memorises them instead of learning the task. Use a task with at least {MinimumProblems} (add2 or more digits, sort3 or longer lists).", nameof(sets));
         string path = CachePath(cacheDirectory, settings, task);
-        var model = new TinyGpt(settings.ModelConfig(task));
         if (File.Exists(path))
         {
-            model.load(path);
-            return model;
+            var cached = new TinyGpt(settings.ModelConfig(task));
+            cached.load(path);
+            return cached;
         }
         log?.Invoke($"Training the base model ({task.Name}, seed {settings.Seed}) to {settings.BaseTargetAccuracy:P0} validation accuracy; cached at {path}.");
         torch.manual_seed(settings.Seed);
-        model.Dispose();
-        model = new TinyGpt(settings.ModelConfig(task));
+        var model = new TinyGpt(settings.ModelConfig(task));
         var random = new Random(settings.Seed * 7919 + 1);
         using var optimizer = optim.AdamW(model.parameters(), lr: LearningRate, weight_decay: 0);
         int steps = 0;

@@ -115,6 +115,17 @@ public abstract class RlRun : IRlRun
         return loss;
     }
 
+    /// <summary>One gradient step of the policy on <see cref="PolicyLoss"/>; returns the loss.</summary>
+    protected double PolicyStep(optim.Optimizer optimizer, Tensor sequences, Tensor oldLogProbs, Tensor advantages)
+    {
+        ArgumentNullException.ThrowIfNull(optimizer);
+        var objective = PolicyLoss(sequences, oldLogProbs, advantages);
+        optimizer.zero_grad();
+        objective.backward();
+        optimizer.step();
+        return objective.item<float>();
+    }
+
     /// <summary>Samples completions for prompts; returns the full sequences, their log-probabilities and the rewards.</summary>
     protected (Tensor Sequences, Tensor OldLogProbs, double[] Rewards) Rollout(IReadOnlyList<Problem> problems)
     {
@@ -174,14 +185,7 @@ public sealed class GrpoRun : RlRun
         var (sequences, old, rewards) = Rollout(problems);
         var advantages = tensor(Advantages.GroupNormalised(rewards, group).Select(a => (float)a).ToArray(), device: old.device).unsqueeze(1);
         double loss = 0;
-        for (int epoch = 0; epoch < Settings.Epochs; epoch++)
-        {
-            var objective = PolicyLoss(sequences, old, advantages);
-            optimizer.zero_grad();
-            objective.backward();
-            optimizer.step();
-            loss = objective.item<float>();
-        }
+        for (int epoch = 0; epoch < Settings.Epochs; epoch++) loss = PolicyStep(optimizer, sequences, old, advantages);
         return (rewards.Average(), loss);
     }
 }
@@ -243,11 +247,7 @@ public sealed class PpoRun : RlRun
         double loss = 0;
         for (int epoch = 0; epoch < Settings.Epochs; epoch++)
         {
-            var objective = PolicyLoss(sequences, old, whitened);
-            optimizer.zero_grad();
-            objective.backward();
-            optimizer.step();
-            loss = objective.item<float>();
+            loss = PolicyStep(optimizer, sequences, old, whitened);
 
             var valueLoss = (Values(sequences) - targets).pow(2).mean();
             _valueOptimizer.zero_grad();

@@ -100,13 +100,12 @@ public static class Sequences
         int repeats = Math.Max(1, samples);
         var all = problems.SelectMany(p => Enumerable.Repeat(p, repeats)).ToList();
         double correct = 0;
-        for (int start = 0; start < all.Count; start += batch)
+        foreach (var chunk in all.Chunk(batch))
         {
-            var chunk = all.Skip(start).Take(batch).ToList();
             using var scope = NewDisposeScope();
             var prompts = Encode(chunk.Select(p => p.Prompt).ToList(), task.Alphabet, device);
             string[] answers = Decode(Generate(model, prompts, task.AnswerLength, samples == 0 ? 0 : 1, generator), task.Alphabet);
-            for (int i = 0; i < chunk.Count; i++) correct += task.Reward(chunk[i], answers[i]);
+            for (int i = 0; i < chunk.Length; i++) correct += task.Reward(chunk[i], answers[i]);
         }
         return correct / all.Count;
     }
