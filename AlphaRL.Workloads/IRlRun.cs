@@ -40,6 +40,13 @@ public interface IRlRun : IDisposable
     /// <summary>Greedy exact-match accuracy of the current policy on a prompt set, in [0, 1].</summary>
     double Evaluate(EvalSplit split);
 
+    /// <summary>
+    /// The exact expected reward of the current policy on a prompt set: the mean over prompts of the probability of
+    /// sampling the correct answer at temperature 1 (the product of its teacher-forced token probabilities). No
+    /// sampling noise.
+    /// </summary>
+    double ExpectedReward(EvalSplit split);
+
     /// <summary>Clears the optimizer's moment estimates (called after a kept jump).</summary>
     void ResetOptimizerState();
 }

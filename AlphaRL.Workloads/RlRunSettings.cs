@@ -69,6 +69,18 @@ public sealed record RlRunSettings
     /// </summary>
     public int EvalSamples { get; init; }
 
+    /// <summary>Linear learning-rate warm-up over this many steps, then constant. Default 0 (none).</summary>
+    public int WarmupSteps { get; init; }
+
+    /// <summary>Clip the policy gradient's global norm to this; 0 turns clipping off. Default 0.</summary>
+    public double GradientClip { get; init; }
+
+    /// <summary>
+    /// Train only the matrices AlphaRL covers by default (attention and MLP weights); embeddings, norms and the output
+    /// head stay frozen. Default false (everything trains).
+    /// </summary>
+    public bool TrainOnlyCovered { get; init; }
+
     /// <summary>Validation problems (guard, ExPO's alpha). Default 400.</summary>
     public int ValidationSize { get; init; } = 400;
 
@@ -93,6 +105,8 @@ public sealed record RlRunSettings
         if (SamplesPerPrompt < (Algorithm == "grpo" ? 2 : 1)) throw new ArgumentException($"SamplesPerPrompt {SamplesPerPrompt} is too small for {Algorithm} (GRPO needs groups of 2 or more).");
         if (Epochs < 1) throw new ArgumentException($"Epochs {Epochs} must be at least 1.");
         if (Width % 4 != 0 || Width < 4) throw new ArgumentException($"Width {Width} must be a positive multiple of 4 (4 heads).");
+        if (WarmupSteps < 0) throw new ArgumentException($"WarmupSteps {WarmupSteps} must not be negative.");
+        if (GradientClip < 0 || !double.IsFinite(GradientClip)) throw new ArgumentException($"GradientClip {GradientClip} must be 0 (off) or positive.");
         if (BaseTargetAccuracy is <= 0 or >= 1) throw new ArgumentException($"BaseTargetAccuracy {BaseTargetAccuracy} is not in (0, 1).");
     }
 }

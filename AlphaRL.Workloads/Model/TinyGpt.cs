@@ -48,6 +48,22 @@ public sealed class TinyGpt : nn.Module<Tensor, Tensor>
     /// <summary>The shape this model was built with.</summary>
     public GptConfig Config { get; }
 
+    /// <summary>
+    /// GPT-2's initialisation: every weight matrix and embedding drawn from N(0, <paramref name="std"/>²) with torch's
+    /// current seed, norms at scale 1 and shift 0.
+    /// </summary>
+    public void InitialiseNormal(double std)
+    {
+        using var noGrad = no_grad();
+        foreach (var (name, parameter) in named_parameters())
+        {
+            bool isNorm = name.Contains("norm", StringComparison.Ordinal);
+            if (isNorm && name.EndsWith(".weight", StringComparison.Ordinal)) parameter.fill_(1.0);
+            else if (isNorm || name.EndsWith(".bias", StringComparison.Ordinal)) parameter.zero_();
+            else nn.init.normal_(parameter, 0, std);
+        }
+    }
+
     /// <summary>Next-token logits [batch, time, vocabulary] for token ids [batch, time].</summary>
     public override Tensor forward(Tensor tokens) => lm_head.forward(Hidden(tokens));
 

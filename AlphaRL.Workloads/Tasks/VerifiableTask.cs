@@ -38,15 +38,16 @@ public abstract class VerifiableTask
     /// </summary>
     public abstract double Reward(Problem problem, string completion);
 
-    /// <summary>The task by name: <c>addN</c> (N-digit addition) or <c>sortN</c> (sorting N digits).</summary>
+    /// <summary>The task by name: <c>addN</c> (N-digit addition), <c>sortN</c> (sorting N digits) or <c>elicit2</c> (<see cref="ElicitationTask"/>).</summary>
     public static VerifiableTask Parse(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
+        if (name == ElicitationTask.TaskName) return new ElicitationTask();
         if (name.StartsWith("add", StringComparison.Ordinal) && int.TryParse(name.AsSpan(3), NumberStyles.None, CultureInfo.InvariantCulture, out int digits))
             return new AdditionTask(digits);
         if (name.StartsWith("sort", StringComparison.Ordinal) && int.TryParse(name.AsSpan(4), NumberStyles.None, CultureInfo.InvariantCulture, out int length))
             return new SortingTask(length);
-        throw new ArgumentException($"Unknown task \"{name}\": use addN (N-digit addition, N in 1..4) or sortN (sort N digits, N in 2..6).", nameof(name));
+        throw new ArgumentException($"Unknown task \"{name}\": use addN (N-digit addition, N in 1..4), sortN (sort N digits, N in 2..6) or elicit2 (2-digit addition in formats C/N/U, RL on U).", nameof(name));
     }
 
     /// <summary>Checks that a completion has the answer's length and only the given characters.</summary>

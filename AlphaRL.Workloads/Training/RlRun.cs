@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using AlphaRl.TorchSharp;
 using AlphaRl.Workloads.Model;
 using AlphaRl.Workloads.Tasks;
 using TorchSharp;
@@ -26,12 +27,19 @@ public abstract class RlRun : IRlRun
         settings.Validate();
         Settings = settings;
         Task = settings.CreateTask();
-        Sets = new PromptSets(Task, settings.Seed, settings.ValidationSize, settings.TestSize);
-        Model = BaseModels.LoadOrTrain(settings, Sets, cacheDirectory, log);
+        // The elicitation base is pretrained on a fixed split, so its held-out pairs stay held out for every RL seed.
+        int splitSeed = Task is ElicitationTask ? ElicitationBase.SplitSeed : settings.Seed;
+        Sets = new PromptSets(Task, splitSeed, settings.ValidationSize, settings.TestSize);
+        Model = LoadBase(settings, cacheDirectory, log);
         if (settings.KlCoefficient > 0)
         {
-            _reference = BaseModels.LoadOrTrain(settings, Sets, cacheDirectory, log);
+            _reference = LoadBase(settings, cacheDirectory, log);
             foreach (var p in _reference.parameters()) p.requires_grad = false;
+        }
+        if (settings.TrainOnlyCovered)
+        {
+            var covered = ParameterCoverage.Select(Model, new AlphaRLOptions()).Covered.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+            foreach (var (name, parameter) in Model.named_parameters()) parameter.requires_grad = covered.Contains(name);
         }
         _prompts = new Random(settings.Seed * 104729 + 17);
         Generator = new Generator((ulong)(settings.Seed * 15485863L + 5));
@@ -82,6 +90,13 @@ public abstract class RlRun : IRlRun
     }
 
     /// <inheritdoc/>
+    public double ExpectedReward(EvalSplit split)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return Sequences.ExpectedReward(Model, Task, Sets[split]);
+    }
+
+    /// <inheritdoc/>
     public void ResetOptimizerState()
     {
         _optimizer.Dispose();
@@ -120,8 +135,14 @@ public abstract class RlRun : IRlRun
     {
         ArgumentNullException.ThrowIfNull(optimizer);
         var objective = PolicyLoss(sequences, oldLogProbs, advantages);
+        if (Settings.WarmupSteps > 0)
+        {
+            double lr = Settings.LearningRate * Math.Min(1.0, (StepsDone + 1.0) / Settings.WarmupSteps);
+            foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+        }
         optimizer.zero_grad();
         objective.backward();
+        if (Settings.GradientClip > 0) nn.utils.clip_grad_norm_(Trainable, Settings.GradientClip);
         optimizer.step();
         return objective.item<float>();
     }
@@ -159,9 +180,19 @@ public abstract class RlRun : IRlRun
         GC.SuppressFinalize(this);
     }
 
+    private IEnumerable<Parameter> Trainable => Model.parameters().Where(p => p.requires_grad);
+
     private optim.Optimizer NewOptimizer() => Settings.Optimizer == "sgd"
-        ? optim.SGD(Model.parameters(), Settings.LearningRate)
-        : optim.AdamW(Model.parameters(), lr: Settings.LearningRate, weight_decay: Settings.WeightDecay);
+        ? optim.SGD(Trainable, Settings.LearningRate)
+        : optim.AdamW(Trainable, lr: Settings.LearningRate, weight_decay: Settings.WeightDecay);
+
+    private static TinyGpt LoadBase(RlRunSettings settings, string cacheDirectory, Action<string>? log)
+    {
+        var task = settings.CreateTask();
+        return task is ElicitationTask elicitation
+            ? ElicitationBase.Load(new PretrainingSettings { Width = settings.Width, Layers = settings.Layers }.ModelConfig(elicitation))
+            : BaseModels.LoadOrTrain(settings, new PromptSets(task, settings.Seed, settings.ValidationSize, settings.TestSize), cacheDirectory, log);
+    }
 }
 
 /// <summary>

@@ -109,4 +109,28 @@ public static class Sequences
         }
         return correct / all.Count;
     }
+
+    /// <summary>
+    /// The exact expected reward of <paramref name="model"/> on <paramref name="problems"/>, in [0, 1]: the mean over
+    /// problems of the probability that a completion sampled at temperature 1 is the correct answer, i.e. the product of
+    /// the teacher-forced probabilities of its tokens. For an exact-match task with one correct answer this is the
+    /// expected reward, with no sampling noise.
+    /// </summary>
+    public static double ExpectedReward(TinyGpt model, Tasks.VerifiableTask task, IReadOnlyList<Tasks.Problem> problems, int batch = 2000)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(problems);
+        if (problems.Count == 0) throw new ArgumentException("No problems to evaluate.", nameof(problems));
+        var device = model.parameters().First().device;
+        double total = 0;
+        using var _ = no_grad();
+        foreach (var chunk in problems.Chunk(batch))
+        {
+            using var scope = NewDisposeScope();
+            var sequences = Encode(chunk.Select(p => p.Prompt + p.Answer).ToList(), task.Alphabet, device);
+            total += AnswerLogProbs(model, sequences, task.PromptLength).to(ScalarType.Float64).sum(1).exp().sum().item<double>();
+        }
+        return total / problems.Count;
+    }
 }
