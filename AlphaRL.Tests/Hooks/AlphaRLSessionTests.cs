@@ -60,7 +60,14 @@ public class AlphaRLSessionTests
         }
     }
 
-    private static AlphaRLOptions Options() => new() { SnapshotInterval = 10, MinSnapshots = 4, TargetMultiple = 3 };
+    /// <summary>The paper's single rank-1 jump to window start + 3 × window length.</summary>
+    private static AlphaRLOptions Options()
+    {
+        var options = AlphaRLOptions.Paper(targetMultiple: 3);
+        options.SnapshotInterval = 10;
+        options.MinSnapshots = 4;
+        return options;
+    }
 
     [Test]
     public void RankOneLinearPath_FitsJumpsAndLandsWithinOnePercentOfTheTrueWeights()

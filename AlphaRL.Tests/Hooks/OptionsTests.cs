@@ -18,7 +18,8 @@ public class OptionsTests
         (o => o.TargetMultiple = 1, "TargetMultiple = 1"),
         (o => o.TargetStep = 0, "TargetStep = 0"),
         (o => o.MaxJumps = -1, "MaxJumps = -1"),
-        (o => o.GuardTolerance = -0.5, "GuardTolerance = -0.5"),
+        (o => o.GuardTolerance = double.NaN, "GuardTolerance = NaN"),
+        (o => o.GuardTolerance = double.PositiveInfinity, "GuardTolerance = Infinity"),
         (o => o.JumpForm = (AlphaRl.Extrapolation.JumpForm)42, "JumpForm = 42"),
         (o => o.Uncovered = (UncoveredTensors)9, "Uncovered = 9"),
         (o => o.IncludePatterns = ["(unclosed"], "IncludePatterns[0] = \"(unclosed\""),
@@ -49,7 +50,7 @@ public class OptionsTests
     public void AllFailures_AreReportedTogether_OnTheNonDiPath()
     {
         using var policy = new TinyPolicy(d: 8);
-        var e = Assert.Throws<OptionsValidationException>(() => AlphaRL.Accelerate(policy, o => { o.SnapshotInterval = 0; o.GuardTolerance = -1; }))!;
+        var e = Assert.Throws<OptionsValidationException>(() => AlphaRL.Accelerate(policy, o => { o.SnapshotInterval = 0; o.GuardTolerance = double.NaN; }))!;
         Assert.That(e.Failures.Count(), Is.EqualTo(2));
         Assert.That(e.Message, Does.Contain("SnapshotInterval").And.Contain("GuardTolerance"));
     }

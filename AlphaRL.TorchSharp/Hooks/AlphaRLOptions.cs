@@ -1,5 +1,6 @@
 using AlphaRl.Extrapolation;
 using AlphaRl.Linalg;
+using AlphaRl.TorchSharp.Jumps;
 using TorchSharp.Modules;
 
 namespace AlphaRl.TorchSharp;
@@ -11,6 +12,25 @@ namespace AlphaRl.TorchSharp;
 /// </summary>
 public sealed class AlphaRLOptions
 {
+    // The defaults of the jump methods and the grid, in one place.
+    internal static IReadOnlyList<JumpMethodOptions> DefaultMethods() => [new VelocityJumpOptions()];
+
+    private static List<double> DefaultJumpLengths() => [0, 0.5, 1, 1.5, 2, 3];
+
+    /// <summary>
+    /// The paper's method, one name away: the rank-1 line (<see cref="Rank1LineJumpOptions"/>) and a single jump to
+    /// window start + <paramref name="targetMultiple"/> × window length (JumpLengths = [0, targetMultiple − 1]),
+    /// judged when the window fits (<see cref="JumpSchedule.OnFit"/>). Other settings keep their defaults.
+    /// </summary>
+    /// <param name="targetMultiple">Where to jump, in window lengths from the window's start; default 3.</param>
+    public static AlphaRLOptions Paper(double targetMultiple = 3.0) => new()
+    {
+        Methods = [new Rank1LineJumpOptions()],
+        JumpLengths = [0, targetMultiple - 1],
+        TargetMultiple = targetMultiple,
+        Schedule = JumpSchedule.OnFit,
+    };
+
     /// <summary>Optimizer steps between two snapshots. Default 10.</summary>
     public int SnapshotInterval { get; set; } = 10;
 
@@ -30,29 +50,69 @@ public sealed class AlphaRLOptions
     public double HoldOutFraction { get; set; } = 0.25;
 
     /// <summary>
-    /// Where to jump when <see cref="TargetStep"/> is not set: window start + multiple × window length, in effective
-    /// steps. Default 3 (from a 40-step window starting at 0, jump to step 120).
+    /// The paper's target, window start + multiple × window length, as <see cref="Paper(double)"/> sets it up
+    /// (JumpLengths = [0, multiple − 1]). The jumps actually tried are set by <see cref="JumpLengths"/>; this setting is
+    /// kept for the preset and validated (greater than 1). Default 3.
     /// </summary>
     public double TargetMultiple { get; set; } = 3.0;
 
-    /// <summary>An absolute effective step to jump to (overrides <see cref="TargetMultiple"/>). Default none.</summary>
+    /// <summary>
+    /// An absolute effective step to jump to: each method then proposes a single candidate reaching it (its length
+    /// derived as (T − e)/L), instead of the <see cref="JumpLengths"/> grid. Default none.
+    /// </summary>
     public long? TargetStep { get; set; }
+
+    /// <summary>
+    /// The jump methods proposing candidates, tried in this order. Empty (the default) means [<see cref="VelocityJumpOptions"/>]
+    /// with its defaults, so <c>Methods = { new DirectionJumpOptions() }</c> yields that method alone.
+    /// </summary>
+    public IList<JumpMethodOptions> Methods { get; set; } = new List<JumpMethodOptions>();
+
+    /// <summary>
+    /// Jump lengths j to propose, in window lengths L = e − s (s: the step the window began at, e: its last snapshot),
+    /// so a candidate reaches T = e + j·L. 0 (stay at W_e) is always included, even if omitted. Each must be finite
+    /// and 0 or more. Default [0, 0.5, 1, 1.5, 2, 3].
+    /// </summary>
+    public IList<double> JumpLengths { get; set; } = DefaultJumpLengths();
+
+    /// <summary>
+    /// Evaluations per jump attempt at most, including the one of W_e (j = 0); at least 2. When the grid holds more
+    /// candidates, the smallest lengths are evaluated first (for equal lengths, methods in <see cref="Methods"/> order).
+    /// Default null: every candidate.
+    /// </summary>
+    public int? MaxEvaluationsPerWindow { get; set; }
+
+    /// <summary>When jumps are tried. Default <see cref="JumpSchedule.OnFit"/>.</summary>
+    public JumpSchedule Schedule { get; set; } = JumpSchedule.OnFit;
 
     /// <summary>Kept jumps at most; after each kept jump a new window starts. 0 only tracks. Default 1.</summary>
     public int MaxJumps { get; set; } = 1;
 
     /// <summary>
-    /// The guard rejects a jump when the evaluation of the jumped weights is below that of the weights before the
-    /// jump by more than this. Default 0 (no worse at all).
+    /// The best candidate is kept when its evaluation is at least that of W_e minus this. Default 0 (no worse at all);
+    /// a negative value demands a gain of at least its magnitude (e.g. −0.01: one point above W_e, beyond noise).
     /// </summary>
     public double GuardTolerance { get; set; }
 
-    /// <summary>How the prediction becomes weights. Default <see cref="JumpForm.Increment"/>: W_e + (x̂ − x_e) v_eᵀ.</summary>
+    /// <summary>
+    /// Skip the attempt (no evaluation spent, <see cref="StepAction.JumpSkipped"/>) when the window's diagnostics say the
+    /// path bends: <see cref="AlphaRl.Extrapolation.PathDiagnostics.VelocityCosine"/> below <see cref="MinVelocityCosine"/>
+    /// or <see cref="AlphaRl.Extrapolation.PathDiagnostics.StepNormTrend"/> below <see cref="MinStepNormTrend"/>. Default false.
+    /// </summary>
+    public bool SkipWhenBending { get; set; }
+
+    /// <summary>With <see cref="SkipWhenBending"/>: the least velocity cosine between the window's halves that still counts as straight. Default 0.9.</summary>
+    public double MinVelocityCosine { get; set; } = 0.9;
+
+    /// <summary>With <see cref="SkipWhenBending"/>: the least step-norm trend (second half over first) that still counts as steady. Default 0.5.</summary>
+    public double MinStepNormTrend { get; set; } = 0.5;
+
+    /// <summary>How the rank-1 prediction becomes weights (<see cref="Rank1LineJumpOptions.Form"/> when that is not set). Default <see cref="JumpForm.Increment"/>: W_e + (x̂ − x_e) v_eᵀ.</summary>
     public JumpForm JumpForm { get; set; } = JumpForm.Increment;
 
     /// <summary>
-    /// What happens to trainable tensors that are not covered (embeddings, head, norms, biases) at a jump.
-    /// Default <see cref="UncoveredTensors.Keep"/>: they keep W_e's values.
+    /// What happens to trainable tensors that are not covered (embeddings, head, norms, biases) at a rank-1 jump
+    /// (<see cref="Rank1LineJumpOptions.Uncovered"/> when that is not set). Default <see cref="UncoveredTensors.Keep"/>: they keep W_e's values.
     /// </summary>
     public UncoveredTensors Uncovered { get; set; } = UncoveredTensors.Keep;
 
@@ -65,7 +125,7 @@ public sealed class AlphaRLOptions
     /// <summary>Keep the copy of W0 in host memory instead of on the parameters' device. Default false.</summary>
     public bool KeepBaseOnCpu { get; set; }
 
-    /// <summary>Keep the copy of the pre-jump weights (for an exact restore) in host memory. Default false.</summary>
+    /// <summary>Keep the one copy of the pre-jump weights (for an exact restore between and after candidates) in host memory. Default false.</summary>
     public bool KeepBackupOnCpu { get; set; }
 
     /// <summary>Regular expressions; when any is given, a parameter is covered only if its name matches one (and it is a trainable 2-D tensor).</summary>
@@ -92,4 +152,22 @@ public enum UncoveredTensors
     /// first snapshot. Costs one copy of the uncovered tensors, taken at that snapshot.
     /// </summary>
     Extrapolate,
+}
+
+/// <summary>When the session tries a jump.</summary>
+public enum JumpSchedule
+{
+    /// <summary>
+    /// Once the window has <see cref="AlphaRLOptions.MinSnapshots"/> snapshots, judge it at every snapshot and try a jump
+    /// when the rank-1 fit's held-out error is within <see cref="AlphaRLOptions.FitThreshold"/>; the window slides up to
+    /// <see cref="AlphaRLOptions.MaxSnapshots"/>. After a rejection, wait MinSnapshots new snapshots. A new window starts after a kept jump.
+    /// </summary>
+    OnFit,
+
+    /// <summary>
+    /// Blocks of <see cref="AlphaRLOptions.MinSnapshots"/> snapshots: at each block's end try the guarded jump whatever the
+    /// fit says (unless <see cref="AlphaRLOptions.SkipWhenBending"/> refuses), then start a new window at the effective step
+    /// reached, kept or not, until <see cref="AlphaRLOptions.MaxJumps"/> jumps are kept (RL-Extra's alternation, guarded).
+    /// </summary>
+    Repeated,
 }

@@ -27,7 +27,21 @@ public sealed class AlphaRLOptionsValidator : IValidateOptions<AlphaRLOptions>
         else
             Require(double.IsFinite(options.TargetMultiple) && options.TargetMultiple > 1, nameof(options.TargetMultiple), options.TargetMultiple, "must be greater than 1 (a jump goes beyond the window)");
         Require(options.MaxJumps >= 0, nameof(options.MaxJumps), options.MaxJumps, "must be 0 or more");
-        Require(double.IsFinite(options.GuardTolerance) && options.GuardTolerance >= 0, nameof(options.GuardTolerance), options.GuardTolerance, "must be a finite number, 0 or more");
+        Require(double.IsFinite(options.GuardTolerance), nameof(options.GuardTolerance), options.GuardTolerance, "must be a finite number (negative: the jump must gain at least that much)");
+        Require(Enum.IsDefined(options.Schedule), nameof(options.Schedule), options.Schedule, "must be OnFit or Repeated");
+        if (options.MaxEvaluationsPerWindow is { } cap)
+            Require(cap >= 2, nameof(options.MaxEvaluationsPerWindow), cap, "must be at least 2 (W_e and one candidate), or null for no limit");
+        Require(double.IsFinite(options.MinVelocityCosine) && options.MinVelocityCosine is >= -1 and <= 1, nameof(options.MinVelocityCosine), options.MinVelocityCosine, "must be a cosine between -1 and 1");
+        Require(double.IsFinite(options.MinStepNormTrend) && options.MinStepNormTrend >= 0, nameof(options.MinStepNormTrend), options.MinStepNormTrend, "must be a finite ratio, 0 or more");
+        CheckJumpLengths(options, failures);
+        if (options.Methods is null)
+            failures.Add("AlphaRLOptions.Methods = null is invalid: must be a list (empty: the default method).");
+        else
+            for (int i = 0; i < options.Methods.Count; i++)
+            {
+                if (options.Methods[i] is not { } method) failures.Add($"AlphaRLOptions.Methods[{i}] = null is invalid: must be a jump method's options.");
+                else failures.AddRange(method.Validate($"Methods[{i}]"));
+            }
         Require(Enum.IsDefined(options.JumpForm), nameof(options.JumpForm), options.JumpForm, "must be Increment, AddToLast or AddToBase");
         Require(Enum.IsDefined(options.Uncovered), nameof(options.Uncovered), options.Uncovered, "must be Keep or Extrapolate");
         Require(options.PowerIteration is not null, nameof(options.PowerIteration), options.PowerIteration, "must be set");
@@ -47,6 +61,20 @@ public sealed class AlphaRLOptionsValidator : IValidateOptions<AlphaRLOptions>
         var result = new AlphaRLOptionsValidator().Validate(Options.DefaultName, options);
         if (result.Failed)
             throw new OptionsValidationException(Options.DefaultName, typeof(AlphaRLOptions), result.Failures);
+    }
+
+    private static void CheckJumpLengths(AlphaRLOptions options, List<string> failures)
+    {
+        if (options.JumpLengths is null)
+        {
+            failures.Add("AlphaRLOptions.JumpLengths = null is invalid: must be a list of jump lengths (0 or more).");
+            return;
+        }
+        for (int i = 0; i < options.JumpLengths.Count; i++)
+            if (!double.IsFinite(options.JumpLengths[i]) || options.JumpLengths[i] < 0)
+                failures.Add($"AlphaRLOptions.JumpLengths[{i}] = {Format(options.JumpLengths[i])} is invalid: a jump length must be finite and 0 or more (in window lengths).");
+        if (options.TargetStep is null && !options.JumpLengths.Any(j => j > 0))
+            failures.Add($"AlphaRLOptions.JumpLengths = [{string.Join(", ", options.JumpLengths.Select(j => Format(j)))}] is invalid: needs at least one length above 0 (0 alone never jumps).");
     }
 
     private static void CheckPatterns(IList<string>? patterns, string setting, List<string> failures)

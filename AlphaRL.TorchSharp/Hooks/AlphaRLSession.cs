@@ -11,9 +11,10 @@ namespace AlphaRl.TorchSharp;
 
 /// <summary>
 /// AlphaRL attached to one policy: call <see cref="Step(long, Func{double}?)"/> after every optimizer step. It snapshots
-/// the covered matrices every <see cref="AlphaRLOptions.SnapshotInterval"/> steps, judges the window's rank-1 fit out
-/// of sample, and once the window fits jumps the weights ahead, guarded by the caller's evaluation. Not thread-safe:
-/// call it from the training loop. Disposing it frees W0 and the snapshots.
+/// the covered matrices every <see cref="AlphaRLOptions.SnapshotInterval"/> steps, judges the window (rank-1 fit out of
+/// sample, path diagnostics), and when the schedule says so proposes candidates from its jump methods over the grid of
+/// jump lengths, keeping the best only if the caller's evaluation says it is no worse than W_e. Not thread-safe: call
+/// it from the training loop. Disposing it frees W0, the snapshots and the methods' state.
 /// </summary>
 /// <example>
 /// <code>
@@ -40,8 +41,10 @@ public sealed class AlphaRLSession : IDisposable
     private long _windowStartTrained;
     private long _windowStartEffective;
     private int _snapshotsSinceAttempt;
-    private readonly List<(string Name, Tensor Start)> _uncoveredStart = new();
-    private long _uncoveredStartStep;
+    private long _evaluations;
+    private readonly List<IJumpMethod> _methods = new();
+    private readonly PathSketch _sketch = null!;
+    private readonly AlphaRLMetrics _metrics = new();
     private bool _disposed;
 
     internal AlphaRLSession(nn.Module policy, AlphaRLOptions options, ILogger? logger, IExtrapolator? extrapolator = null)
@@ -60,7 +63,22 @@ public sealed class AlphaRLSession : IDisposable
         Log.Coverage(_logger, Coverage.Covered.Count, Coverage.Covered.Sum(c => (long)c.Rows * c.Cols), Coverage.Excluded.Count);
         foreach (var e in Coverage.Excluded) Log.NotCovered(_logger, e.Name, e.Reason);
         _tracker = new TorchSubspaceTracker(Coverage.Covered, options.KeepBaseOnCpu, options.PowerIteration);
+        try
+        {
+            _sketch = new PathSketch(_tracker.Covered);
+            var context = new JumpMethodContext(policy, _tracker, _extrapolator, options, SessionStart);
+            var methods = options.Methods.Count > 0 ? options.Methods.ToList() : AlphaRLOptions.DefaultMethods();
+            foreach (var m in methods) _methods.Add(m.Create(context));
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
     }
+
+    /// <summary>Effective step at which the session begins: W0 is the policy before step 1.</summary>
+    private const long SessionStart = 0;
 
     /// <summary>Raised after every jump that was tried, kept or rejected. Reset optimizer moments here after a kept jump.</summary>
     public event EventHandler<JumpOutcome>? Jumped;
@@ -87,8 +105,15 @@ public sealed class AlphaRLSession : IDisposable
     /// <summary>Time spent inside AlphaRL (snapshots, fits, building, applying and restoring jumps), excluding the caller's evaluations.</summary>
     public TimeSpan OverheadTime => _overhead.Elapsed;
 
-    /// <summary>Bytes AlphaRL holds: W0 copies plus snapshots.</summary>
-    public long MemoryBytes => _tracker.Base.Bytes + _tracker.StorageBytes + _uncoveredStart.Sum(u => u.Start.NumberOfElements * u.Start.ElementSize);
+    /// <summary>Calls of the caller's evaluation so far, W_e's included.</summary>
+    public long Evaluations => _evaluations;
+
+    /// <summary>The jump methods in effect, in the order their candidates are tried (e.g. ["velocity"]).</summary>
+    public IReadOnlyList<string> Methods => _methods.Select(m => m.Name).ToList();
+
+    /// <summary>Bytes AlphaRL holds between steps: W0 copies, snapshots, the diagnostics' sketches and the methods' state
+    /// (the one backup taken during a jump attempt comes on top and is freed after it).</summary>
+    public long MemoryBytes => _tracker.Base.Bytes + _tracker.StorageBytes + _sketch.Bytes + _methods.Sum(m => m.MemoryBytes);
 
     /// <summary>
     /// Tells the session that optimizer step <paramref name="step"/> is done. Takes a snapshot when one is due, and
@@ -96,7 +121,8 @@ public sealed class AlphaRLSession : IDisposable
     /// </summary>
     /// <param name="step">Optimizer steps trained so far (1 after the first step); must increase.</param>
     /// <param name="evaluate">Scores the policy's current weights, higher is better (e.g. mean reward on held-out
-    /// prompts). Called on the weights before and after a jump; without it jumps are applied unguarded.</param>
+    /// prompts). Called on W_e and on each candidate of an attempt; without it the first method's largest jump length
+    /// is applied unguarded.</param>
     public StepOutcome Step(long step, Func<double>? evaluate = null) =>
         StepAsync(step, evaluate is null ? null : _ => ValueTask.FromResult(evaluate())).AsTask().GetAwaiter().GetResult();
 
@@ -117,13 +143,21 @@ public sealed class AlphaRLSession : IDisposable
         var started = Stopwatch.GetTimestamp();
         RebindParameters();
         _tracker.Observe(effective);
-        if (_tracker.Steps.Count > _options.MaxSnapshots) _tracker.KeepNewest(_options.MaxSnapshots);
+        _sketch.Observe(effective);
+        foreach (var m in _methods) m.Observe(effective);
+        if (_tracker.Steps.Count > _options.MaxSnapshots)
+        {
+            _tracker.KeepNewest(_options.MaxSnapshots);
+            _sketch.KeepNewest(_options.MaxSnapshots);
+        }
         _snapshotsSinceAttempt++;
         int count = _tracker.Steps.Count;
-        if (count == 1 && _options.Uncovered == UncoveredTensors.Extrapolate) CopyUncovered(effective);
         Log.Snapshot(_logger, count, effective, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        // After a rejected jump, wait for MinSnapshots new snapshots before judging again: each try costs two evaluations.
-        if (count < _options.MinSnapshots || _snapshotsSinceAttempt < _options.MinSnapshots && _jumps.Count > 0 && !_jumps[^1].Kept)
+        bool repeated = _options.Schedule == JumpSchedule.Repeated;
+        // OnFit: after a rejected jump, wait for MinSnapshots new snapshots before judging again (each try costs evaluations).
+        bool judge = repeated ? count >= _options.MinSnapshots
+            : count >= _options.MinSnapshots && !(_snapshotsSinceAttempt < _options.MinSnapshots && _jumps.Count > 0 && !_jumps[^1].Kept);
+        if (!judge)
         {
             _overhead.Stop();
             return new StepOutcome(step, effective, StepAction.Snapshot, count, null, null);
@@ -131,113 +165,116 @@ public sealed class AlphaRLSession : IDisposable
 
         var fits = _tracker.Covered.Select(m => _extrapolator.Fit(m.Name, _tracker.Snapshots(m.Name))).ToList();
         var quality = FitQuality.Combine(fits.Select(f => f.HoldOut));
+        var diagnostics = Diagnose(quality);
+        _metrics.Diagnostics(diagnostics);
+        Log.Diagnostics(_logger, effective, diagnostics.StepNormTrend, diagnostics.VelocityCosine, diagnostics.Rank1EnergyShare, diagnostics.HeldOutFitError);
         bool fitsWell = quality.RelativeError <= _options.FitThreshold;
-        long target = _options.TargetStep ?? _windowStartEffective + (long)Math.Round(_options.TargetMultiple * (effective - _windowStartEffective));
-        Log.Judged(_logger, count, effective, quality.RelativeError, quality.Cosine, _options.FitThreshold, !fitsWell ? "not fitting yet" : _options.MaxJumps == 0 ? "fits (jumps are off)" : $"jumping to step {target}");
-        if (!fitsWell || _options.MaxJumps == 0)
+        bool attempt = _options.MaxJumps != 0 && (repeated || fitsWell);
+        var plan = attempt ? Plan(effective, evaluate is not null) : [];
+        Log.Judged(_logger, count, effective, quality.RelativeError, quality.Cosine, _options.FitThreshold,
+            _options.MaxJumps == 0 ? "jumps are off" : !attempt ? "not fitting yet" : plan.Count == 0 ? "no candidate beyond the window"
+            : $"trying {plan.Count} candidate(s) up to step {plan.Max(c => c.TargetStep)}");
+        StepOutcome Judged(StepAction action)
         {
+            if (repeated) NewWindow(step, effective);
             _overhead.Stop();
-            return new StepOutcome(step, effective, StepAction.Snapshot, count, quality, null);
+            return new StepOutcome(step, effective, action, _tracker.Steps.Count, quality, null, diagnostics);
         }
-        if (target <= effective)
+        if (!attempt) return Judged(StepAction.Snapshot);
+        if (plan.Count == 0)
         {
-            Log.TargetPassed(_logger, target, effective);
-            _overhead.Stop();
-            return new StepOutcome(step, effective, StepAction.Snapshot, count, quality, null);
+            Log.TargetPassed(_logger, _options.TargetStep ?? effective, effective);
+            return Judged(StepAction.Snapshot);
+        }
+        if (_options.SkipWhenBending && diagnostics.Bends(_options.MinVelocityCosine, _options.MinStepNormTrend) is { } reason)
+        {
+            Log.JumpSkipped(_logger, effective, reason);
+            _metrics.SkippedBending();
+            return Judged(StepAction.JumpSkipped);
         }
         _overhead.Stop();
-        var jump = await TryJumpAsync(step, effective, target, fits, quality, evaluate, cancellationToken).ConfigureAwait(false);
+
+        var jump = await TryJumpAsync(step, effective, plan, quality, diagnostics, evaluate, cancellationToken).ConfigureAwait(false);
         _jumps.Add(jump);
+        _metrics.Attempt(jump);
         _snapshotsSinceAttempt = 0;
         if (jump.Kept)
         {
             _skipped += jump.StepsSkipped;
-            _windowStartTrained = step;
-            _windowStartEffective = jump.TargetStep;
-            _tracker.Clear();
+            NewWindow(step, jump.TargetStep);
         }
+        else if (repeated) NewWindow(step, effective);
         Jumped?.Invoke(this, jump);
-        return new StepOutcome(step, step + _skipped, jump.Kept ? StepAction.JumpKept : StepAction.JumpRejected, _tracker.Steps.Count, quality, jump);
+        return new StepOutcome(step, step + _skipped, jump.Kept ? StepAction.JumpKept : StepAction.JumpRejected, _tracker.Steps.Count, quality, jump, diagnostics);
     }
 
-    private async ValueTask<JumpOutcome> TryJumpAsync(long step, long from, long target, List<TrajectoryFit> fits, FitQuality quality,
+    /// <summary>
+    /// The candidates of one attempt, smallest lengths first (methods in order within a length), capped by
+    /// MaxEvaluationsPerWindow; unguarded, the first method's largest length alone. Empty when nothing lies beyond e.
+    /// </summary>
+    private List<PlannedCandidate> Plan(long last, bool guarded)
+    {
+        long windowLength = last - _windowStartEffective;
+        if (windowLength <= 0) return [];
+        List<double> lengths;
+        if (_options.TargetStep is { } target)
+        {
+            if (target <= last) return [];
+            lengths = [(double)(target - last) / windowLength];
+        }
+        else lengths = _options.JumpLengths.Where(j => j > 0).Distinct().Order().ToList();
+        if (!guarded) lengths = [lengths.Max()];
+        var plan = new List<PlannedCandidate>();
+        foreach (double j in lengths)
+            for (int m = 0; m < (guarded ? _methods.Count : 1); m++)
+            {
+                long to = _options.TargetStep ?? JumpGeometry.Target(last, _windowStartEffective, j);
+                // Lengths that round to the same step would only repeat a candidate.
+                if (to > last && !plan.Any(c => c.Method == m && c.TargetStep == to)) plan.Add(new PlannedCandidate(m, j, to));
+            }
+        if (_options.MaxEvaluationsPerWindow is { } cap && plan.Count > cap - 1) plan.RemoveRange(cap - 1, plan.Count - (cap - 1));
+        return plan;
+    }
+
+    private async ValueTask<JumpOutcome> TryJumpAsync(long step, long from, List<PlannedCandidate> plan, FitQuality quality, PathDiagnostics diagnostics,
         Func<CancellationToken, ValueTask<double>>? evaluate, CancellationToken cancellationToken)
     {
-        var evaluation = new Stopwatch();
-        double? before = null, after = null;
-        if (evaluate is not null)
-        {
-            evaluation.Start();
-            before = await evaluate(cancellationToken).ConfigureAwait(false);
-            evaluation.Stop();
-        }
-
-        var build = Stopwatch.StartNew();
-        _overhead.Start();
-        var corrections = new List<MatrixJump>(fits.Count);
-        for (int i = 0; i < fits.Count; i++)
-        {
-            var xHat = _extrapolator.Predict(fits[i], target);
-            corrections.Add(new MatrixJump(_tracker.Covered[i], Rank1Jump.Coefficients(fits[i], xHat, _options.JumpForm), fits[i].LastV));
-        }
-        var applied = WeightJump.Apply(corrections, _tracker.Base, _options.JumpForm, _options.KeepBackupOnCpu, UncoveredJumps(from, target));
-        _overhead.Stop();
-        build.Stop();
-
-        bool kept = true;
-        try
-        {
-            if (evaluate is not null)
-            {
-                evaluation.Start();
-                after = await evaluate(cancellationToken).ConfigureAwait(false);
-                evaluation.Stop();
-                kept = double.IsFinite(after.Value) && after.Value >= before!.Value - _options.GuardTolerance;
-            }
-        }
-        catch
-        {
-            applied.Restore();
-            applied.Dispose();
-            throw;
-        }
-
-        build.Start();
-        _overhead.Start();
-        if (!kept) applied.Restore();
-        applied.Dispose();
-        _overhead.Stop();
-        build.Stop();
-
-        if (kept) Log.JumpKept(_logger, from, target, evaluate is null ? "unguarded" : "guarded", before, after);
-        else Log.JumpRejected(_logger, from, target, before, after, _options.GuardTolerance);
-        return new JumpOutcome(step, from, target, kept, evaluate is not null, before, after, quality, fits.Count, build.Elapsed, evaluation.Elapsed);
+        var result = await GuardedSelection.RunAsync(_methods, plan, evaluate, _options.GuardTolerance, _options.KeepBackupOnCpu, _overhead,
+            () => { _evaluations++; _metrics.Evaluated(); }, _logger, cancellationToken).ConfigureAwait(false);
+        var chosen = result.Chosen!;
+        if (result.Kept)
+            Log.JumpKept(_logger, from, chosen.TargetStep, chosen.Method, chosen.Length, evaluate is null ? "unguarded" : "guarded", result.ScoreBefore, chosen.Score, result.Evaluations);
+        else
+            Log.JumpRejected(_logger, from, chosen.TargetStep, chosen.Method, chosen.Length, result.ScoreBefore, chosen.Score, _options.GuardTolerance, result.Evaluations);
+        return new JumpOutcome(step, from, chosen.TargetStep, result.Kept, evaluate is not null, result.ScoreBefore, chosen.Score, quality,
+            _tracker.Covered.Count, result.BuildTime, result.EvaluationTime, chosen.Method, chosen.Length, result.Evaluations, result.Candidates, diagnostics);
     }
 
-    /// <summary>Keeps W_s of the trainable tensors that are not covered, for their linear extrapolation at the jump.</summary>
-    private void CopyUncovered(long step)
+    /// <summary>The window's path diagnostics from the sketches' Gram matrix and the tracker's last snapshots.</summary>
+    private PathDiagnostics Diagnose(FitQuality quality)
     {
-        DisposeUncovered();
-        var covered = _tracker.Matrices.ToHashSet(StringComparer.Ordinal);
-        using var noGrad = no_grad();
-        foreach (var (name, parameter) in _policy.named_parameters())
-            if (parameter.requires_grad && !covered.Contains(name))
-                _uncoveredStart.Add((name, parameter.detach().clone().DetachFromDisposeScope()));
-        _uncoveredStartStep = step;
+        double sigma = 0, norm = 0;
+        foreach (var name in _tracker.Matrices)
+        {
+            var last = _tracker.Snapshots(name)[^1];
+            sigma += (double)last.Sigma * last.Sigma;
+            norm += (double)last.UpdateNorm * last.UpdateNorm;
+        }
+        double energy = norm > 0 ? sigma / norm : double.NaN;
+        var steps = _sketch.Steps.ToArray();
+        return steps.Length >= 3
+            ? PathDiagnostics.FromGram(_sketch.Gram(), steps, energy, quality.RelativeError)
+            : new PathDiagnostics(double.NaN, double.NaN, energy, quality.RelativeError);
     }
 
-    private List<LinearJump>? UncoveredJumps(long from, long target)
+    /// <summary>Starts a new window at trained step <paramref name="trained"/>, effective step <paramref name="effectiveStart"/>.</summary>
+    private void NewWindow(long trained, long effectiveStart)
     {
-        if (_options.Uncovered != UncoveredTensors.Extrapolate || _uncoveredStart.Count == 0 || from <= _uncoveredStartStep) return null;
-        var live = _policy.named_parameters().ToDictionary(p => p.name, p => p.parameter, StringComparer.Ordinal);
-        double factor = (double)(target - from) / (from - _uncoveredStartStep);
-        return _uncoveredStart.Where(u => live.ContainsKey(u.Name)).Select(u => new LinearJump(u.Name, live[u.Name], u.Start, factor)).ToList();
-    }
-
-    private void DisposeUncovered()
-    {
-        foreach (var (_, start) in _uncoveredStart) start.Dispose();
-        _uncoveredStart.Clear();
+        _windowStartTrained = trained;
+        _windowStartEffective = effectiveStart;
+        _tracker.Clear();
+        _sketch.Clear();
+        foreach (var m in _methods) m.Reset(effectiveStart);
     }
 
     /// <summary>Follows parameters the module replaced (e.g. by <c>module.to(...)</c>) so that changes are checked on the live tensors.</summary>
@@ -257,7 +294,9 @@ public sealed class AlphaRLSession : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        _tracker.Dispose();
-        DisposeUncovered();
+        foreach (var m in _methods) m.Dispose();
+        _sketch?.Dispose();
+        _tracker?.Dispose();
+        _metrics.Dispose();
     }
 }

@@ -16,12 +16,21 @@ internal static partial class Log
     [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Window of {Count} snapshots ending at step {Step}: held-out relative error {Error:F4}, cosine {Cosine:F4} (threshold {Threshold}); {Verdict}")]
     public static partial void Judged(ILogger logger, int count, long step, double error, double cosine, double threshold, string verdict);
 
-    [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "Jump kept: step {From} -> {Target} ({Guard}, score {Before} -> {After})")]
-    public static partial void JumpKept(ILogger logger, long from, long target, string guard, double? before, double? after);
+    [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "Jump kept: step {From} -> {Target} by {Method} j={Length} ({Guard}, score {Before} -> {After}, {Evaluations} evaluations)")]
+    public static partial void JumpKept(ILogger logger, long from, long target, string method, double length, string guard, double? before, double? after, int evaluations);
 
-    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "Jump rejected by the guard: step {From} -> {Target} scored {After} against {Before} (tolerance {Tolerance}); weights restored")]
-    public static partial void JumpRejected(ILogger logger, long from, long target, double? before, double? after, double tolerance);
+    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "Jump rejected by the guard: best candidate step {From} -> {Target} ({Method} j={Length}) scored {After} against {Before} (tolerance {Tolerance}, {Evaluations} evaluations); weights restored")]
+    public static partial void JumpRejected(ILogger logger, long from, long target, string method, double length, double? before, double? after, double tolerance, int evaluations);
 
     [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "Target step {Target} is not beyond the window's end at step {Step}; no jump")]
     public static partial void TargetPassed(ILogger logger, long target, long step);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Information, Message = "Window ending at step {Step}: step-norm trend {Trend:F3}, velocity cosine {Cosine:F3}, rank-1 energy share {Energy:F3}, held-out fit error {Error:F4}")]
+    public static partial void Diagnostics(ILogger logger, long step, double trend, double cosine, double energy, double error);
+
+    [LoggerMessage(EventId = 9, Level = LogLevel.Information, Message = "Jump at step {Step} skipped, no evaluation spent: {Reason}")]
+    public static partial void JumpSkipped(ILogger logger, long step, string reason);
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "Candidate {Method} j={Length} (step {Target}) scored {Score}")]
+    public static partial void Candidate(ILogger logger, string method, double length, long target, double score);
 }

@@ -51,6 +51,27 @@ public sealed class WeightJump : IDisposable
         ArgumentNullException.ThrowIfNull(jumps);
         ArgumentNullException.ThrowIfNull(baseWeights);
         linear ??= [];
+        Check(jumps, linear);
+        var jump = new WeightJump();
+        using var noGrad = no_grad();
+        foreach (var p in jumps.Select(j => j.Matrix.Parameter).Concat(linear.Select(l => l.Parameter)))
+            jump._backup.Add((p, WeightBackup.Copy(p, backupOnCpu)));
+        try
+        {
+            Write(jumps, baseWeights, form, linear);
+        }
+        catch
+        {
+            jump.Restore();
+            jump.Dispose();
+            throw;
+        }
+        return jump;
+    }
+
+    /// <summary>Throws, before anything is written, when a correction does not fit its matrix or holds NaN or infinity.</summary>
+    internal static void Check(IReadOnlyList<MatrixJump> jumps, IReadOnlyList<LinearJump> linear)
+    {
         foreach (var l in linear)
         {
             if (l.Parameter.IsInvalid || !l.Parameter.shape.SequenceEqual(l.Start.shape))
@@ -66,52 +87,31 @@ public sealed class WeightJump : IDisposable
             if (!AllFinite(j.Coefficients) || !AllFinite(j.V))
                 throw new AlphaRlException($"Jump of '{j.Matrix.Name}' holds NaN or infinity; nothing was written.");
         }
+    }
 
-        var jump = new WeightJump();
+    /// <summary>
+    /// Writes the corrections in place (float32 arithmetic, stored in each parameter's dtype) with no copy of what was
+    /// there: the caller restores on failure. Throws naming the tensor whose result is not finite.
+    /// </summary>
+    internal static void Write(IReadOnlyList<MatrixJump> jumps, BaseWeights baseWeights, JumpForm form, IReadOnlyList<LinearJump> linear)
+    {
         using var noGrad = no_grad();
-        foreach (var p in jumps.Select(j => (j.Matrix.Name, j.Matrix.Parameter)).Concat(linear.Select(l => (l.Name, l.Parameter))))
+        foreach (var j in jumps)
         {
-            var before = p.Parameter.detach().clone();
-            if (backupOnCpu && before.device_type != DeviceType.CPU)
-            {
-                var cpu = before.cpu();
-                before.Dispose();
-                before = cpu;
-            }
-            jump._backup.Add((p.Parameter, before.DetachFromDisposeScope()));
+            using var scope = NewDisposeScope();
+            var p = j.Matrix.Parameter;
+            var reference = Rank1Jump.StartsFromBase(form) ? baseWeights[j.Matrix.Name].to(p.device) : p.detach();
+            var c = tensor(j.Coefficients, device: p.device);
+            var v = tensor(j.V, device: p.device);
+            CandidateWriter.Write(j.Matrix.Name, p, reference.to(ScalarType.Float32) + outer(c, v));
         }
-        try
+        foreach (var l in linear)
         {
-            foreach (var j in jumps)
-            {
-                using var scope = NewDisposeScope();
-                var p = j.Matrix.Parameter;
-                var reference = Rank1Jump.StartsFromBase(form) ? baseWeights[j.Matrix.Name].to(p.device) : p.detach();
-                var c = tensor(j.Coefficients, device: p.device);
-                var v = tensor(j.V, device: p.device);
-                var updated = (reference.to(ScalarType.Float32) + outer(c, v)).to(p.dtype);
-                if (!isfinite(updated).all().item<bool>())
-                    throw new AlphaRlException($"Jump of '{j.Matrix.Name}' overflows {p.dtype}; all weights were restored.");
-                p.copy_(updated);
-            }
-            foreach (var l in linear)
-            {
-                using var scope = NewDisposeScope();
-                var p = l.Parameter;
-                var current = p.detach().to(ScalarType.Float32);
-                var updated = (current + (current - l.Start.to(p.device).to(ScalarType.Float32)) * l.Factor).to(p.dtype);
-                if (!isfinite(updated).all().item<bool>())
-                    throw new AlphaRlException($"Extrapolation of '{l.Name}' overflows {p.dtype}; all weights were restored.");
-                p.copy_(updated);
-            }
+            using var scope = NewDisposeScope();
+            var p = l.Parameter;
+            var current = p.detach().to(ScalarType.Float32);
+            CandidateWriter.Write(l.Name, p, current + (current - l.Start.to(p.device).to(ScalarType.Float32)) * l.Factor);
         }
-        catch
-        {
-            jump.Restore();
-            jump.Dispose();
-            throw;
-        }
-        return jump;
     }
 
     /// <summary>Puts back, bit-for-bit, the weights that were there before the jump.</summary>

@@ -1,0 +1,116 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace AlphaRl.TorchSharp.Jumps;
+
+/// <summary>
+/// Per-weight velocity: b = the least-squares slope of every weight against the step over the window's snapshots, and
+/// the candidate W_e + j·L·b. Kept as running sums, so no window is stored: the running mean of W_t and the co-moment
+/// Σ (t − t̄)(W_t − W̄) (Welford's update: the same least-squares slope as (n Σ tW − Σt Σ W) / (n Σt² − (Σt)²), without
+/// the float32 cancellation of those raw sums), plus the scalars n, t̄ and Σ (t − t̄)². Memory: 2 float32 copies of the
+/// tensors it covers. Use it where the whole update keeps moving, not only its top component (RL-Extra's per-weight line,
+/// with the slope taken over the whole window instead of two end points).
+/// </summary>
+public sealed class VelocityJumpOptions : JumpMethodOptions
+{
+    /// <inheritdoc />
+    public override string Name => "velocity";
+
+    /// <summary>False (default): the covered matrices only. True: every trainable tensor, including embeddings, norms, the head and biases.</summary>
+    public bool IncludeUncovered { get; set; }
+
+    /// <summary>Keep the running sums in host memory instead of on each parameter's device. Default false.</summary>
+    public bool StateOnCpu { get; set; }
+
+    internal override IJumpMethod Create(JumpMethodContext context) => new VelocityJump(context, IncludeUncovered, StateOnCpu);
+}
+
+/// <summary>The per-weight velocity jump (<see cref="VelocityJumpOptions"/>).</summary>
+internal sealed class VelocityJump : JumpMethodBase
+{
+    private readonly List<Func<(string Name, Parameter Parameter)>> _tensors = new();
+    private readonly Tensor?[] _mean, _comoment;
+    private readonly bool _onCpu;
+    private double _meanStep, _stepComoment;
+
+    public VelocityJump(JumpMethodContext context, bool includeUncovered, bool onCpu) : base(context.SessionStart)
+    {
+        // Covered matrices are read through the tracker, which follows parameters the module replaced.
+        foreach (var m in context.Tracker.Covered) _tensors.Add(() => (m.Name, m.Parameter));
+        if (includeUncovered)
+            foreach (var u in context.Uncovered()) _tensors.Add(() => u);
+        _mean = new Tensor?[_tensors.Count];
+        _comoment = new Tensor?[_tensors.Count];
+        _onCpu = onCpu;
+    }
+
+    public override string Name => "velocity";
+
+    public override long MemoryBytes => _mean.Concat(_comoment).Sum(t => t is null ? 0 : t.NumberOfElements * t.ElementSize);
+
+    public override IReadOnlyList<Parameter> Touches => _tensors.Select(t => t().Parameter).ToList();
+
+    protected override void OnObserve(long step)
+    {
+        int n = Observed + 1;
+        double t = step - WindowStart, dt = t - _meanStep;
+        _meanStep += dt / n;
+        _stepComoment += dt * (t - _meanStep);
+        using var noGrad = no_grad();
+        for (int i = 0; i < _tensors.Count; i++)
+        {
+            using var scope = NewDisposeScope();
+            var (name, p) = _tensors[i]();
+            var w = p.detach().to(ScalarType.Float32);
+            if (_onCpu) w = w.cpu();
+            if (_mean[i] is { } mean && !mean.shape.SequenceEqual(w.shape))
+                throw new AlphaRlException($"Parameter '{name}' changed shape: [{string.Join(", ", mean.shape)}] when the velocity began and [{string.Join(", ", w.shape)}] now.");
+            if (n == 1)
+            {
+                if (_mean[i] is null)
+                {
+                    _mean[i] = w.clone().DetachFromDisposeScope();
+                    _comoment[i] = zeros_like(w).DetachFromDisposeScope();
+                }
+                else
+                {
+                    _mean[i]!.copy_(w);
+                    _comoment[i]!.zero_();
+                }
+                continue;
+            }
+            var m = _mean[i]!;
+            m.add_((w - m) / n);
+            _comoment[i]!.add_((w - m) * dt);
+        }
+    }
+
+    protected override void OnReset()
+    {
+        _meanStep = 0;
+        _stepComoment = 0;
+    }
+
+    protected override void OnApply(long delta)
+    {
+        if (Observed < 2 || _stepComoment <= 0)
+            throw new InvalidOperationException($"Jump method 'velocity' needs two snapshots in the window to take a slope; it has {Observed}. Nothing was written.");
+        double factor = delta / _stepComoment;
+        using var noGrad = no_grad();
+        for (int i = 0; i < _tensors.Count; i++)
+        {
+            using var scope = NewDisposeScope();
+            var (name, p) = _tensors[i]();
+            var current = p.detach().to(ScalarType.Float32);
+            CandidateWriter.Write(name, p, current + _comoment[i]!.to(current.device) * factor);
+        }
+    }
+
+    public override void Dispose()
+    {
+        foreach (var t in _mean.Concat(_comoment)) t?.Dispose();
+        Array.Clear(_mean);
+        Array.Clear(_comoment);
+    }
+}
