@@ -168,7 +168,13 @@ internal static class AlphaRlCli
         {
             bool hasTarget = result.GetResult(target) is not null, hasLengths = result.GetResult(lengths) is not null;
             if (hasTarget && hasLengths) result.AddError("--lengths and --target-step are mutually exclusive: give one.");
-            else if (!hasTarget && !hasLengths) result.AddError("Option '--target-step' (or '--lengths') is required.");
+            else if (!hasTarget && !hasLengths)
+            {
+                // An error here stops System.CommandLine from listing the missing required options; name them too.
+                foreach (var option in command.Options.Where(o => o.Required && result.GetResult(o) is null))
+                    result.AddError($"Option '{option.Name}' is required.");
+                result.AddError("Option '--target-step' (or '--lengths') is required.");
+            }
         });
         command.SetAction(r => Guarded(error, () => OfflineCommands.Predict(new PredictOptions(
             series.Read(r), r.GetValue(target), r.GetRequiredValue(output), ParseForm(r.GetValue(form)), r.GetValue(series.Json))

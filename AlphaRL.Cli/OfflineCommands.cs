@@ -284,7 +284,7 @@ internal static class OfflineCommands
     private static SeriesReport Build(string command, SeriesOptions options, CheckpointSeries series, List<MatrixTrajectory> results,
         bool basePoint, long? target, string? form) =>
         new(command, options.Method, series.BaseStep, series.Window.Select(w => w.Step).ToArray(), target, form,
-            Report.Summarize(results, basePoint), results.Select(Report.Of).ToList());
+            results.Count > 0 ? Report.Summarize(results, basePoint) : null, results.Select(Report.Of).ToList());
 
     public static string FormName(JumpForm form) => form switch
     {

@@ -103,7 +103,7 @@ internal static class Report
         if (velocity) table.AddColumn(new TableColumn("cos(b, W_e − W_s)").RightAligned());
         foreach (var t in tensors)
         {
-            var cells = new List<string> { Markup.Escape(t.Name), t.Shape, F(t.RelativeUpdate), F(t.JumpPerWindow) };
+            var cells = new List<string> { Markup.Escape(t.Name), Markup.Escape(t.Shape), F(t.RelativeUpdate), F(t.JumpPerWindow) };
             if (velocity) cells.Add(F(t.SlopeDisplacementCosine));
             table.AddRow(cells.ToArray());
         }
