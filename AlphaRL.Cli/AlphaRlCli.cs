@@ -79,20 +79,43 @@ internal static class AlphaRlCli
             Description = "Fit the base as the point x = 0 at the base step: auto (only when fewer than 3 checkpoints), yes or no.",
             DefaultValueFactory = _ => "auto",
         };
-        public readonly Option<string> Method = new("--method")
-        {
-            Description = "Trajectory fit: step-line (x against the step; default) or metric-pls (the released scripts': x against a measured metric).",
-            DefaultValueFactory = _ => "step-line",
-        };
+        public readonly Option<string> Method;
         public readonly Option<string[]> Metrics = new("--metric") { Description = "For metric-pls: STEP:VALUE of the metric at each checkpoint step; repeatable." };
         public readonly Option<double?> TargetMetric = new("--target-metric") { Description = "For metric-pls: the metric value to predict weights for." };
         public readonly Option<string?> Json = new("--json") { Description = "Also write the per-matrix report as JSON to this file." };
 
-        public SeriesArguments()
+        private readonly string[] _methods;
+
+        /// <param name="jumps">For predict: --method also chooses the jump (rank1, velocity, direction), rank1 by default.</param>
+        public SeriesArguments(bool jumps = false)
         {
             BasePoint.AcceptOnlyFromAmong("auto", "yes", "no");
-            Method.AcceptOnlyFromAmong("step-line", "metric-pls");
+            _methods = jumps ? ["rank1", "velocity", "direction", "step-line", "metric-pls"] : ["step-line", "metric-pls"];
+            Method = new Option<string>("--method")
+            {
+                Description = jumps
+                    ? "Jump: rank1 (the paper's rank-1 line of x = s1 u1 against the step; default; step-line is the same), " +
+                      "metric-pls (rank-1, x against a measured metric, the released scripts'), velocity (W_e + (T − e)·b, b the per-weight " +
+                      "least-squares slope over the checkpoints) or direction (W_e + (T − e)/(e − base)·(W_e − W0))."
+                    : "Trajectory fit: step-line (x against the step; default) or metric-pls (the released scripts': x against a measured metric).",
+                DefaultValueFactory = _ => jumps ? "rank1" : "step-line",
+            };
+            Method.CompletionSources.Add(_methods);
+            Method.Validators.Add(result =>
+            {
+                string? value = result.GetValueOrDefault<string>();
+                if (value is null || !_methods.Contains(value))
+                    result.AddError($"--method must be {string.Join(", ", _methods[..^1])} or {_methods[^1]}; got '{value}'.");
+            });
         }
+
+        /// <summary>The jump chosen by --method (predict only).</summary>
+        public JumpMethod Jump(ParseResult r) => r.GetValue(Method) switch
+        {
+            "velocity" => JumpMethod.Velocity,
+            "direction" => JumpMethod.Direction,
+            _ => JumpMethod.Rank1,
+        };
 
         public void AddTo(Command command)
         {
@@ -106,16 +129,21 @@ internal static class AlphaRlCli
             r.GetValue(BaseStep),
             new MatrixSelection(r.GetValue(Include), r.GetValue(Exclude)),
             r.GetValue(BasePoint) ?? "auto",
-            r.GetValue(Method) ?? "step-line",
+            r.GetValue(Method) == "metric-pls" ? "metric-pls" : "step-line",
             ParseMetrics(r.GetValue(Metrics) ?? []),
             r.GetValue(TargetMetric));
     }
 
     private static Command PredictCommand(IAnsiConsole console, TextWriter error, CancellationToken cancellation)
     {
-        var series = new SeriesArguments();
-        var target = new Option<long>("--target-step") { Description = "Step to predict the weights for.", Required = true };
-        var output = new Option<string>("--out") { Description = "Folder to write the predicted checkpoint to; must not exist.", Required = true };
+        var series = new SeriesArguments(jumps: true);
+        var target = new Option<long?>("--target-step") { Description = "Step to predict the weights for (or give --lengths)." };
+        var lengths = new Option<string?>("--lengths")
+        {
+            Description = "Comma-separated jump lengths j in window lengths L = e − s (first to last checkpoint), e.g. 0,0.5,1,2: " +
+                "one candidate folder per length under --out, for step e + j·L. Exclusive with --target-step.",
+        };
+        var output = new Option<string>("--out") { Description = "Folder to write the predicted checkpoint (or the candidate folders) to; must not exist.", Required = true };
         var form = new Option<string>("--form")
         {
             Description = "How the predicted rank-1 part becomes weights: increment (W_e + (x̂ − x_e) v_eᵀ; default), " +
@@ -123,13 +151,40 @@ internal static class AlphaRlCli
             DefaultValueFactory = _ => "increment",
         };
         form.AcceptOnlyFromAmong("increment", "add-to-last", "add-to-base");
-        var command = new Command("predict", "Write the checkpoint predicted for a target step from a base and a window of checkpoints.");
+        var allTensors = new Option<bool>("--all-tensors")
+        {
+            Description = "For velocity and direction: extrapolate every float tensor (embeddings, norms, head), not only the covered matrices.",
+        };
+        var score = new Option<string?>("--score-command")
+        {
+            Description = "Score each candidate (and W_e itself) with this command, the candidate folder appended as its last argument and in " +
+                "ALPHARL_CANDIDATE; the last line of its output is the score (higher is better). The best is kept as --out, the rest deleted.",
+        };
+        var timeout = new Option<double>("--score-timeout") { Description = "Seconds each score command may run.", DefaultValueFactory = _ => 3600 };
+        var command = new Command("predict", "Write the checkpoint predicted for a target step (or candidates for several jump lengths) from a base and a window of checkpoints.");
         series.AddTo(command);
-        command.Options.Add(target);
-        command.Options.Add(output);
-        command.Options.Add(form);
+        foreach (var option in new Option[] { target, lengths, output, form, allTensors, score, timeout }) command.Options.Add(option);
+        command.Validators.Add(result =>
+        {
+            bool hasTarget = result.GetResult(target) is not null, hasLengths = result.GetResult(lengths) is not null;
+            if (hasTarget && hasLengths) result.AddError("--lengths and --target-step are mutually exclusive: give one.");
+            else if (!hasTarget && !hasLengths)
+            {
+                // An error here stops System.CommandLine from listing the missing required options; name them too.
+                foreach (var option in command.Options.Where(o => o.Required && result.GetResult(o) is null))
+                    result.AddError($"Option '{option.Name}' is required.");
+                result.AddError("Option '--target-step' (or '--lengths') is required.");
+            }
+        });
         command.SetAction(r => Guarded(error, () => OfflineCommands.Predict(new PredictOptions(
-            series.Read(r), r.GetValue(target), r.GetRequiredValue(output), ParseForm(r.GetValue(form)), r.GetValue(series.Json)), console, cancellation)));
+            series.Read(r), r.GetValue(target), r.GetRequiredValue(output), ParseForm(r.GetValue(form)), r.GetValue(series.Json))
+        {
+            Method = series.Jump(r),
+            Lengths = r.GetValue(lengths) is { } text ? Candidate.ParseLengths(text) : null,
+            AllTensors = r.GetValue(allTensors),
+            ScoreCommand = r.GetValue(score),
+            ScoreTimeoutSeconds = r.GetValue(timeout),
+        }, console, cancellation)));
         return command;
     }
 

@@ -72,6 +72,15 @@ internal sealed class CheckpointSeries : IDisposable
         return c;
     }
 
+    /// <summary>The float tensors of the last checkpoint that are not covered (embeddings, norms, biases, head), checked
+    /// like the covered matrices: each must exist, with the same shape and a float dtype, in the base and every checkpoint.</summary>
+    public IReadOnlyList<string> UncoveredFloatTensors()
+    {
+        var names = Last.TensorNames.Where(n => !CoveredSet.Contains(n) && Last.Tensor(n).Info is { ElementCount: > 0 } info && info.DType.IsFloat()).ToList();
+        CheckSeries(names, "extrapolated tensors");
+        return names;
+    }
+
     private void CheckShapes()
     {
         foreach (string name in Covered)
@@ -79,6 +88,15 @@ internal sealed class CheckpointSeries : IDisposable
             var reference = Last.Tensor(name);
             if (reference.Info.ElementCount > Array.MaxLength)
                 throw new CheckpointFormatException(reference.File.Path, $"matrix '{name}' {reference.Info.ShapeText} is too large to process in one piece.");
+        }
+        CheckSeries(Covered, "covered matrices");
+    }
+
+    private void CheckSeries(IEnumerable<string> names, string what)
+    {
+        foreach (string name in names)
+        {
+            var reference = Last.Tensor(name);
             foreach (var checkpoint in Window.Select(w => w.Checkpoint).Prepend(Base))
             {
                 if (!checkpoint.TryGetTensor(name, out var t))
@@ -86,7 +104,7 @@ internal sealed class CheckpointSeries : IDisposable
                 if (!t.Info.Shape.AsSpan().SequenceEqual(reference.Info.Shape))
                     throw new CheckpointFormatException(t.File.Path, $"tensor '{name}' has shape {t.Info.ShapeText}, but {reference.Info.ShapeText} in {reference.File.Path}.");
                 if (!t.Info.DType.IsFloat())
-                    throw new CheckpointFormatException(t.File.Path, $"tensor '{name}' has dtype {t.Info.DType}; covered matrices must be F32, F16 or BF16.");
+                    throw new CheckpointFormatException(t.File.Path, $"tensor '{name}' has dtype {t.Info.DType}; {what} must be F32, F16 or BF16.");
             }
         }
     }

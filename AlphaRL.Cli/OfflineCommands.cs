@@ -29,7 +29,21 @@ internal sealed record SeriesOptions(
     };
 }
 
-internal sealed record PredictOptions(SeriesOptions Series, long TargetStep, string Out, JumpForm Form = JumpForm.Increment, string? Json = null);
+/// <summary>What <c>predict</c> writes: one checkpoint for <see cref="TargetStep"/>, or one per jump length of <see cref="Lengths"/>,
+/// optionally scored by <see cref="ScoreCommand"/> with only the best kept.</summary>
+internal sealed record PredictOptions(SeriesOptions Series, long? TargetStep, string Out, JumpForm Form = JumpForm.Increment, string? Json = null)
+{
+    public JumpMethod Method { get; init; } = JumpMethod.Rank1;
+
+    /// <summary>Jump lengths j, in window lengths L = e − s: candidate targets e + j·L. Exclusive with <see cref="TargetStep"/>.</summary>
+    public IReadOnlyList<double>? Lengths { get; init; }
+
+    /// <summary>For velocity and direction: extrapolate every float tensor, not only the covered matrices.</summary>
+    public bool AllTensors { get; init; }
+
+    public string? ScoreCommand { get; init; }
+    public double ScoreTimeoutSeconds { get; init; } = 3600;
+}
 
 internal sealed record AnalyzeOptions(SeriesOptions Series, string? Json = null, int RankK = 1, long? ReconstructStep = null, string? ReconstructOut = null);
 
@@ -38,43 +52,174 @@ internal static class OfflineCommands
 {
     public static SeriesReport Predict(PredictOptions options, IAnsiConsole console, CancellationToken cancellation = default)
     {
-        var extrapolator = options.Series.Extrapolator();
-        bool basePoint = options.Series.UseBasePoint;
-        int points = options.Series.Checkpoints.Count + (basePoint ? 1 : 0);
-        if (points < LineExtrapolator.MinimumSnapshots)
-            throw new UsageException($"predict needs at least {LineExtrapolator.MinimumSnapshots} points to fit and judge a line; " +
-                $"{options.Series.Checkpoints.Count} checkpoint(s) given" + (basePoint ? " plus the base." : " and --base-point no."));
+        bool rank1 = options.Method == JumpMethod.Rank1;
+        bool scoring = options.ScoreCommand is not null;
+        CheckPredictUsage(options);
+        var extrapolator = rank1 ? options.Series.Extrapolator() : null;
+        bool basePoint = rank1 && options.Series.UseBasePoint;
+        if (rank1)
+        {
+            int points = options.Series.Checkpoints.Count + (basePoint ? 1 : 0);
+            if (points < LineExtrapolator.MinimumSnapshots)
+                throw new UsageException($"predict needs at least {LineExtrapolator.MinimumSnapshots} points to fit and judge a line; " +
+                    $"{options.Series.Checkpoints.Count} checkpoint(s) given" + (basePoint ? " plus the base." : " and --base-point no."));
+        }
+        else if (options.Method == JumpMethod.Velocity && options.Series.Checkpoints.Count < 2)
+            throw new UsageException($"--method velocity needs at least two checkpoints (a slope needs two distinct steps); {options.Series.Checkpoints.Count} given.");
         using var series = CheckpointSeries.Open(options.Series.Base, options.Series.BaseStep, options.Series.Checkpoints, options.Series.Selection ?? new MatrixSelection());
-        if (options.TargetStep < series.Window[^1].Step)
-            throw new UsageException($"--target-step {options.TargetStep} lies before the last checkpoint (step {series.Window[^1].Step}); predict only jumps ahead.");
-        var builder = new TrajectoryBuilder(series, extrapolator, basePoint);
+        long first = series.Window[0].Step, last = series.Window[^1].Step;
+        var candidates = Candidate.Plan(options.Lengths, options.TargetStep, first, last, scoring);
+        bool single = candidates.Count == 1;
+        // A grid (or a scored pair) is written as candidate folders; a plain --target-step writes --out itself, as always.
+        bool grid = options.Lengths is not null || scoring;
+
+        var linearSet = new HashSet<string>(rank1 ? [] : series.Covered, StringComparer.Ordinal);
+        if (!rank1 && options.AllTensors) linearSet.UnionWith(series.UncoveredFloatTensors());
+        var builder = rank1 ? new TrajectoryBuilder(series, extrapolator!, basePoint) : null;
+        var linear = rank1 ? null : new LinearJumpWriter(series, options.Method, candidates);
         var results = new List<MatrixTrajectory>();
-        long total = series.Last.Shards.Sum(s => s.DataLength);
-        WithProgress(console, $"predicting step {options.TargetStep}", total, advance =>
-            CheckpointWriter.Write(options.Out, series.Last, (tensor, stream) =>
+        float[] scratch = [];
+        void WriteTensor(CheckpointTensor tensor, IReadOnlyList<Stream> streams)
+        {
+            string name = tensor.Info.Name;
+            if (rank1 && series.CoveredSet.Contains(name))
             {
-                if (series.CoveredSet.Contains(tensor.Info.Name))
+                var m = builder!.Process(name);
+                results.Add(m);
+                var fit = m.Fit!;
+                var reference = Rank1Jump.StartsFromBase(options.Form) ? builder.Base : builder.Last;
+                for (int k = 0; k < candidates.Count; k++)
                 {
-                    var m = builder.Process(tensor.Info.Name);
-                    results.Add(m);
-                    var fit = m.Fit!;
-                    var c = Rank1Jump.Coefficients(fit, extrapolator.Predict(fit, options.TargetStep), options.Form);
-                    var weights = Rank1Jump.StartsFromBase(options.Form) ? builder.Base : builder.Last;
+                    if (candidates[k].NoJump)
+                    {
+                        tensor.File.CopyRawTo(tensor.Info, streams[k]);
+                        continue;
+                    }
+                    var c = Rank1Jump.Coefficients(fit, extrapolator!.Predict(fit, candidates[k].TargetStep), options.Form);
+                    // One candidate jumps in place, as predict always has; several start each from a copy of the reference.
+                    var weights = reference;
+                    if (!single)
+                    {
+                        if (scratch.Length < reference.Length) scratch = new float[reference.Length];
+                        weights = scratch.AsSpan(0, reference.Length);
+                        reference.CopyTo(weights);
+                    }
                     Rank1Jump.Apply(weights, m.Rows, m.Cols, c, fit.LastV);
-                    SafetensorsFile.WriteFloats(stream, weights, tensor.Info.DType);
+                    SafetensorsFile.WriteFloats(streams[k], weights, tensor.Info.DType);
                 }
-                else
+            }
+            else if (linearSet.Contains(name))
+            {
+                linear!.Write(tensor, streams);
+            }
+            else
+            {
+                foreach (var stream in streams) tensor.File.CopyRawTo(tensor.Info, stream);
+            }
+        }
+
+        long total = series.Last.Shards.Sum(s => s.DataLength) * candidates.Count;
+        string description = !grid ? $"predicting step {candidates[0].TargetStep}" : $"writing {candidates.Count} candidates";
+        var scores = new double?[candidates.Count];
+        int kept = -1;
+        if (!grid)
+        {
+            WithProgress(console, description, total, advance =>
+                CheckpointWriter.Write(options.Out, series.Last, (tensor, stream) =>
                 {
-                    tensor.File.CopyRawTo(tensor.Info, stream);
+                    WriteTensor(tensor, [stream]);
+                    advance(tensor.Info.ByteLength);
+                }, cancellation));
+        }
+        else
+        {
+            using var staging = StagingFolder.Create(options.Out);
+            var folders = candidates.Select(c => Path.Combine(staging.Path, c.Folder)).ToList();
+            WithProgress(console, description, total, advance =>
+                CheckpointWriter.WriteInto(folders, series.Last, (tensor, streams) =>
+                {
+                    WriteTensor(tensor, streams);
+                    advance(tensor.Info.ByteLength * streams.Count);
+                }, cancellation));
+            if (scoring)
+            {
+                var timeout = TimeSpan.FromSeconds(options.ScoreTimeoutSeconds);
+                for (int k = 0; k < candidates.Count; k++)
+                {
+                    console.WriteLine($"Scoring candidate {candidates[k].Folder}...");
+                    scores[k] = CandidateScorer.Score(options.ScoreCommand!, folders[k], candidates[k].Folder, timeout, cancellation);
+                    // Ties go to the shorter jump: a jump is kept only when it scores strictly better.
+                    if (kept < 0 || scores[k] > scores[kept]) kept = k;
                 }
-                advance(tensor.Info.ByteLength);
-            }, cancellation));
-        var report = Build("predict", options.Series, series, results, basePoint, options.TargetStep, FormName(options.Form));
+                staging.Commit(candidates[kept].Folder);
+            }
+            else
+            {
+                staging.Commit();
+            }
+        }
+
+        var report = Build("predict", options.Series, series, results, basePoint, options.Lengths is null ? options.TargetStep : null, rank1 ? FormName(options.Form) : null) with
+        {
+            Jump = MethodName(options.Method),
+            WindowLength = last - first,
+            AllTensors = rank1 ? null : options.AllTensors,
+            Tensors = linear?.Reports,
+            ScoreCommand = options.ScoreCommand,
+            Candidates = !grid ? null : candidates.Select((c, k) => new CandidateReport(c.Length, c.TargetStep, c.Folder, c.NoJump, scores[k], k == kept)).ToList(),
+        };
+        if (!rank1) report = report with { Method = MethodName(options.Method), Summary = null, Matrices = [] };
         Report.Render(console, report);
-        console.WriteLine($"Wrote {options.Out}: step {options.TargetStep} predicted from steps {string.Join(", ", report.Steps)} ({FormName(options.Form)} form).");
+        string what = options.Method switch
+        {
+            JumpMethod.Rank1 => $"{FormName(options.Form)} form",
+            JumpMethod.Velocity => "velocity: W_e + (T − e)·b",
+            _ => "direction: W_e + (T − e)/(e − base)·(W_e − W0)",
+        };
+        string from = $"from steps {string.Join(", ", report.Steps)}";
+        if (!grid)
+            console.WriteLine($"Wrote {options.Out}: step {options.TargetStep} predicted {from} ({what}).");
+        else
+        {
+            Report.RenderCandidates(console, report.Candidates!, scoring);
+            if (!scoring)
+                console.WriteLine($"Wrote {candidates.Count} candidates under {options.Out} ({what}), {from}, window length L = {last - first}.");
+            else if (candidates[kept].NoJump)
+                console.WriteLine($"The best candidate is j = 0, W_e itself (step {last}, score {scores[kept]:G6}): the extrapolation did not help. " +
+                    $"Wrote W_e to {options.Out}; the other candidates were deleted.");
+            else
+                console.WriteLine($"Kept j = {Candidate.FormatLength(candidates[kept].Length ?? double.NaN)} (step {candidates[kept].TargetStep}, score {scores[kept]:G6}; " +
+                    $"W_e scored {scores[candidates.FindIndex(c => c.NoJump)]:G6}) as {options.Out} ({what}); the other candidates were deleted.");
+        }
         if (options.Json is not null) Report.WriteJson(options.Json, report);
         return report;
     }
+
+    private static void CheckPredictUsage(PredictOptions options)
+    {
+        if (options.Lengths is not null && options.TargetStep is not null)
+            throw new UsageException("--lengths and --target-step are mutually exclusive: give one.");
+        if (options.Lengths is null && options.TargetStep is null)
+            throw new UsageException("Give --target-step or --lengths.");
+        if (options.Lengths is { Count: 0 })
+            throw new UsageException("--lengths needs at least one length, e.g. --lengths 0,0.5,1,2.");
+        if (options.Method == JumpMethod.Rank1 && options.AllTensors)
+            throw new UsageException("--all-tensors applies to --method velocity or direction; the rank-1 jump covers only the covered matrices.");
+        if (options.Method != JumpMethod.Rank1 && options.Form != JumpForm.Increment)
+            throw new UsageException($"--form applies to --method rank1 only; --method {MethodName(options.Method)} was given.");
+        if (!double.IsFinite(options.ScoreTimeoutSeconds) || options.ScoreTimeoutSeconds <= 0 || options.ScoreTimeoutSeconds > int.MaxValue / 1000.0)
+            throw new UsageException($"--score-timeout must be a positive number of seconds; got {options.ScoreTimeoutSeconds}.");
+        if (options.ScoreCommand is { } command && string.IsNullOrWhiteSpace(command))
+            throw new UsageException("--score-command is empty.");
+    }
+
+    public static string MethodName(JumpMethod method) => method switch
+    {
+        JumpMethod.Rank1 => "rank1",
+        JumpMethod.Velocity => "velocity",
+        JumpMethod.Direction => "direction",
+        _ => method.ToString(),
+    };
 
     public static SeriesReport Analyze(AnalyzeOptions options, IAnsiConsole console, CancellationToken cancellation = default)
     {
@@ -139,7 +284,7 @@ internal static class OfflineCommands
     private static SeriesReport Build(string command, SeriesOptions options, CheckpointSeries series, List<MatrixTrajectory> results,
         bool basePoint, long? target, string? form) =>
         new(command, options.Method, series.BaseStep, series.Window.Select(w => w.Step).ToArray(), target, form,
-            Report.Summarize(results, basePoint), results.Select(Report.Of).ToList());
+            results.Count > 0 ? Report.Summarize(results, basePoint) : null, results.Select(Report.Of).ToList());
 
     public static string FormName(JumpForm form) => form switch
     {

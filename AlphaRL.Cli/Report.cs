@@ -16,8 +16,26 @@ internal sealed record ReportSummary(
     double? PooledHoldOutRelativeError, double? PooledHoldOutCosine, double? MedianHoldOutRelativeError,
     string? WorstMatrix, double? WorstHoldOutRelativeError, bool BasePointUsed);
 
+/// <summary>Per tensor of a velocity or direction jump: ‖W_e − W0‖/‖W0‖, the size of the one-window (j = 1) jump relative
+/// to ‖W_e‖, and for the velocity the cosine between the slope and the window's displacement W_e − W_s (1 on a straight path).</summary>
+internal sealed record TensorJumpReport(string Name, string Shape, double RelativeUpdate, double JumpPerWindow, double? SlopeDisplacementCosine);
+
+/// <summary>One written candidate: its jump length j (in window lengths), target step, folder, and score when scored.</summary>
+internal sealed record CandidateReport(double? Length, long TargetStep, string Folder, bool NoJump, double? Score, bool Kept);
+
+/// <summary>What a command did. <c>Method</c> is the trajectory fit of the rank-1 jump (step-line, metric-pls) or the
+/// jump itself (velocity, direction); <c>Jump</c> is rank1, velocity or direction. Rank-1 figures are in <c>Summary</c> and
+/// <c>Matrices</c>; velocity and direction figures in <c>Tensors</c>.</summary>
 internal sealed record SeriesReport(string Command, string Method, long BaseStep, long[] Steps, long? TargetStep, string? Form,
-    ReportSummary Summary, IReadOnlyList<MatrixReport> Matrices);
+    ReportSummary? Summary, IReadOnlyList<MatrixReport> Matrices)
+{
+    public string? Jump { get; init; }
+    public long? WindowLength { get; init; }
+    public bool? AllTensors { get; init; }
+    public IReadOnlyList<TensorJumpReport>? Tensors { get; init; }
+    public string? ScoreCommand { get; init; }
+    public IReadOnlyList<CandidateReport>? Candidates { get; init; }
+}
 
 internal static class Report
 {
@@ -48,6 +66,11 @@ internal static class Report
 
     public static void Render(IAnsiConsole console, SeriesReport report)
     {
+        if (report.Summary is null)
+        {
+            RenderTensors(console, report);
+            return;
+        }
         var table = new Table().Border(TableBorder.Simple)
             .AddColumn(new TableColumn("matrix").NoWrap()).AddColumn(new TableColumn("shape").RightAligned())
             .AddColumn(new TableColumn("s1²/‖dW‖² (last)").RightAligned())
@@ -67,6 +90,48 @@ internal static class Report
         if (s.BasePointUsed)
             console.WriteLine($"The base entered the fit as the point x = 0 at step {report.BaseStep}.");
         console.WriteLine("In-sample R² is shown for comparison only: with few points in high dimension it is near 1 even for noise.");
+    }
+
+    private static void RenderTensors(IAnsiConsole console, SeriesReport report)
+    {
+        var tensors = report.Tensors ?? [];
+        bool velocity = report.Jump == "velocity";
+        var table = new Table().Border(TableBorder.Simple)
+            .AddColumn(new TableColumn("tensor").NoWrap()).AddColumn(new TableColumn("shape").RightAligned())
+            .AddColumn(new TableColumn("‖W_e − W0‖/‖W0‖").RightAligned())
+            .AddColumn(new TableColumn("‖jump j=1‖/‖W_e‖").RightAligned());
+        if (velocity) table.AddColumn(new TableColumn("cos(b, W_e − W_s)").RightAligned());
+        foreach (var t in tensors)
+        {
+            var cells = new List<string> { Markup.Escape(t.Name), Markup.Escape(t.Shape), F(t.RelativeUpdate), F(t.JumpPerWindow) };
+            if (velocity) cells.Add(F(t.SlopeDisplacementCosine));
+            table.AddRow(cells.ToArray());
+        }
+        console.Write(table);
+        console.WriteLine($"{tensors.Count} tensors extrapolated ({report.Jump}" + (report.AllTensors == true ? ", all float tensors" : ", covered matrices") +
+            $"); the others are copied from step {report.Steps[^1]}.");
+        if (velocity && tensors.Count > 0)
+            console.WriteLine($"cos(b, W_e − W_s): mean {F(tensors.Average(t => t.SlopeDisplacementCosine ?? double.NaN))}, " +
+                $"min {F(tensors.Min(t => t.SlopeDisplacementCosine ?? double.NaN))} (1 on a straight path; low values say the path bends).");
+    }
+
+    /// <summary>The candidates table: jump length, target step, folder and, when scored, the score and which was kept.</summary>
+    public static void RenderCandidates(IAnsiConsole console, IReadOnlyList<CandidateReport> candidates, bool scored)
+    {
+        var table = new Table().Border(TableBorder.Simple)
+            .AddColumn(new TableColumn("length j").RightAligned()).AddColumn(new TableColumn("target step").RightAligned());
+        if (scored) table.AddColumn(new TableColumn("score").RightAligned()).AddColumn(new TableColumn("kept"));
+        else table.AddColumn(new TableColumn("folder").NoWrap());
+        foreach (var c in candidates)
+        {
+            string length = (c.Length is { } j ? Candidate.FormatLength(j) : "—") + (c.NoJump ? " (W_e)" : "");
+            if (scored)
+                table.AddRow(length, c.TargetStep.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    c.Score?.ToString("G6", System.Globalization.CultureInfo.InvariantCulture) ?? "—", c.Kept ? "kept" : "");
+            else
+                table.AddRow(length, c.TargetStep.ToString(System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(c.Folder));
+        }
+        console.Write(table);
     }
 
     public static void WriteJson(string path, SeriesReport report) =>

@@ -10,6 +10,9 @@ public sealed record CheckpointTensor(SafetensorsFile File, TensorInfo Info)
 {
     /// <summary>Reads the tensor as floats into <paramref name="destination"/>.</summary>
     public void ReadFloats(Span<float> destination) => File.ReadFloats(Info, destination);
+
+    /// <summary>Reads <c>destination.Length</c> elements starting at <paramref name="firstElement"/> as floats.</summary>
+    public void ReadFloats(long firstElement, Span<float> destination) => File.ReadFloats(Info, firstElement, destination);
 }
 
 /// <summary>

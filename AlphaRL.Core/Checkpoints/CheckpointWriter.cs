@@ -19,47 +19,67 @@ internal static class CheckpointWriter
     /// <param name="cancellation">Checked before each tensor; cancelling removes the temporary folder and throws.</param>
     public static void Write(string output, Checkpoint layout, Action<CheckpointTensor, Stream> writeTensor, CancellationToken cancellation = default)
     {
-        string full = Path.GetFullPath(output).TrimEnd(Path.DirectorySeparatorChar);
-        if (Directory.Exists(full) || File.Exists(full))
-            throw new AlphaRlException($"{output}: output folder already exists; choose a new folder (inputs and earlier outputs are never overwritten).");
-        string parent = Path.GetDirectoryName(full) ?? throw new AlphaRlException($"{output}: output folder has no parent folder.");
-        Directory.CreateDirectory(parent);
-        string temp = Path.Combine(parent, $".{Path.GetFileName(full)}.alpharl-tmp-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(temp);
-        try
+        using var staging = StagingFolder.Create(output);
+        WriteInto([staging.Path], layout, (tensor, streams) => writeTensor(tensor, streams[0]), cancellation);
+        staging.Commit();
+    }
+
+    /// <summary>Writes one checkpoint with the layout of <paramref name="layout"/> into each of <paramref name="folders"/>,
+    /// in a single pass over the tensors (each tensor is computed once and written to every folder). Not atomic by itself:
+    /// callers write inside a <see cref="StagingFolder"/>.</summary>
+    /// <param name="folders">Folders to fill; created when missing; they must hold no checkpoint files yet.</param>
+    /// <param name="layout">Template checkpoint, as for <see cref="Write"/>.</param>
+    /// <param name="writeTensor">Writes one tensor's bytes to every stream, one stream per folder, in the order of <paramref name="folders"/>.</param>
+    /// <param name="cancellation">Checked before each tensor.</param>
+    public static void WriteInto(IReadOnlyList<string> folders, Checkpoint layout, Action<CheckpointTensor, IReadOnlyList<Stream>> writeTensor,
+        CancellationToken cancellation = default)
+    {
+        foreach (string folder in folders) Directory.CreateDirectory(folder);
+        foreach (var shard in layout.Shards)
+            WriteShard(folders.Select(f => Path.Combine(f, Path.GetFileName(shard.Path))).ToList(), shard, writeTensor, cancellation);
+        foreach (string folder in folders)
         {
-            foreach (var shard in layout.Shards)
-                WriteShard(Path.Combine(temp, Path.GetFileName(shard.Path)), shard, writeTensor, cancellation);
             if (layout.IsSharded)
-                WriteIndex(Path.Combine(temp, Checkpoint.IndexFileName), layout);
+                WriteIndex(Path.Combine(folder, Checkpoint.IndexFileName), layout);
             foreach (string file in Directory.EnumerateFiles(layout.Directory))
             {
                 string name = Path.GetFileName(file);
                 if (name == Checkpoint.IndexFileName || WeightExtensions.Any(e => name.EndsWith(e, StringComparison.OrdinalIgnoreCase)))
                     continue;
-                File.Copy(file, Path.Combine(temp, name));
+                File.Copy(file, Path.Combine(folder, name));
             }
-            Directory.Move(temp, full);
-        }
-        catch
-        {
-            TryDelete(temp);
-            throw;
         }
     }
 
-    private static void WriteShard(string path, SafetensorsFile template, Action<CheckpointTensor, Stream> writeTensor, CancellationToken cancellation)
+    private static void WriteShard(IReadOnlyList<string> paths, SafetensorsFile template, Action<CheckpointTensor, IReadOnlyList<Stream>> writeTensor,
+        CancellationToken cancellation)
     {
-        using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
-        stream.Write(SafetensorsFile.SerializeHeader(template.Tensors, template.Metadata));
-        long dataStart = stream.Position;
-        foreach (var tensor in template.Tensors)
+        var streams = new List<Stream>(paths.Count);
+        try
         {
-            cancellation.ThrowIfCancellationRequested();
-            writeTensor(new CheckpointTensor(template, tensor), stream);
-            long written = stream.Position - dataStart;
-            if (written != tensor.End)
-                throw new InvalidOperationException($"Writing tensor '{tensor.Name}' of {path} ended at data byte {written}; its entry ends at {tensor.End}.");
+            var header = SafetensorsFile.SerializeHeader(template.Tensors, template.Metadata);
+            foreach (string path in paths)
+            {
+                var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
+                streams.Add(stream);
+                stream.Write(header);
+            }
+            long dataStart = header.Length;
+            foreach (var tensor in template.Tensors)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                writeTensor(new CheckpointTensor(template, tensor), streams);
+                for (int i = 0; i < streams.Count; i++)
+                {
+                    long written = streams[i].Position - dataStart;
+                    if (written != tensor.End)
+                        throw new InvalidOperationException($"Writing tensor '{tensor.Name}' of {paths[i]} ended at data byte {written}; its entry ends at {tensor.End}.");
+                }
+            }
+        }
+        finally
+        {
+            foreach (var stream in streams) stream.Dispose();
         }
     }
 
@@ -83,6 +103,62 @@ internal static class CheckpointWriter
             writer.WriteString(name, Path.GetFileName(layout.Tensor(name).File.Path));
         writer.WriteEndObject();
         writer.WriteEndObject();
+    }
+}
+
+/// <summary>
+/// A hidden temporary folder beside an output folder (<c>.NAME.alpharl-tmp-*</c>): everything is written inside it, then
+/// <see cref="Commit"/> renames it (or one of its subfolders) to the output, so the output exists only when complete.
+/// Disposing removes whatever was not committed.
+/// </summary>
+internal sealed class StagingFolder : IDisposable
+{
+    private bool _committed;
+
+    private StagingFolder(string output, string full, string path)
+    {
+        Output = output;
+        FullOutput = full;
+        Path = path;
+    }
+
+    /// <summary>The output folder as given.</summary>
+    public string Output { get; }
+
+    /// <summary>The output folder's full path.</summary>
+    public string FullOutput { get; }
+
+    /// <summary>The temporary folder.</summary>
+    public string Path { get; }
+
+    /// <summary>Creates the temporary folder for <paramref name="output"/>, which must not exist.</summary>
+    /// <exception cref="AlphaRlException">The output already exists or has no parent folder.</exception>
+    public static StagingFolder Create(string output)
+    {
+        string full = System.IO.Path.GetFullPath(output).TrimEnd(System.IO.Path.DirectorySeparatorChar);
+        if (Directory.Exists(full) || File.Exists(full))
+            throw new AlphaRlException($"{output}: output folder already exists; choose a new folder (inputs and earlier outputs are never overwritten).");
+        string parent = System.IO.Path.GetDirectoryName(full) ?? throw new AlphaRlException($"{output}: output folder has no parent folder.");
+        Directory.CreateDirectory(parent);
+        string temp = System.IO.Path.Combine(parent, $".{System.IO.Path.GetFileName(full)}.alpharl-tmp-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(temp);
+        return new StagingFolder(output, full, temp);
+    }
+
+    /// <summary>Renames the temporary folder, or its subfolder <paramref name="subfolder"/>, to the output; the rest of
+    /// the temporary folder is removed on disposal.</summary>
+    public void Commit(string? subfolder = null)
+    {
+        if (_committed) throw new InvalidOperationException($"{Output} was already committed.");
+        Directory.Move(subfolder is null ? Path : System.IO.Path.Combine(Path, subfolder), FullOutput);
+        _committed = true;
+        if (subfolder is not null) TryDelete(Path);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (!_committed) TryDelete(Path);
     }
 
     private static void TryDelete(string folder)

@@ -129,18 +129,35 @@ public sealed class SafetensorsFile : IDisposable
             throw new ArgumentException($"Destination holds {destination.Length} floats; tensor '{tensor.Name}' has {count}.", nameof(destination));
         if (tensor.ByteLength > Array.MaxLength)
             throw new CheckpointFormatException(Path, $"tensor '{tensor.Name}' is {tensor.ByteLength} bytes, too large to read in one piece.");
-        int bytes = (int)tensor.ByteLength;
-        var target = destination[..(int)count];
+        ReadFloats(tensor, 0, destination[..(int)count]);
+    }
+
+    /// <summary>Reads a contiguous slice of an F32, F16 or BF16 tensor (in row-major element order) as floats, so that
+    /// tensors of any size can be processed in bounded memory.</summary>
+    /// <param name="tensor">An entry of this file.</param>
+    /// <param name="firstElement">Index of the first element to read.</param>
+    /// <param name="destination">Receives <c>destination.Length</c> elements starting at <paramref name="firstElement"/>.</param>
+    public void ReadFloats(TensorInfo tensor, long firstElement, Span<float> destination)
+    {
+        CheckOwn(tensor);
+        if (!tensor.DType.IsFloat())
+            throw new CheckpointFormatException(Path, $"tensor '{tensor.Name}' has dtype {tensor.DType}; only F32, F16 and BF16 can be read as floats.");
+        long count = tensor.ElementCount;
+        if (firstElement < 0 || firstElement > count || destination.Length > count - firstElement)
+            throw new ArgumentOutOfRangeException(nameof(firstElement), $"Elements {firstElement}..{firstElement + destination.Length} lie outside tensor '{tensor.Name}' ({count} elements).");
+        int size = tensor.DType.Size();
+        long begin = tensor.Begin + firstElement * size;
+        int bytes = checked(destination.Length * size);
         if (tensor.DType == SafetensorsDType.F32)
         {
-            ReadBytes(tensor.Begin, System.Runtime.InteropServices.MemoryMarshal.AsBytes(target));
+            ReadBytes(begin, System.Runtime.InteropServices.MemoryMarshal.AsBytes(destination));
             return;
         }
-        var scratch = ArrayPool<byte>.Shared.Rent(bytes);
+        var scratch = ArrayPool<byte>.Shared.Rent(Math.Max(1, bytes));
         try
         {
-            ReadBytes(tensor.Begin, scratch.AsSpan(0, bytes));
-            FloatCodec.Decode(scratch.AsSpan(0, bytes), tensor.DType, target);
+            ReadBytes(begin, scratch.AsSpan(0, bytes));
+            FloatCodec.Decode(scratch.AsSpan(0, bytes), tensor.DType, destination);
         }
         finally
         {
