@@ -302,6 +302,25 @@ public class JumpMethodTests
     }
 
     [Test]
+    public void RepeatedVelocityJumps_ConfiguredAsTheBenchmarkDoes_KeepEveryJumpOnAStraightPath()
+    {
+        using var policy = new TinyPolicy(d: 16);
+        var path = new Path(policy, Linear, rankOne: false, seed: 25);
+        var options = new AlphaRLOptions { SnapshotInterval = 8, MinSnapshots = 6, MaxSnapshots = 6,
+            Methods = { new VelocityJumpOptions { IncludeUncovered = true } }, JumpLengths = [0, 0.5, 1, 2, 3],
+            Schedule = JumpSchedule.Repeated, MaxJumps = 20, MaxEvaluationsPerWindow = 6 };
+        using var alpha = AlphaRL.Accelerate(policy, options);
+
+        Run(alpha, path, 144, () => -path.RelativeDistanceTo(100_000));
+
+        Assert.That(alpha.Methods, Is.EqualTo(new[] { "velocity" }));
+        Assert.That(alpha.Jumps, Has.Count.EqualTo(3));
+        Assert.That(alpha.Jumps.Select(j => (j.Kept, j.Method, j.Length, j.Evaluations)), Is.All.EqualTo((true, "velocity", 3.0, 5)));
+        Assert.That(alpha.StepsSkipped, Is.EqualTo(3 * 3 * 48));
+        Assert.That(path.RelativeDistanceTo(144 + alpha.StepsSkipped), Is.LessThan(1e-4));
+    }
+
+    [Test]
     public void RepeatedSchedule_WithMaxJumpsZero_OnlyTracks()
     {
         using var policy = new TinyPolicy(d: 8);
