@@ -31,6 +31,7 @@ public class OptionsTests
         (o => o.MinVelocityCosine = 1.5, "MinVelocityCosine = 1.5"),
         (o => o.MinStepNormTrend = -0.1, "MinStepNormTrend = -0.1"),
         (o => o.Methods = null!, "Methods = null"),
+        (o => o.Methods = [new AlphaRl.TorchSharp.Jumps.VelocityJumpOptions { SkipSnapshots = 3 }], "Methods[0].SkipSnapshots = 3"),
         (o => o.Methods = [new AlphaRl.TorchSharp.Jumps.VelocityJumpOptions(), null!], "Methods[1] = null"),
         (o => o.Methods = [new AlphaRl.TorchSharp.Jumps.Rank1LineJumpOptions { Form = (AlphaRl.Extrapolation.JumpForm)42 }], "Methods[0].Form = 42"),
         (o => o.Methods = [new AlphaRl.TorchSharp.Jumps.Rank1LineJumpOptions { Uncovered = (UncoveredTensors)5 }], "Methods[0].Uncovered = 5"),
