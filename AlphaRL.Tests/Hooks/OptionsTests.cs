@@ -22,6 +22,19 @@ public class OptionsTests
         (o => o.GuardTolerance = double.PositiveInfinity, "GuardTolerance = Infinity"),
         (o => o.JumpForm = (AlphaRl.Extrapolation.JumpForm)42, "JumpForm = 42"),
         (o => o.Uncovered = (UncoveredTensors)9, "Uncovered = 9"),
+        (o => o.JumpLengths = [0, -1, 2], "JumpLengths[1] = -1"),
+        (o => o.JumpLengths = [double.NaN, 2], "JumpLengths[0] = NaN"),
+        (o => o.JumpLengths = [0], "JumpLengths = [0]"),
+        (o => o.JumpLengths = null!, "JumpLengths = null"),
+        (o => o.MaxEvaluationsPerWindow = 1, "MaxEvaluationsPerWindow = 1"),
+        (o => o.Schedule = (JumpSchedule)7, "Schedule = 7"),
+        (o => o.MinVelocityCosine = 1.5, "MinVelocityCosine = 1.5"),
+        (o => o.MinStepNormTrend = -0.1, "MinStepNormTrend = -0.1"),
+        (o => o.Methods = null!, "Methods = null"),
+        (o => o.Methods = [new AlphaRl.TorchSharp.Jumps.VelocityJumpOptions { SkipSnapshots = 3 }], "Methods[0].SkipSnapshots = 3"),
+        (o => o.Methods = [new AlphaRl.TorchSharp.Jumps.VelocityJumpOptions(), null!], "Methods[1] = null"),
+        (o => o.Methods = [new AlphaRl.TorchSharp.Jumps.Rank1LineJumpOptions { Form = (AlphaRl.Extrapolation.JumpForm)42 }], "Methods[0].Form = 42"),
+        (o => o.Methods = [new AlphaRl.TorchSharp.Jumps.Rank1LineJumpOptions { Uncovered = (UncoveredTensors)5 }], "Methods[0].Uncovered = 5"),
         (o => o.IncludePatterns = ["(unclosed"], "IncludePatterns[0] = \"(unclosed\""),
         (o => o.ExcludePatterns = ["[z-a]"], "ExcludePatterns[0] = \"[z-a]\""),
         (o => o.PowerIteration = new AlphaRl.Linalg.PowerIterationOptions { Tolerance = 0 }, "PowerIteration.Tolerance = 0"),
@@ -44,6 +57,15 @@ public class OptionsTests
     public void Defaults_AreValid()
     {
         Assert.That(new AlphaRLOptionsValidator().Validate(null, new AlphaRLOptions()).Succeeded, Is.True);
+    }
+
+    [Test]
+    public void ThePaperPreset_ANegativeGuardTolerance_AndASingleTargetStep_AreValid()
+    {
+        var validator = new AlphaRLOptionsValidator();
+        Assert.That(validator.Validate(null, AlphaRLOptions.Paper()).Succeeded, Is.True);
+        Assert.That(validator.Validate(null, new AlphaRLOptions { GuardTolerance = -0.01, MaxEvaluationsPerWindow = 2 }).Succeeded, Is.True);
+        Assert.That(validator.Validate(null, new AlphaRLOptions { TargetStep = 300, JumpLengths = [0] }).Succeeded, Is.True);
     }
 
     [Test]

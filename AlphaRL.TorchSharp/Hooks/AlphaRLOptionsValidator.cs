@@ -40,7 +40,7 @@ public sealed class AlphaRLOptionsValidator : IValidateOptions<AlphaRLOptions>
             for (int i = 0; i < options.Methods.Count; i++)
             {
                 if (options.Methods[i] is not { } method) failures.Add($"AlphaRLOptions.Methods[{i}] = null is invalid: must be a jump method's options.");
-                else failures.AddRange(method.Validate($"Methods[{i}]"));
+                else failures.AddRange(method.Validate($"Methods[{i}]", options));
             }
         Require(Enum.IsDefined(options.JumpForm), nameof(options.JumpForm), options.JumpForm, "must be Increment, AddToLast or AddToBase");
         Require(Enum.IsDefined(options.Uncovered), nameof(options.Uncovered), options.Uncovered, "must be Keep or Extrapolate");

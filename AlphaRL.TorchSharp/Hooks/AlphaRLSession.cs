@@ -18,7 +18,9 @@ namespace AlphaRl.TorchSharp;
 /// </summary>
 /// <example>
 /// <code>
-/// using var alpha = AlphaRL.Accelerate(policy, new AlphaRLOptions { SnapshotInterval = 5 });
+/// var options = new AlphaRLOptions { SnapshotInterval = 5, Methods = { new VelocityJumpOptions() },
+///     JumpLengths = [0, 0.5, 1, 2], Schedule = JumpSchedule.Repeated, MaxJumps = 10 };   // or AlphaRLOptions.Paper()
+/// using var alpha = AlphaRL.Accelerate(policy, options);
 /// alpha.Jumped += (_, jump) => { if (jump.Kept) optimizer = NewOptimizer(policy); };
 /// for (int step = 1; step &lt;= steps; step++)
 /// {

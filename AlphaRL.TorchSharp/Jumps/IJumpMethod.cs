@@ -47,7 +47,8 @@ public abstract class JumpMethodOptions
 
     /// <summary>Problems with these settings, each naming the setting and its value; empty when valid.</summary>
     /// <param name="prefix">How the settings are reached from <see cref="AlphaRLOptions"/>, e.g. "Methods[0]".</param>
-    internal virtual IEnumerable<string> Validate(string prefix) => [];
+    /// <param name="session">The session's settings, for limits that depend on them.</param>
+    internal virtual IEnumerable<string> Validate(string prefix, AlphaRLOptions session) => [];
 
     /// <summary>Creates the method for one session.</summary>
     internal abstract IJumpMethod Create(JumpMethodContext context);

@@ -23,7 +23,7 @@ public sealed class Rank1LineJumpOptions : JumpMethodOptions
     /// <summary>What happens to uncovered trainable tensors; when null, <see cref="AlphaRLOptions.Uncovered"/> (default Keep).</summary>
     public UncoveredTensors? Uncovered { get; set; }
 
-    internal override IEnumerable<string> Validate(string prefix)
+    internal override IEnumerable<string> Validate(string prefix, AlphaRLOptions session)
     {
         if (Form is { } f && !Enum.IsDefined(f))
             yield return $"AlphaRLOptions.{prefix}.Form = {f} is invalid: must be Increment, AddToLast or AddToBase.";

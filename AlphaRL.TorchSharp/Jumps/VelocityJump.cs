@@ -23,7 +23,19 @@ public sealed class VelocityJumpOptions : JumpMethodOptions
     /// <summary>Keep the running sums in host memory instead of on each parameter's device. Default false.</summary>
     public bool StateOnCpu { get; set; }
 
-    internal override IJumpMethod Create(JumpMethodContext context) => new VelocityJump(context, IncludeUncovered, StateOnCpu);
+    /// <summary>
+    /// Snapshots at the start of each window left out of the slope (the warm-up, e.g. right after a jump while the
+    /// optimizer's moments rebuild). At most MinSnapshots − 2, so that two snapshots remain. Default 0.
+    /// </summary>
+    public int SkipSnapshots { get; set; }
+
+    internal override IEnumerable<string> Validate(string prefix, AlphaRLOptions session)
+    {
+        if (SkipSnapshots < 0 || SkipSnapshots > session.MinSnapshots - 2)
+            yield return $"AlphaRLOptions.{prefix}.SkipSnapshots = {SkipSnapshots} is invalid: must be between 0 and MinSnapshots − 2 ({session.MinSnapshots - 2}), so that two snapshots remain for the slope.";
+    }
+
+    internal override IJumpMethod Create(JumpMethodContext context) => new VelocityJump(context, IncludeUncovered, StateOnCpu, SkipSnapshots);
 }
 
 /// <summary>The per-weight velocity jump (<see cref="VelocityJumpOptions"/>).</summary>
@@ -32,10 +44,13 @@ internal sealed class VelocityJump : JumpMethodBase
     private readonly List<Func<(string Name, Parameter Parameter)>> _tensors = new();
     private readonly Tensor?[] _mean, _comoment;
     private readonly bool _onCpu;
+    private readonly int _skip;
+    private int _used;
     private double _meanStep, _stepComoment;
 
-    public VelocityJump(JumpMethodContext context, bool includeUncovered, bool onCpu) : base(context.SessionStart)
+    public VelocityJump(JumpMethodContext context, bool includeUncovered, bool onCpu, int skip = 0) : base(context.SessionStart)
     {
+        _skip = skip;
         // Covered matrices are read through the tracker, which follows parameters the module replaced.
         foreach (var m in context.Tracker.Covered) _tensors.Add(() => (m.Name, m.Parameter));
         if (includeUncovered)
@@ -53,7 +68,8 @@ internal sealed class VelocityJump : JumpMethodBase
 
     protected override void OnObserve(long step)
     {
-        int n = Observed + 1;
+        if (Observed < _skip) return;
+        int n = ++_used;
         double t = step - WindowStart, dt = t - _meanStep;
         _meanStep += dt / n;
         _stepComoment += dt * (t - _meanStep);
@@ -88,14 +104,15 @@ internal sealed class VelocityJump : JumpMethodBase
 
     protected override void OnReset()
     {
+        _used = 0;
         _meanStep = 0;
         _stepComoment = 0;
     }
 
     protected override void OnApply(long delta)
     {
-        if (Observed < 2 || _stepComoment <= 0)
-            throw new InvalidOperationException($"Jump method 'velocity' needs two snapshots in the window to take a slope; it has {Observed}. Nothing was written.");
+        if (_used < 2 || _stepComoment <= 0)
+            throw new InvalidOperationException($"Jump method 'velocity' needs two snapshots in the window to take a slope; it has {_used} after skipping {_skip}. Nothing was written.");
         double factor = delta / _stepComoment;
         using var noGrad = no_grad();
         for (int i = 0; i < _tensors.Count; i++)

@@ -49,6 +49,7 @@ internal sealed class WeightBackup : IDisposable
     /// <summary>A detached copy of <paramref name="p"/> in its dtype, on its device or in host memory; owned by the caller.</summary>
     internal static Tensor Copy(Tensor p, bool onCpu)
     {
+        using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var copy = p.detach().clone();
         if (onCpu && copy.device_type != DeviceType.CPU)
