@@ -5,6 +5,7 @@ using BenchmarkDotNet.Running;
 
 // dotnet run -c Release --project AlphaRL.Benchmarks -- speedup [--quick]  end-to-end RL speedup benchmark
 // dotnet run -c Release --project AlphaRL.Benchmarks -- --filter '*'      BenchmarkDotNet suite
+// dotnet run -c Release --project AlphaRL.Benchmarks -- pretrain-base [PATH]  rebuilds the committed elicitation base
 // dotnet run -c Release --project AlphaRL.Benchmarks -- memory [N]        RSS / storage per snapshot
 // dotnet run -c Release --project AlphaRL.Benchmarks -- summary           results -> benchmarks/results
 string root = RepositoryRoot();
@@ -14,26 +15,17 @@ switch (args.FirstOrDefault())
     case "speedup":
         var quick = new Option<bool>("--quick") { Description = "A few minutes on 2 cores: shorter runs; results to benchmarks/results/quick/." };
         var output = new Option<DirectoryInfo?>("--out") { Description = "Where to write the results (default: benchmarks/results, or benchmarks/results/quick)." };
-        var task = new Option<string>("--task") { Description = "The main experiments' task: sortN (sort N digits) or addN (N-digit addition).", DefaultValueFactory = _ => "sort4" };
-        var speedup = new RootCommand("The end-to-end benchmark: GRPO and PPO on a small GPT, full runs vs AlphaRL and its peers.") { quick, task, output };
+        var speedup = new RootCommand("The end-to-end benchmark: GRPO and PPO in an LLM-like elicitation regime and a control regime, full runs vs AlphaRL, stopping early, larger learning rates and the peers.") { quick, output };
         speedup.SetAction(parse =>
         {
             bool isQuick = parse.GetValue(quick);
             string dir = parse.GetValue(output)?.FullName ?? (isQuick ? Path.Combine(resultsDir, "quick") : resultsDir);
             string cache = Environment.GetEnvironmentVariable("ALPHARL_CACHE") ?? Path.Combine(root, ".alpharl-cache");
-            string taskName = parse.GetValue(task)!;
-            try
-            {
-                _ = AlphaRl.Workloads.Tasks.VerifiableTask.Parse(taskName);
-            }
-            catch (ArgumentException e)
-            {
-                Console.Error.WriteLine(e.Message);
-                return 2;
-            }
-            return SpeedupCommand.Run(isQuick, taskName, dir, cache, "dotnet run -c Release --project AlphaRL.Benchmarks -- " + string.Join(' ', args));
+            return SpeedupCommand.Run(isQuick, dir, cache, "dotnet run -c Release --project AlphaRL.Benchmarks -- " + string.Join(' ', args));
         });
         return speedup.Parse(args[1..]).Invoke();
+    case "pretrain-base":
+        return PretrainBase.Run(args.Length > 1 ? args[1] : Path.Combine(root, "AlphaRL.Workloads", "Bases", AlphaRl.Workloads.Training.ElicitationBase.FileName));
     case "memory":
         return SnapshotMemoryHarness.Run(Path.Combine(resultsDir, "snapshot-memory.json"),
             args.Length > 1 ? int.Parse(args[1]) : 30);

@@ -99,15 +99,15 @@ internal static class ResultsSummary
     }
 
     /// <summary>Where <c>tracker_overhead_share</c> comes from, as the summary's notes say it.</summary>
-    public const string TrackerOverheadNote = "speedup harness, full mode (speedup.json): median over the GRPO seeds of the tracking session's time (snapshots and fits every 10 steps, the default interval) / the full run's RL step time.";
+    public const string TrackerOverheadNote = "speedup harness, full mode (speedup.json): median over the llm-like GRPO seeds of the tracking session's time (snapshots and fits every 10 steps, the default interval) / the full run's RL step time.";
 
     /// <summary>Median tracker overhead share of the main GRPO experiment's seeds in the speedup results, if they exist.</summary>
     public static double? TrackerOverheadShare(string speedupJson)
     {
         if (!File.Exists(speedupJson)) return null;
         var root = JsonNode.Parse(File.ReadAllText(speedupJson))!;
-        double[] shares = root["seeds"]!.AsArray()
-            .Where(s => s!["experiment"]!.GetValue<string>() == "grpo")
+        double[] shares = root["cells"]!.AsArray()
+            .Where(s => s!["regime"]!.GetValue<string>() == "llm-like" && s["algorithm"]!.GetValue<string>() == "grpo")
             .Select(s => s!["tracker_overhead_share"]!.GetValue<double>()).Order().ToArray();
         return shares.Length == 0 ? null : shares[shares.Length / 2];
     }

@@ -1,5 +1,3 @@
-using AlphaRl.Extrapolation;
-using AlphaRl.Tracking;
 using static TorchSharp.torch;
 
 namespace AlphaRl.Benchmarks.Speedup;
@@ -38,34 +36,6 @@ internal static class Peers
             var delta = (vh[0] * predicted).to(baseTensor.dtype).view(baseTensor.shape);
             return (baseTensor + delta).MoveToOuterDisposeScope();
         });
-    }
-
-    /// <summary>
-    /// AlphaRL's math applied offline to the full run's window checkpoints, exactly as the offline tool does it: the
-    /// rank-1 triplet of each covered update per checkpoint (AlphaRL.Core's span routine), a line in the step, and the
-    /// increment jump W_e + (x̂ − x_e) v_eᵀ; other tensors keep W_e. No fit threshold and no guard: it shows how good
-    /// the prediction itself is at the window's end. Returns the weights and the pooled held-out fit quality.
-    /// </summary>
-    public static (Weights Weights, FitQuality Fit) AlphaRlOffline(Weights w0, IReadOnlyList<(long Step, Weights Weights)> window, ISet<string> covered, long target)
-    {
-        var tracker = new SubspaceTracker();
-        foreach (var (step, weights) in window)
-            foreach (string name in covered)
-            {
-                using var delta = weights.Tensors[name] - w0.Tensors[name];
-                tracker.Observe(name, step, delta.data<float>().ToArray(), (int)delta.shape[0], (int)delta.shape[1]);
-            }
-        var line = new StepLineExtrapolator();
-        var fits = covered.ToDictionary(name => name, name => line.Fit(name, tracker.Snapshots(name)));
-        var jumped = window[^1].Weights.Select((name, we) =>
-        {
-            if (!fits.TryGetValue(name, out var fit)) return we.clone();
-            float[] data = we.data<float>().ToArray();
-            float[] coefficients = Rank1Jump.Coefficients(fit, line.Predict(fit, target), JumpForm.Increment);
-            Rank1Jump.Apply(data, (int)we.shape[0], (int)we.shape[1], coefficients, fit.LastV);
-            return tensor(data).view(we.shape);
-        });
-        return (jumped, FitQuality.Combine(fits.Values.Select(f => f.HoldOut)));
     }
 
     /// <summary>The least-squares line through (x, y) read at <paramref name="at"/>.</summary>

@@ -36,4 +36,17 @@ internal static class Properties
             double total = squares.sum().item<double>();
             return total > 0 ? squares[0].item<double>() / total : double.NaN;
         }).ToArray();
+
+    /// <summary>‖W_t − W0‖_F / ‖W0‖_F pooled over the covered matrices.</summary>
+    public static double RelativeUpdate(Weights w0, Weights wt, IEnumerable<string> covered)
+    {
+        double update = 0, start = 0;
+        foreach (string name in covered)
+        {
+            using var scope = NewDisposeScope();
+            update += (wt.Tensors[name] - w0.Tensors[name]).to(ScalarType.Float64).pow(2).sum().item<double>();
+            start += w0.Tensors[name].to(ScalarType.Float64).pow(2).sum().item<double>();
+        }
+        return Math.Sqrt(update / start);
+    }
 }

@@ -2,40 +2,61 @@ using ScottPlot;
 
 namespace AlphaRl.Benchmarks.Speedup;
 
-/// <summary>Test accuracy against RL steps trained: the full run, and each AlphaRL run up to its jump with a marker where it landed.</summary>
+/// <summary>
+/// The test metric against RL steps trained for every method of a cell: full runs and AlphaRL runs as lines (kept
+/// jumps ▲, rejected ×), stopping early and the peers as points at their window's end, the 96% and 100% targets as
+/// dotted lines.
+/// </summary>
 internal static class SpeedupPlot
 {
-    public static void Save(SeedResult seed, string path)
+    public static void Save(CellResult cell, string path)
     {
         var plot = new Plot();
-        var full = plot.Add.Scatter(seed.FullCurve.Select(p => p.Step).ToArray(), seed.FullCurve.Select(p => p.Accuracy).ToArray());
-        full.LegendText = $"full run (T = {seed.TotalSteps})";
-        full.LineWidth = 2;
         var palette = new ScottPlot.Palettes.Category10();
-        int colour = 1;
-        foreach (var run in seed.AlphaRlRuns)
+        int colour = 0;
+        foreach (var method in SpeedupReport.MethodOrder)
         {
+            var runs = cell.Runs.Where(r => r.Method == method).ToList();
+            if (runs.Count == 0) continue;
             var color = palette.GetColor(colour++);
-            var line = plot.Add.Scatter(run.Curve.Select(p => p.Step).ToArray(), run.Curve.Select(p => p.Accuracy).ToArray());
-            line.Color = color;
-            line.LinePattern = LinePattern.Dashed;
-            line.MarkerSize = 0;
-            line.LegendText = $"AlphaRL, window {run.WindowSteps}";
-            foreach (var jump in run.Jumps)
+            bool first = true;
+            foreach (var run in runs)
             {
-                var marker = plot.Add.Marker(jump.TrainedStep, jump.TestAccuracyAfter, jump.Kept ? MarkerShape.FilledTriangleUp : MarkerShape.Eks, 12);
-                marker.Color = color;
+                string label = first ? method : "";
+                first = false;
+                if (run.Curve.Count == 1)
+                {
+                    var point = plot.Add.Marker(run.Curve[0].Trained, run.Curve[0].Metric, MarkerShape.FilledDiamond, 9);
+                    point.Color = color;
+                    point.LegendText = label;
+                    continue;
+                }
+                var line = plot.Add.Scatter(run.Curve.Select(p => (double)p.Trained).ToArray(), run.Curve.Select(p => p.Metric).ToArray());
+                line.Color = color;
+                line.MarkerSize = 0;
+                line.LineWidth = method == "full" ? 2.5f : 1.5f;
+                if (run.Window == cell.TotalSteps * 2 / 5) line.LinePattern = LinePattern.Dashed;
+                line.LegendText = label;
+                foreach (var jump in run.Jumps)
+                {
+                    var marker = plot.Add.Marker(jump.TrainedStep, jump.TestMetricAfter, jump.Kept ? MarkerShape.FilledTriangleUp : MarkerShape.Eks, 10);
+                    marker.Color = color;
+                }
             }
         }
-        var target = plot.Add.HorizontalLine(seed.FinalAccuracy);
-        target.LinePattern = LinePattern.Dotted;
-        target.Color = Colors.Gray;
-        plot.Title($"{seed.Experiment} (seed {seed.Seed}): test accuracy vs RL steps trained (▲ kept jump, × rejected)");
+        foreach (var (share, text) in new[] { (0.96, "96% of the full run's gain"), (1.0, "100%") })
+        {
+            var target = plot.Add.HorizontalLine(cell.Target(share));
+            target.LinePattern = LinePattern.Dotted;
+            target.Color = Colors.Gray;
+            target.Text = text;
+        }
+        plot.Title($"{cell.Experiment} (seed {cell.Seed}): test expected reward vs RL steps trained (▲ kept jump, × rejected; dashed: 40% window)");
         plot.XLabel("RL steps trained");
-        plot.YLabel("greedy test accuracy");
+        plot.YLabel("exact expected reward, test prompts");
         plot.ShowLegend(Alignment.LowerRight);
         string temporary = path + ".tmp.png";
-        plot.SavePng(temporary, 900, 560);
+        plot.SavePng(temporary, 1000, 620);
         File.Move(temporary, path, overwrite: true);
     }
 }

@@ -6,10 +6,11 @@ using Spectre.Console;
 
 namespace AlphaRl.Benchmarks.Speedup;
 
-/// <summary>Turns the per-seed results into the summary rows, the markdown report, the JSON files and the plots.</summary>
+/// <summary>Turns the cells into the summary rows, the markdown report, the JSON files and the plots.</summary>
 internal static class SpeedupReport
 {
-    private static readonly string[] MethodOrder = ["alpharl", "alpharl_offline", "no_jump", "weight_extrapolation", "expo", "relex"];
+    public static readonly string[] MethodOrder =
+        ["full", "full_lr3x", "full_lr10x", "no_jump", "weight_extrapolation", "expo", "relex", .. SpeedupHarness.AlphaRlMethods, "alpharl_velocity_lr3x"];
 
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -18,21 +19,57 @@ internal static class SpeedupReport
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
-    public static List<SummaryRow> Summarise(IReadOnlyList<Experiment> plan, IReadOnlyList<SeedResult> results)
+    /// <summary>
+    /// One row per regime × algorithm × method, means over seeds. A method's steps to a threshold are the fewest RL steps
+    /// trained after which any of its runs (any window) measured at least that share of the full run's final gain on the
+    /// test metric; null unless every seed got there. Retention at 4x (2.5x) is that of the weights after T/4 (T/2.5)
+    /// trained steps: from the run whose window ends there, else from the method's only run.
+    /// </summary>
+    public static List<SummaryRow> Summarise(IReadOnlyList<CellResult> cells)
     {
         var rows = new List<SummaryRow>();
-        foreach (var experiment in plan.Where(e => e.Main))
+        foreach (var group in cells.GroupBy(c => (c.Regime, c.Algorithm)))
             foreach (string method in MethodOrder)
-                foreach (int window in experiment.Windows)
-                {
-                    var cells = results.Where(r => r.Experiment == experiment.Name)
-                        .SelectMany(r => r.Methods).Where(m => m.Method == method && m.WindowSteps == window).ToList();
-                    if (cells.Count == 0) continue;
-                    double[] retention = cells.Select(c => c.Retention).ToArray();
-                    rows.Add(new SummaryRow(experiment.Settings.Algorithm, method, window, experiment.TotalSteps, cells.Count,
-                        cells.Average(c => c.StepsSpeedup), cells.Average(c => c.WallclockSpeedup), retention.Average(), Sd(retention)));
-                }
+            {
+                var perSeed = group.Select(c => (Cell: c, Runs: c.Runs.Where(r => r.Method == method).ToList())).Where(x => x.Runs.Count > 0).ToList();
+                if (perSeed.Count == 0) continue;
+                int total = perSeed[0].Cell.TotalSteps;
+                var to96 = perSeed.Select(x => Reach(x.Cell, x.Runs, 0.96)).ToList();
+                var to100 = perSeed.Select(x => Reach(x.Cell, x.Runs, 1.0)).ToList();
+                var fullWall96 = perSeed.Select(x => x.Cell.Runs.Single(r => r.Method == "full").Curve[^1].WallSeconds).ToList();
+                double[] at4 = perSeed.Select(x => x.Cell.Retention(MetricAt(x.Runs, total / 4))).ToArray();
+                double[] at25 = perSeed.Select(x => x.Cell.Retention(MetricAt(x.Runs, (int)(total / 2.5)))).ToArray();
+                double? Mean(List<(int Steps, double Wall)?> reach, Func<(int Steps, double Wall), double> f) =>
+                    reach.All(r => r is not null) ? reach.Average(r => f(r!.Value)) : null;
+                double? WallSpeedup(List<(int Steps, double Wall)?> reach) =>
+                    reach.All(r => r is not null) ? reach.Select((r, i) => fullWall96[i] / r!.Value.Wall).Average() : null;
+                rows.Add(new SummaryRow(group.Key.Regime, group.Key.Algorithm, method, perSeed.Count, total,
+                    Mean(to96, r => r.Steps), Mean(to100, r => r.Steps),
+                    Mean(to96, r => (double)total / r.Steps), Mean(to100, r => (double)total / r.Steps),
+                    WallSpeedup(to96), WallSpeedup(to100),
+                    at4.Average(), Sd(at4), at25.Average(), Sd(at25),
+                    perSeed.Average(x => x.Runs.Average(r => r.Evaluations)),
+                    new ReachedCounts(to96.Count(r => r is not null), to100.Count(r => r is not null))));
+            }
         return rows;
+    }
+
+    /// <summary>Fewest steps (and the wall time then) after which any run of the method reached the threshold.</summary>
+    private static (int Steps, double Wall)? Reach(CellResult cell, IEnumerable<MethodRun> runs, double share)
+    {
+        double target = cell.Target(share);
+        var hits = runs.Select(r => r.Curve.FirstOrDefault(p => p.Metric >= target - 1e-12)).Where(p => p is not null).ToList();
+        if (hits.Count == 0) return null;
+        var best = hits.OrderBy(p => p!.Trained).ThenBy(p => p!.WallSeconds).First()!;
+        return (Math.Max(best.Trained, 1), best.WallSeconds);
+    }
+
+    /// <summary>The metric of the latest point at or before <paramref name="steps"/> trained, from the run whose window ends there if any.</summary>
+    private static double MetricAt(IReadOnlyList<MethodRun> runs, int steps)
+    {
+        var run = runs.FirstOrDefault(r => r.Window == steps) ?? runs.FirstOrDefault(r => r.Window is null)
+            ?? runs.OrderBy(r => Math.Abs(r.Window!.Value - steps)).First();
+        return run.Curve.Last(p => p.Trained <= steps).Metric;
     }
 
     public static List<string> Write(SpeedupResults results, string directory)
@@ -48,12 +85,10 @@ internal static class SpeedupReport
         Save("speedup.json", JsonSerializer.Serialize(results, Json));
         Save("speedup-summary.json", JsonSerializer.Serialize(new { rows = results.Rows }, Json));
         Save("speedup.md", Markdown(results));
-        foreach (var experiment in results.Experiments)
+        foreach (var cell in results.Cells.GroupBy(c => c.Experiment).Select(g => g.First()))
         {
-            var first = results.Seeds.FirstOrDefault(s => s.Experiment == experiment.Name);
-            if (first is null) continue;
-            string path = Path.Combine(directory, $"speedup-{experiment.Name}.png");
-            SpeedupPlot.Save(first, path);
+            string path = Path.Combine(directory, $"speedup-{cell.Experiment}.png");
+            SpeedupPlot.Save(cell, path);
             written.Add(path);
         }
         return written;
@@ -77,11 +112,15 @@ internal static class SpeedupReport
 
     public static Table Table(IReadOnlyList<SummaryRow> rows)
     {
-        var table = new Table().AddColumns("algorithm", "method", "window", "T", "steps speedup", "wall speedup", "retention (mean ± sd)");
+        var table = new Table().AddColumns("regime", "algorithm", "method", "steps to 96% (speedup)", "steps to 100% (speedup)", "wall speedup to 96%", "retention at 4x", "at 2.5x", "evaluations");
         foreach (var r in rows)
-            table.AddRow(r.Algorithm, r.Method, F(r.WindowSteps), F(r.TotalSteps), $"{r.StepsSpeedup:F2}x", $"{r.WallclockSpeedup:F2}x", $"{r.RetentionMean:F3} ± {r.RetentionSd:F3}");
+            table.AddRow(r.Regime, r.Algorithm, r.Method, Reached(r.StepsTo96, r.SpeedupTo96, r.Reached.To96, r.Seeds), Reached(r.StepsTo100, r.SpeedupTo100, r.Reached.To100, r.Seeds),
+                r.WallclockSpeedupTo96 is { } w ? $"{w:F2}x" : "–", $"{r.RetentionAt4x:F2}", $"{r.RetentionAt2_5x:F2}", $"{r.Evaluations:F0}");
         return table;
     }
+
+    private static string Reached(double? steps, double? speedup, int reached, int seeds) =>
+        steps is null ? $"not reached ({reached}/{seeds} seeds)" : $"{steps:F0} ({speedup:F2}x)";
 
     private static string Markdown(SpeedupResults results)
     {
@@ -91,49 +130,54 @@ internal static class SpeedupReport
         md.AppendLine(CultureInfo.InvariantCulture, $"- Command: `{results.Command}` ({results.Mode} mode, {results.ElapsedMinutes:F1} min)");
         md.AppendLine(CultureInfo.InvariantCulture, $"- Machine: {results.Machine}");
         md.AppendLine(CultureInfo.InvariantCulture, $"- Date: {results.Date:yyyy-MM-dd HH:mm} UTC");
-        md.AppendLine("- Retention = (acc − acc0) / (accT − acc0) on the test prompts; steps speedup = T / RL steps trained; wall-clock speedup = full run's RL time / (RL time + AlphaRL overhead + guard evaluations, or the peer's build and alpha search).");
-        md.AppendLine("- Peers act on the full run's checkpoints of the same window; AlphaRL retrains the same seed with the hook (5 snapshots per window, target T, guard on validation accuracy).");
+        md.AppendLine("- Metric: the exact expected reward on the test prompts (mean probability of sampling the correct answer; no sampling noise). Gain = metric − metric at step 0; retention = gain / the full run's gain at T.");
+        md.AppendLine("- Steps to 96% / 100%: the fewest RL steps trained after which the method's weights measured at least that share of the full run's final gain (any of its windows); speedup = T / those steps; \"not reached\" unless every seed got there. Wall-clock includes AlphaRL's overhead, the guard's evaluations and the peers' builds and alpha search; the benchmark's own test measurements are excluded.");
+        md.AppendLine("- Peers and stopping early act on the full run's checkpoints at each window's end; AlphaRL's methods retrain the seed with the hook (guard on the validation expected reward) and train on after the jump until they reach the full run's final metric (and at least 40% of T) or T.");
         md.AppendLine();
-        md.AppendLine("## Experiments");
+        md.AppendLine("## Regimes");
         md.AppendLine();
-        md.AppendLine("| experiment | algorithm | task | lr | width×layers | prompts×samples | epochs | T | windows | seeds |");
+        md.AppendLine("| regime | task | width×layers | lr | T | windows | snapshots | trains | algorithms | seeds |");
         md.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
-        foreach (var e in results.Experiments)
-            md.AppendLine(CultureInfo.InvariantCulture, $"| {e.Name}{(e.Main ? "" : " (regime)")} | {e.Algorithm} | {e.Task} | {e.LearningRate:G3} | {e.Width}×{e.Layers} | {e.PromptsPerStep}×{e.SamplesPerPrompt} | {e.Epochs} | {e.TotalSteps} | {string.Join(", ", e.Windows)} | {string.Join(", ", e.Seeds)} |");
+        foreach (var r in results.Regimes)
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {r.Name} | {r.Task} | {r.Width}×{r.Layers} | {r.LearningRate:G3} | {r.TotalSteps} | {string.Join(", ", r.Windows)} | {r.SnapshotsPerWindow} per window | {(r.TrainOnlyCovered ? "covered matrices" : "every tensor")} | {string.Join(", ", r.Algorithms)} | {string.Join(", ", r.Seeds)} |");
         md.AppendLine();
-        md.AppendLine("## Speedup and retention (mean over seeds)");
+        md.AppendLine("## Steps to the full run's gain (mean over seeds)");
         md.AppendLine();
-        md.AppendLine("| algorithm | method | window | T | seeds | steps speedup | wall-clock speedup | retention mean | retention sd |");
+        md.AppendLine("| regime | algorithm | method | steps to 96% (speedup) | steps to 100% (speedup) | wall-clock speedup to 96% / 100% | retention at 4x fewer steps | at 2.5x | evaluations |");
         md.AppendLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var r in results.Rows)
-            md.AppendLine(CultureInfo.InvariantCulture, $"| {r.Algorithm} | {r.Method} | {r.WindowSteps} | {r.TotalSteps} | {r.Seeds} | {r.StepsSpeedup:F2}x | {r.WallclockSpeedup:F2}x | {r.RetentionMean:F3} | {r.RetentionSd:F3} |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {r.Regime} | {r.Algorithm} | {r.Method} | {Reached(r.StepsTo96, r.SpeedupTo96, r.Reached.To96, r.Seeds)} | {Reached(r.StepsTo100, r.SpeedupTo100, r.Reached.To100, r.Seeds)} | {X(r.WallclockSpeedupTo96)} / {X(r.WallclockSpeedupTo100)} | {r.RetentionAt4x:F2} ± {r.RetentionAt4xSd:F2} | {r.RetentionAt2_5x:F2} ± {r.RetentionAt2_5xSd:F2} | {r.Evaluations:F0} |");
         md.AppendLine();
-        md.AppendLine("## The paper's two properties on these runs (per seed)");
+        md.AppendLine("## The paper's properties on the full runs (per seed)");
         md.AppendLine();
-        md.AppendLine("Energy share = s1² / ‖dW‖_F² of the final update, over covered matrices. Recovery = retention of W0 + rank-k dW (covered matrices; other tensors at W_T), rescaled to ‖dW‖_F or not. Trajectory fit error: a line in the step fitted to the first half of the run's rank-1 snapshots (every 10 steps), relative error predicting the second half. Overhead = tracker time / RL time at the default interval (10).");
+        md.AppendLine("‖dW‖/‖W0‖ and energy share s1²/‖dW‖² of the covered matrices at T; rank-1 recovery = retention of W0 + rank-1 part of dW (rescaled to ‖dW‖ or not; other tensors at W_T); trajectory fit error = held-out relative error of a rank-1 line fitted on the first half of the run's snapshots (every 10 steps), predicting the second half; velocity cosine and step-norm trend = AlphaRL's diagnostics over the first window (alpharl_velocity run).");
         md.AppendLine();
-        md.AppendLine("| experiment | seed | acc0 | accT | energy share mean (min–max) | rank-1 rescaled | rank-1 | rank-2 rescaled | rank-4 rescaled | full | trajectory fit error (cos) | tracker overhead |");
+        md.AppendLine("| regime | algorithm | seed | metric0 → metricT | greedy acc0 → accT | ‖dW‖/‖W0‖ | energy share | rank-1 recovery rescaled / not | trajectory fit error | velocity cosine | step-norm trend | tracker overhead |");
         md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
-        foreach (var s in results.Seeds)
+        foreach (var c in results.Cells)
         {
-            string R(string rank, bool rescaled) => s.RankK.FirstOrDefault(k => k.Rank == rank && k.Rescaled == rescaled) is { } k ? $"{k.Recovery:F2}" : "–";
-            md.AppendLine(CultureInfo.InvariantCulture, $"| {s.Experiment} | {s.Seed} | {s.BaseAccuracy:F3} | {s.FinalAccuracy:F3} | {s.EnergyShareMean:F2} ({s.EnergyShareMin:F2}–{s.EnergyShareMax:F2}) | {R("1", true)} | {R("1", false)} | {R("2", true)} | {R("4", true)} | {R("full", false)} | {s.TrajectoryFitRelativeError:F3} ({s.TrajectoryFitCosine:F3}) | {s.TrackerOverheadShare:P2} |");
+            var p = c.Properties;
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {c.Regime} | {c.Algorithm} | {c.Seed} | {c.Metric0:F4} → {c.MetricT:F4} | {c.Accuracy0:F3} → {c.AccuracyT:F3} | {p.UpdateToBase:E2} | {p.EnergyShare:F2} | {p.Rank1RecoveryRescaled:F2} / {p.Rank1Recovery:F2} | {p.TrajectoryFitError:F3} | {N(p.VelocityCosine)} | {N(p.StepNormTrend)} | {c.TrackerOverheadShare:P2} |");
         }
         md.AppendLine();
-        md.AppendLine("## Every method, window and seed");
+        md.AppendLine("## Every run (per seed)");
         md.AppendLine();
-        md.AppendLine("| experiment | seed | window | method | steps trained | accuracy | retention | detail |");
-        md.AppendLine("|---|---|---|---|---|---|---|---|");
-        foreach (var s in results.Seeds)
-            foreach (var m in s.Methods.OrderBy(m => m.WindowSteps).ThenBy(m => Array.IndexOf(MethodOrder, m.Method)))
-                md.AppendLine(CultureInfo.InvariantCulture, $"| {s.Experiment} | {s.Seed} | {m.WindowSteps} | {m.Method} | {m.StepsTrained} | {m.Accuracy:F3} | {m.Retention:F3} | {m.Detail} |");
+        md.AppendLine("| regime | algorithm | seed | method | window | steps trained | final metric | retention | evaluations | detail |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var c in results.Cells)
+            foreach (var r in c.Runs)
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {c.Regime} | {c.Algorithm} | {c.Seed} | {r.Method} | {(r.Window is { } w ? w.ToString(CultureInfo.InvariantCulture) : "–")} | {r.Curve[^1].Trained} | {r.Curve[^1].Metric:F4} | {c.Retention(r.Curve[^1].Metric):F2} | {r.Evaluations} | {r.Detail} |");
         md.AppendLine();
-        md.AppendLine("## Plots");
+        md.AppendLine("## Plots (first seed of each regime and algorithm)");
         md.AppendLine();
-        foreach (var e in results.Experiments)
-            md.AppendLine(CultureInfo.InvariantCulture, $"![{e.Name}](speedup-{e.Name}.png)");
+        foreach (var c in results.Cells.GroupBy(c => c.Experiment).Select(g => g.First()))
+            md.AppendLine(CultureInfo.InvariantCulture, $"![{c.Experiment}](speedup-{c.Experiment}.png)");
         return md.ToString();
     }
+
+    private static string X(double? v) => v is { } x ? $"{x:F2}x" : "–";
+
+    private static string N(double? v) => v is { } x ? x.ToString("F3", CultureInfo.InvariantCulture) : "–";
 
     private static void WriteAtomically(string path, string text)
     {
@@ -148,6 +192,4 @@ internal static class SpeedupReport
         double mean = values.Average();
         return Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Length - 1));
     }
-
-    private static string F(int value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -77,7 +77,11 @@ public class JumpMethodTests
 
     private static AlphaRLOptions Repeated(params JumpMethodOptions[] methods)
     {
-        var options = new AlphaRLOptions { SnapshotInterval = 10, MinSnapshots = 4, MaxSnapshots = 4, Schedule = JumpSchedule.Repeated, MaxJumps = 1 };
+        // The grid these tests are built on (up to 3 windows ahead), not the library's default.
+        var options = new AlphaRLOptions
+        {
+            SnapshotInterval = 10, MinSnapshots = 4, MaxSnapshots = 4, Schedule = JumpSchedule.Repeated, MaxJumps = 1, JumpLengths = [0, 0.5, 1, 1.5, 2, 3],
+        };
         foreach (var m in methods) options.Methods.Add(m);
         return options;
     }

@@ -15,7 +15,7 @@ public sealed class AlphaRLOptions
     // The defaults of the jump methods and the grid, in one place.
     internal static IReadOnlyList<JumpMethodOptions> DefaultMethods() => [new VelocityJumpOptions()];
 
-    private static List<double> DefaultJumpLengths() => [0, 0.5, 1, 1.5, 2, 3];
+    private static List<double> DefaultJumpLengths() => [0, 0.5, 1, 1.5, 2, 3, 4, 6, 8];
 
     /// <summary>
     /// The paper's method, one name away: the rank-1 line (<see cref="Rank1LineJumpOptions"/>) and a single jump to
