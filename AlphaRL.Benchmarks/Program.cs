@@ -15,12 +15,14 @@ switch (args.FirstOrDefault())
     case "speedup":
         var quick = new Option<bool>("--quick") { Description = "A few minutes on 2 cores: shorter runs; results to benchmarks/results/quick/." };
         var output = new Option<DirectoryInfo?>("--out") { Description = "Where to write the results (default: benchmarks/results, or benchmarks/results/quick)." };
-        var speedup = new RootCommand("The end-to-end benchmark: GRPO and PPO in an LLM-like elicitation regime and a control regime, full runs vs AlphaRL, stopping early, larger learning rates and the peers.") { quick, output };
+        var reportOnly = new Option<bool>("--report-only") { Description = "Train nothing: rewrite the summary, report and plots from the speedup.json already in the output folder." };
+        var speedup = new RootCommand("The end-to-end benchmark: GRPO and PPO in an LLM-like elicitation regime and a control regime, full runs vs AlphaRL, stopping early, larger learning rates and the peers.") { quick, output, reportOnly };
         speedup.SetAction(parse =>
         {
             bool isQuick = parse.GetValue(quick);
             string dir = parse.GetValue(output)?.FullName ?? (isQuick ? Path.Combine(resultsDir, "quick") : resultsDir);
             string cache = Environment.GetEnvironmentVariable("ALPHARL_CACHE") ?? Path.Combine(root, ".alpharl-cache");
+            if (parse.GetValue(reportOnly)) return SpeedupCommand.Report(dir);
             return SpeedupCommand.Run(isQuick, dir, cache, "dotnet run -c Release --project AlphaRL.Benchmarks -- " + string.Join(' ', args));
         });
         return speedup.Parse(args[1..]).Invoke();

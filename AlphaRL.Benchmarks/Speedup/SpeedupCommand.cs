@@ -53,6 +53,21 @@ internal static class SpeedupCommand
         return 0;
     }
 
+    /// <summary>Rewrites the summary, the report and the plots from <c>speedup.json</c> in <paramref name="directory"/>.</summary>
+    public static int Report(string directory)
+    {
+        string path = Path.Combine(directory, "speedup.json");
+        if (!File.Exists(path))
+        {
+            Console.Error.WriteLine($"No results to report: {path} does not exist. Run the benchmark first.");
+            return 1;
+        }
+        var results = SpeedupReport.Read(path);
+        var written = SpeedupReport.Write(results with { Rows = SpeedupReport.Summarise(results.Cells) }, directory);
+        AnsiConsole.MarkupLine($"Wrote {string.Join(", ", written.Select(Markup.Escape))}.");
+        return 0;
+    }
+
     private static string Machine() =>
         $"{RuntimeInformation.OSDescription}, {Environment.ProcessorCount} cores, {RuntimeInformation.FrameworkDescription}, TorchSharp CPU";
 }

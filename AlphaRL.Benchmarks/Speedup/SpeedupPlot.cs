@@ -12,7 +12,7 @@ internal static class SpeedupPlot
     public static void Save(CellResult cell, string path)
     {
         var plot = new Plot();
-        var palette = new ScottPlot.Palettes.Category10();
+        var palette = new ScottPlot.Palettes.Category20();
         int colour = 0;
         foreach (var method in SpeedupReport.MethodOrder)
         {
@@ -35,7 +35,7 @@ internal static class SpeedupPlot
                 line.Color = color;
                 line.MarkerSize = 0;
                 line.LineWidth = method == "full" ? 2.5f : 1.5f;
-                if (run.Window == cell.TotalSteps * 2 / 5) line.LinePattern = LinePattern.Dashed;
+                if (run.Window is { } w && w * 4 != cell.TotalSteps) line.LinePattern = LinePattern.Dashed; // windows other than 25%
                 line.LegendText = label;
                 foreach (var jump in run.Jumps)
                 {
@@ -44,17 +44,18 @@ internal static class SpeedupPlot
                 }
             }
         }
-        foreach (var (share, text) in new[] { (0.96, "96% of the full run's gain"), (1.0, "100%") })
+        foreach (var (share, text, pattern) in new[] { (0.96, "96% of the full run's gain", LinePattern.Dotted), (1.0, "100% of the full run's gain", LinePattern.Dashed) })
         {
             var target = plot.Add.HorizontalLine(cell.Target(share));
-            target.LinePattern = LinePattern.Dotted;
+            target.LinePattern = pattern;
             target.Color = Colors.Gray;
-            target.Text = text;
+            target.LegendText = text;
         }
-        plot.Title($"{cell.Experiment} (seed {cell.Seed}): test expected reward vs RL steps trained (▲ kept jump, × rejected; dashed: 40% window)");
+        plot.Title($"{cell.Experiment}, seed {cell.Seed}: ▲ kept jump, × rejected, ◆ one-shot method at its window");
         plot.XLabel("RL steps trained");
         plot.YLabel("exact expected reward, test prompts");
         plot.ShowLegend(Alignment.LowerRight);
+        plot.Axes.SetLimitsX(0, cell.TotalSteps * 1.02);
         string temporary = path + ".tmp.png";
         plot.SavePng(temporary, 1000, 620);
         File.Move(temporary, path, overwrite: true);

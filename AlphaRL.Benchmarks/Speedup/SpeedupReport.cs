@@ -72,6 +72,11 @@ internal static class SpeedupReport
         return run.Curve.Last(p => p.Trained <= steps).Metric;
     }
 
+    /// <summary>Reads the results a run wrote to <c>speedup.json</c>.</summary>
+    public static SpeedupResults Read(string path) =>
+        JsonSerializer.Deserialize<SpeedupResults>(File.ReadAllText(path), Json)
+        ?? throw new InvalidDataException($"{path} holds no speedup results.");
+
     public static List<string> Write(SpeedupResults results, string directory)
     {
         Directory.CreateDirectory(directory);
