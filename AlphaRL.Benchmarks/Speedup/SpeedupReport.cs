@@ -36,13 +36,13 @@ internal static class SpeedupReport
                 int total = perSeed[0].Cell.TotalSteps;
                 var to96 = perSeed.Select(x => Reach(x.Cell, x.Runs, 0.96)).ToList();
                 var to100 = perSeed.Select(x => Reach(x.Cell, x.Runs, 1.0)).ToList();
-                var fullWall96 = perSeed.Select(x => x.Cell.Runs.Single(r => r.Method == "full").Curve[^1].WallSeconds).ToList();
+                var fullWall = perSeed.Select(x => x.Cell.Runs.Single(r => r.Method == "full").Curve[^1].WallSeconds).ToList();
                 double[] at4 = perSeed.Select(x => x.Cell.Retention(MetricAt(x.Runs, total / 4))).ToArray();
                 double[] at25 = perSeed.Select(x => x.Cell.Retention(MetricAt(x.Runs, (int)(total / 2.5)))).ToArray();
                 double? Mean(List<(int Steps, double Wall)?> reach, Func<(int Steps, double Wall), double> f) =>
                     reach.All(r => r is not null) ? reach.Average(r => f(r!.Value)) : null;
                 double? WallSpeedup(List<(int Steps, double Wall)?> reach) =>
-                    reach.All(r => r is not null) ? reach.Select((r, i) => fullWall96[i] / r!.Value.Wall).Average() : null;
+                    reach.All(r => r is not null) ? reach.Select((r, i) => fullWall[i] / r!.Value.Wall).Average() : null;
                 rows.Add(new SummaryRow(group.Key.Regime, group.Key.Algorithm, method, perSeed.Count, total,
                     Mean(to96, r => r.Steps), Mean(to100, r => r.Steps),
                     Mean(to96, r => (double)total / r.Steps), Mean(to100, r => (double)total / r.Steps),
