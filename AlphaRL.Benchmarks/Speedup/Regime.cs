@@ -15,7 +15,7 @@ internal sealed record Regime(string Name, RlRunSettings Grpo, RlRunSettings Ppo
     public const int SnapshotsPerWindow = 5;
 
     /// <summary>The windows AlphaRL's methods are retrained from: all in full mode, the 25% window in quick mode.</summary>
-    public int[] JumpWindows => Quick ? [Windows.Single(w => w * 4 == TotalSteps)] : Windows;
+    public int[] JumpWindows => Quick ? [QuarterWindow] : Windows;
 
     /// <summary>The window at a quarter of the run, from which the diagnostics and the larger-rate stacking are reported.</summary>
     public int QuarterWindow => Windows.Single(w => w * 4 == TotalSteps);

@@ -124,15 +124,15 @@ internal sealed class SpeedupHarness(string cacheDirectory, Action<string> log)
 
         // AlphaRL, retrained with the hook: each method from each window, then training on to the full run's gain; in full
         // mode also the velocity method on top of the 3x rate (does AlphaRL still save steps over a larger rate?).
-        var plan = AlphaRlMethods.SelectMany(m => (m == "alpharl_repeated" ? [null] : regime.JumpWindows.Select(w => (int?)w)).Select(w => (Method: m, Window: w, Rate: 1.0)));
-        if (!regime.Quick) plan = plan.Append(("alpharl_velocity_lr3x", regime.QuarterWindow, 3.0));
-        foreach (var (method, window, rate) in plan)
-            {
-                using var accelerated = RlRuns.Create(settings with { LearningRate = settings.LearningRate * rate }, cacheDirectory, log);
-                runs.Add(Continue(method, window, accelerated, regime, Options(method.Replace("_lr3x", "", StringComparison.Ordinal), window, regime), stopAt: target100, advance));
-                var last = runs[^1];
-                log($"{cellName}: {method}{(window is null ? "" : $" window {window}")}, test metric {last.Curve[^1].Metric:F4} (retention {(last.Curve[^1].Metric - metric0) / (metricT - metric0):F2}) after {last.Curve[^1].Trained} steps, {last.Evaluations} evaluations; {last.Detail}");
-            }
+        var plan = AlphaRlMethods.SelectMany(m => (m == "alpharl_repeated" ? [null] : regime.JumpWindows.Select(w => (int?)w)).Select(w => (Name: m, Method: m, Window: w, Rate: 1.0)));
+        if (!regime.Quick) plan = plan.Append(("alpharl_velocity_lr3x", "alpharl_velocity", regime.QuarterWindow, 3.0));
+        foreach (var (name, method, window, rate) in plan)
+        {
+            using var accelerated = RlRuns.Create(settings with { LearningRate = settings.LearningRate * rate }, cacheDirectory, log);
+            runs.Add(Continue(name, window, accelerated, regime, Options(method, window, regime), stopAt: target100, advance));
+            var last = runs[^1];
+            log($"{cellName}: {name}{(window is null ? "" : $" window {window}")}, test metric {last.Curve[^1].Metric:F4} (retention {(last.Curve[^1].Metric - metric0) / (metricT - metric0):F2}) after {last.Curve[^1].Trained} steps, {last.Evaluations} evaluations; {last.Detail}");
+        }
 
         var velocity = runs.FirstOrDefault(r => r.Method == "alpharl_velocity" && r.Window == regime.QuarterWindow)?.Jumps.FirstOrDefault();
         var properties = new RegimeProperties(updateToBase, energy.Average(), recoveryRescaled, recovery,

@@ -30,10 +30,10 @@ public abstract class RlRun : IRlRun
         // The elicitation base is pretrained on a fixed split, so its held-out pairs stay held out for every RL seed.
         int splitSeed = Task is ElicitationTask ? ElicitationBase.SplitSeed : settings.Seed;
         Sets = new PromptSets(Task, splitSeed, settings.ValidationSize, settings.TestSize);
-        Model = LoadBase(settings, cacheDirectory, log);
+        Model = LoadBase(settings, Sets, cacheDirectory, log);
         if (settings.KlCoefficient > 0)
         {
-            _reference = LoadBase(settings, cacheDirectory, log);
+            _reference = LoadBase(settings, Sets, cacheDirectory, log);
             foreach (var p in _reference.parameters()) p.requires_grad = false;
         }
         if (settings.TrainOnlyCovered)
@@ -186,13 +186,10 @@ public abstract class RlRun : IRlRun
         ? optim.SGD(Trainable, Settings.LearningRate)
         : optim.AdamW(Trainable, lr: Settings.LearningRate, weight_decay: Settings.WeightDecay);
 
-    private static TinyGpt LoadBase(RlRunSettings settings, string cacheDirectory, Action<string>? log)
-    {
-        var task = settings.CreateTask();
-        return task is ElicitationTask elicitation
+    private static TinyGpt LoadBase(RlRunSettings settings, PromptSets sets, string cacheDirectory, Action<string>? log) =>
+        sets.Task is ElicitationTask elicitation
             ? ElicitationBase.Load(new PretrainingSettings { Width = settings.Width, Layers = settings.Layers }.ModelConfig(elicitation))
-            : BaseModels.LoadOrTrain(settings, new PromptSets(task, settings.Seed, settings.ValidationSize, settings.TestSize), cacheDirectory, log);
-    }
+            : BaseModels.LoadOrTrain(settings, sets, cacheDirectory, log);
 }
 
 /// <summary>
