@@ -3,7 +3,7 @@ using AlphaRl.Benchmarks;
 using AlphaRl.Benchmarks.Speedup;
 using BenchmarkDotNet.Running;
 
-// dotnet run -c Release --project AlphaRL.Benchmarks -- speedup [--quick]  end-to-end RL speedup benchmark
+// dotnet run -c Release --project AlphaRL.Benchmarks -- speedup [--quick] [--device cpu|cuda[:N]] [--dtype fp32|bf16]  end-to-end RL speedup benchmark
 // dotnet run -c Release --project AlphaRL.Benchmarks -- --filter '*'      BenchmarkDotNet suite
 // dotnet run -c Release --project AlphaRL.Benchmarks -- pretrain-base [PATH]  rebuilds the committed elicitation base
 // dotnet run -c Release --project AlphaRL.Benchmarks -- memory [N]        RSS / storage per snapshot
@@ -16,14 +16,17 @@ switch (args.FirstOrDefault())
         var quick = new Option<bool>("--quick") { Description = "A few minutes on 2 cores: shorter runs; results to benchmarks/results/quick/." };
         var output = new Option<DirectoryInfo?>("--out") { Description = "Where to write the results (default: benchmarks/results, or benchmarks/results/quick)." };
         var reportOnly = new Option<bool>("--report-only") { Description = "Train nothing: rewrite the summary, report and plots from the speedup.json already in the output folder." };
-        var speedup = new RootCommand("The end-to-end benchmark: GRPO and PPO in an LLM-like elicitation regime and a control regime, full runs vs AlphaRL, stopping early, larger learning rates and the peers.") { quick, output, reportOnly };
+        var device = new Option<string?>("--device") { Description = "cpu, cuda or cuda:N: where the policies, prompts and evaluations live (default: cuda:0 when CUDA is available, else cpu)." };
+        var dtype = new Option<string>("--dtype") { Description = "fp32 or bf16: the dtype of the policies' weights.", DefaultValueFactory = _ => "fp32" };
+        var speedup = new RootCommand("The end-to-end benchmark: GRPO and PPO in an LLM-like elicitation regime and a control regime, full runs vs AlphaRL, stopping early, larger learning rates and the peers.") { quick, output, reportOnly, device, dtype };
         speedup.SetAction(parse =>
         {
             bool isQuick = parse.GetValue(quick);
             string dir = parse.GetValue(output)?.FullName ?? (isQuick ? Path.Combine(resultsDir, "quick") : resultsDir);
             string cache = Environment.GetEnvironmentVariable("ALPHARL_CACHE") ?? Path.Combine(root, ".alpharl-cache");
             if (parse.GetValue(reportOnly)) return SpeedupCommand.Report(dir);
-            return SpeedupCommand.Run(isQuick, dir, cache, "dotnet run -c Release --project AlphaRL.Benchmarks -- " + string.Join(' ', args));
+            if (SpeedupCommand.Target(parse.GetValue(device), parse.GetValue(dtype)!) is not { } target) return 2;
+            return SpeedupCommand.Run(isQuick, dir, cache, "dotnet run -c Release --project AlphaRL.Benchmarks -- " + string.Join(' ', args), target);
         });
         return speedup.Parse(args[1..]).Invoke();
     case "pretrain-base":

@@ -37,15 +37,26 @@ internal static class Workloads
         return (current.contiguous().DetachFromDisposeScope(), previous.contiguous().DetachFromDisposeScope());
     }
 
-    /// <summary>The update of one size in <paramref name="dtype"/>, with the warm start the tracker would pass: the V
-    /// of the previous snapshot's update (see <see cref="UpdatePair"/>).</summary>
+    /// <summary>Name of the environment variable that puts the BenchmarkDotNet workloads on a device (cpu, cuda, cuda:N).</summary>
+    public const string DeviceVariable = "ALPHARL_BENCH_DEVICE";
+
+    /// <summary>
+    /// The device of the BenchmarkDotNet workloads: <see cref="DeviceVariable"/> when set (BenchmarkDotNet's child
+    /// processes inherit it), else the CPU. The values are drawn on the CPU and moved, so they are the same everywhere.
+    /// </summary>
+    public static Device Device { get; } = Environment.GetEnvironmentVariable(DeviceVariable) is { Length: > 0 } name
+        ? AlphaRl.Workloads.ComputeDevice.Parse(name, DeviceVariable)
+        : CPU;
+
+    /// <summary>The update of one size in <paramref name="dtype"/> on <see cref="Device"/>, with the warm start the
+    /// tracker would pass: the V of the previous snapshot's update (see <see cref="UpdatePair"/>).</summary>
     public static (Tensor Update, float[] WarmStart) UpdateWithWarmStart(MatrixSize size, ScalarType dtype = ScalarType.Float32)
     {
         var (current, previous) = UpdatePair(size.Rows, size.Cols, seed: size.Rows * 7919 + size.Cols);
         float[] warmStart;
-        using (var previousInDType = previous.to(dtype)) warmStart = WarmStartFrom(previousInDType);
+        using (var previousInDType = previous.to(dtype).to(Device)) warmStart = WarmStartFrom(previousInDType);
         previous.Dispose();
-        var update = current.to(dtype);
+        var update = current.to(dtype).to(Device);
         if (!ReferenceEquals(update, current)) current.Dispose();
         return (update, warmStart);
     }
@@ -70,7 +81,8 @@ internal static class Workloads
 
 /// <summary>
 /// The covered parameters of a realistic model shape (8 layers, d = 512, MLP 4x: 25.2 M weights) with a
-/// deterministic "training" that moves them like an RL run: a per-matrix rank-1 drift plus full-rank noise.
+/// deterministic "training" that moves them like an RL run: a per-matrix rank-1 drift plus full-rank noise. The
+/// parameters live on <see cref="Workloads.Device"/>; the noise is drawn on the CPU.
 /// </summary>
 internal sealed class RealisticModel : IDisposable
 {
@@ -86,11 +98,13 @@ internal sealed class RealisticModel : IDisposable
         using var noGrad = no_grad();
         foreach (var (name, rows, cols) in Workloads.TransformerMatrices(Layers, Width))
         {
-            var p = new Parameter((randn(rows, cols, generator: _generator) * 0.02).to(dtype));
+            var p = new Parameter((randn(rows, cols, generator: _generator) * 0.02).to(dtype).to(Workloads.Device));
             var u = randn(rows, generator: _generator);
             var v = randn(cols, generator: _generator);
             u /= u.norm();
             v /= v.norm();
+            u = u.to(Workloads.Device);
+            v = v.to(Workloads.Device);
             Covered.Add(new CoveredMatrix(name, p));
             _drift.Add((p, u, v, 1e-4 * (Math.Sqrt(rows) + Math.Sqrt(cols))));
         }
@@ -124,7 +138,7 @@ internal sealed class RealisticModel : IDisposable
             foreach (var (p, u, v, scale) in _drift)
             {
                 using var scope = NewDisposeScope();
-                var step = outer(u, v) * (2.0 * scale) + randn(p.shape, generator: _generator) * 1e-4;
+                var step = outer(u, v) * (2.0 * scale) + randn(p.shape, generator: _generator).to(p.device) * 1e-4;
                 p.copy_((p.to(ScalarType.Float32) + step).to(p.dtype));
             }
         }

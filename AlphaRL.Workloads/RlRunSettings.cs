@@ -87,6 +87,18 @@ public sealed record RlRunSettings
     /// <summary>Test problems (reported accuracy). Default 1000.</summary>
     public int TestSize { get; init; } = 1000;
 
+    /// <summary>
+    /// Where the policy, its optimizer, the prompts and every evaluation live: "cpu" (default), "cuda" or "cuda:N"
+    /// (<see cref="ComputeDevice.Parse(string, string)"/>). Base models are trained and cached on the CPU and moved there.
+    /// </summary>
+    public string Device { get; init; } = "cpu";
+
+    /// <summary>
+    /// The dtype of the policy's weights: "fp32" (default) or "bf16". Logits, log-probabilities, advantages and the PPO
+    /// value head stay float32.
+    /// </summary>
+    public string DType { get; init; } = "fp32";
+
     /// <summary>The task these settings name.</summary>
     public VerifiableTask CreateTask() => VerifiableTask.Parse(Task);
 
@@ -108,5 +120,7 @@ public sealed record RlRunSettings
         if (WarmupSteps < 0) throw new ArgumentException($"WarmupSteps {WarmupSteps} must not be negative.");
         if (GradientClip < 0 || !double.IsFinite(GradientClip)) throw new ArgumentException($"GradientClip {GradientClip} must be 0 (off) or positive.");
         if (BaseTargetAccuracy is <= 0 or >= 1) throw new ArgumentException($"BaseTargetAccuracy {BaseTargetAccuracy} is not in (0, 1).");
+        _ = ComputeDevice.ParseDType(DType, nameof(DType));
+        _ = ComputeDevice.Parse(Device, nameof(Device));
     }
 }

@@ -14,7 +14,8 @@ internal static class Properties
         {
             if (!covered.Contains(name) || k <= 0) return t.clone();
             using var scope = NewDisposeScope();
-            var delta = t - w0.Tensors[name];
+            // SVD needs float32 or wider: bf16 weights are decomposed in float32 and the result cast back (no-op for fp32).
+            var delta = (t - w0.Tensors[name]).to(ScalarType.Float32);
             var (u, s, vh) = linalg.svd(delta, fullMatrices: false);
             int r = (int)Math.Min(k, s.shape[0]);
             var low = u.narrow(1, 0, r).matmul(s.narrow(0, 0, r).diag()).matmul(vh.narrow(0, 0, r));
@@ -23,7 +24,7 @@ internal static class Properties
                 double full = delta.norm().item<float>(), part = low.norm().item<float>();
                 if (part > 0) low = low * (full / part);
             }
-            return (w0.Tensors[name] + low).MoveToOuterDisposeScope();
+            return (w0.Tensors[name] + low).to(t.dtype).MoveToOuterDisposeScope();
         });
 
     /// <summary>s1² / ‖dW‖_F² of each covered matrix's update.</summary>

@@ -10,9 +10,10 @@ namespace AlphaRl.Benchmarks.Speedup;
 /// <summary>
 /// Runs one cell (regime × algorithm × seed): the full run, the full runs at 3x and 10x the learning rate, stopping at
 /// each window, the peers on the full run's checkpoints, and AlphaRL's methods retrained with the hook, each to the
-/// full run's final gain or to T steps; then the paper's properties on the full run.
+/// full run's final gain or to T steps; then the paper's properties on the full run. Every run lives on the target's
+/// device and dtype; checkpoints and the peers' arithmetic are kept in host memory.
 /// </summary>
-internal sealed class SpeedupHarness(string cacheDirectory, Action<string> log)
+internal sealed class SpeedupHarness(string cacheDirectory, RunTarget target, Action<string> log)
 {
     private static readonly double[] ExpoAlphas = [0.25, 0.5, 1, 1.5, 2, 3, 4, 6, 8];
 
@@ -25,7 +26,7 @@ internal sealed class SpeedupHarness(string cacheDirectory, Action<string> log)
     /// <param name="advance">Called with the RL steps just trained (progress bars).</param>
     public CellResult RunCell(Regime regime, string algorithm, int seed, Action<int> advance)
     {
-        var settings = regime.Settings(algorithm, seed);
+        var settings = target.ApplyTo(regime.Settings(algorithm, seed));
         int total = regime.TotalSteps;
         var checkpointSteps = regime.Windows.SelectMany(WindowCheckpoints).ToHashSet();
         var runs = new List<MethodRun>();

@@ -30,10 +30,12 @@ public abstract class RlRun : IRlRun
         // The elicitation base is pretrained on a fixed split, so its held-out pairs stay held out for every RL seed.
         int splitSeed = Task is ElicitationTask ? ElicitationBase.SplitSeed : settings.Seed;
         Sets = new PromptSets(Task, splitSeed, settings.ValidationSize, settings.TestSize);
-        Model = LoadBase(settings, Sets, cacheDirectory, log);
+        Device = ComputeDevice.Parse(settings.Device, nameof(settings.Device));
+        WeightDType = ComputeDevice.ParseDType(settings.DType, nameof(settings.DType));
+        Model = Place(LoadBase(settings, Sets, cacheDirectory, log));
         if (settings.KlCoefficient > 0)
         {
-            _reference = LoadBase(settings, Sets, cacheDirectory, log);
+            _reference = Place(LoadBase(settings, Sets, cacheDirectory, log));
             foreach (var p in _reference.parameters()) p.requires_grad = false;
         }
         if (settings.TrainOnlyCovered)
@@ -42,7 +44,7 @@ public abstract class RlRun : IRlRun
             foreach (var (name, parameter) in Model.named_parameters()) parameter.requires_grad = covered.Contains(name);
         }
         _prompts = new Random(settings.Seed * 104729 + 17);
-        Generator = new Generator((ulong)(settings.Seed * 15485863L + 5));
+        Generator = new Generator((ulong)(settings.Seed * 15485863L + 5), Device);
         _optimizer = NewOptimizer();
     }
 
@@ -57,6 +59,12 @@ public abstract class RlRun : IRlRun
 
     /// <summary>The policy.</summary>
     public TinyGpt Model { get; }
+
+    /// <summary>The device of the policy, its optimizer, the rollouts and the evaluations (<see cref="RlRunSettings.Device"/>).</summary>
+    public Device Device { get; }
+
+    /// <summary>The dtype of the policy's weights (<see cref="RlRunSettings.DType"/>).</summary>
+    public ScalarType WeightDType { get; }
 
     /// <inheritdoc/>
     public abstract string Algorithm { get; }
@@ -85,7 +93,7 @@ public abstract class RlRun : IRlRun
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (Settings.EvalSamples == 0) return Sequences.Accuracy(Model, Task, Sets[split]);
-        using var generator = new Generator((ulong)(Settings.Seed * 7_654_321L + (int)split + 1));
+        using var generator = new Generator((ulong)(Settings.Seed * 7_654_321L + (int)split + 1), Device);
         return Sequences.Accuracy(Model, Task, Sets[split], Settings.EvalSamples, generator);
     }
 
@@ -150,7 +158,7 @@ public abstract class RlRun : IRlRun
     /// <summary>Samples completions for prompts; returns the full sequences, their log-probabilities and the rewards.</summary>
     protected (Tensor Sequences, Tensor OldLogProbs, double[] Rewards) Rollout(IReadOnlyList<Problem> problems)
     {
-        var prompts = Sequences.Encode(problems.Select(p => p.Prompt).ToList(), Task.Alphabet, Model.parameters().First().device);
+        var prompts = Sequences.Encode(problems.Select(p => p.Prompt).ToList(), Task.Alphabet, Device);
         var completions = Sequences.Generate(Model, prompts, Task.AnswerLength, Settings.Temperature, Generator);
         var sequences = cat([prompts, completions], 1);
         Tensor old;
@@ -185,6 +193,17 @@ public abstract class RlRun : IRlRun
     private optim.Optimizer NewOptimizer() => Settings.Optimizer == "sgd"
         ? optim.SGD(Trainable, Settings.LearningRate)
         : optim.AdamW(Trainable, lr: Settings.LearningRate, weight_decay: Settings.WeightDecay);
+
+    /// <summary>
+    /// Moves a base (loaded or trained on the CPU in float32) to the run's device and dtype. The CPU in fp32 leaves the
+    /// model untouched, so such runs are bit-identical to runs made before devices existed.
+    /// </summary>
+    private TinyGpt Place(TinyGpt model)
+    {
+        if (Device.type != DeviceType.CPU) model.to(Device);
+        if (WeightDType != ScalarType.Float32) model.to(WeightDType);
+        return model;
+    }
 
     private static TinyGpt LoadBase(RlRunSettings settings, PromptSets sets, string cacheDirectory, Action<string>? log) =>
         sets.Task is ElicitationTask elicitation
@@ -232,7 +251,7 @@ public sealed class PpoRun : RlRun
     {
         torch.manual_seed(settings.Seed + 31);
         _valueHead = nn.Linear(settings.Width, 1);
-        _valueHead.to(Model.parameters().First().device);
+        _valueHead.to(Device);
         _valueOptimizer = optim.AdamW(_valueHead.parameters(), lr: settings.ValueLearningRate, weight_decay: 0);
     }
 
@@ -243,7 +262,8 @@ public sealed class PpoRun : RlRun
     private Tensor Values(Tensor sequences)
     {
         Tensor hidden;
-        using (no_grad()) hidden = Model.Hidden(sequences.narrow(1, 0, sequences.shape[1] - 1)).narrow(1, Task.PromptLength - 1, Task.AnswerLength);
+        // The value head stays float32 whatever the policy's dtype (a no-op for fp32 weights).
+        using (no_grad()) hidden = Model.Hidden(sequences.narrow(1, 0, sequences.shape[1] - 1)).narrow(1, Task.PromptLength - 1, Task.AnswerLength).to(ScalarType.Float32);
         return _valueHead.forward(hidden).squeeze(-1);
     }
 

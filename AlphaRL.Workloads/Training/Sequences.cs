@@ -60,7 +60,8 @@ public static class Sequences
         var sequence = prompts;
         for (int t = 0; t < tokens; t++)
         {
-            var logits = model.forward(sequence).select(1, -1);
+            // Sampling reads float32 logits whatever the weights' dtype (a no-op for fp32 weights).
+            var logits = model.forward(sequence).select(1, -1).to(ScalarType.Float32);
             var next = temperature == 0
                 ? logits.argmax(-1, keepdim: true)
                 : multinomial((logits / temperature).softmax(-1), 1, replacement: false, generator: generator);
@@ -81,7 +82,7 @@ public static class Sequences
         long answer = sequences.shape[1] - promptLength;
         var logits = model.forward(sequences.narrow(1, 0, sequences.shape[1] - 1)).narrow(1, promptLength - 1, answer);
         var targets = sequences.narrow(1, promptLength, answer);
-        return logits.log_softmax(-1).gather(-1, targets.unsqueeze(-1)).squeeze(-1).MoveToOuterDisposeScope();
+        return logits.to(ScalarType.Float32).log_softmax(-1).gather(-1, targets.unsqueeze(-1)).squeeze(-1).MoveToOuterDisposeScope();
     }
 
     /// <summary>
