@@ -60,6 +60,9 @@ public abstract class RlRun : IRlRun
     /// <summary>The policy.</summary>
     public TinyGpt Model { get; }
 
+    /// <summary>The frozen copy of the base the KL penalty compares with, when there is one (tests).</summary>
+    internal TinyGpt? Reference => _reference;
+
     /// <summary>The device of the policy, its optimizer, the rollouts and the evaluations (<see cref="RlRunSettings.Device"/>).</summary>
     public Device Device { get; }
 
@@ -257,6 +260,9 @@ public sealed class PpoRun : RlRun
 
     /// <inheritdoc/>
     public override string Algorithm => "ppo";
+
+    /// <summary>The value head (tests).</summary>
+    internal Linear ValueHead => _valueHead;
 
     /// <summary>Values [batch, answerLength] of the states before each answer token.</summary>
     private Tensor Values(Tensor sequences)
