@@ -39,4 +39,21 @@ public static class AlphaRL
         configure(options);
         return new AlphaRLSession(policy, options, logger);
     }
+
+    /// <summary>
+    /// Resumes a session saved by <see cref="AlphaRLSession.Save"/> on <paramref name="policy"/>, which must already hold
+    /// the weights it had when the session was saved (load the run's checkpoint of that step first). The saved state is
+    /// checked against the policy — covered names, order, shapes and dtypes — and against <paramref name="options"/>,
+    /// and any mismatch is reported in one <see cref="AlphaRlException"/> naming it. Then Step continues from the saved
+    /// step: a run interrupted and resumed this way ends with the same weights, bit for bit, as one that was not.
+    /// </summary>
+    /// <param name="policy">The model being trained, at the saved step's weights.</param>
+    /// <param name="folder">The folder <see cref="AlphaRLSession.Save"/> wrote.</param>
+    /// <param name="options">Settings; null: the saved effective settings. When given, the settings that shape the state
+    /// (SnapshotInterval, MinSnapshots, MaxSnapshots, Schedule, Methods, Uncovered) must equal the saved ones; the others
+    /// (e.g. GuardTolerance, MaxJumps, JumpLengths) may change.</param>
+    /// <param name="logger">Where to log; nothing is logged when null.</param>
+    /// <exception cref="AlphaRlException">The folder is not a saved session, or it does not match the policy or the options.</exception>
+    public static AlphaRLSession Resume(nn.Module policy, string folder, AlphaRLOptions? options = null, ILogger? logger = null) =>
+        AlphaRLSession.Resume(policy, folder, options, logger, null, null);
 }

@@ -1,6 +1,7 @@
 using AlphaRl.Extrapolation;
 using AlphaRl.Linalg;
 using AlphaRl.TorchSharp.Jumps;
+using System.Text.Json.Serialization;
 using TorchSharp.Modules;
 
 namespace AlphaRl.TorchSharp;
@@ -30,6 +31,15 @@ public sealed class AlphaRLOptions
         TargetMultiple = targetMultiple,
         Schedule = JumpSchedule.OnFit,
     };
+
+    /// <summary>
+    /// The trained step the policy stands at when the session starts (W0's step), e.g. 1000 when attaching to a run
+    /// resumed from a checkpoint at step 1000. Snapshots fall on StartStep + k × <see cref="SnapshotInterval"/> and window
+    /// lengths count from it. Default null: the first <see cref="AlphaRLSession.Step(long, Func{double}?)"/> call decides —
+    /// a first step within the first snapshot interval (1 to SnapshotInterval) means the session started at 0; a later
+    /// first step s means it started at s − 1 (W0 is the policy before that step).
+    /// </summary>
+    public long? StartStep { get; set; }
 
     /// <summary>Optimizer steps between two snapshots. Default 10.</summary>
     public int SnapshotInterval { get; set; } = 10;
@@ -95,6 +105,15 @@ public sealed class AlphaRLOptions
     public double GuardTolerance { get; set; }
 
     /// <summary>
+    /// How many standard errors of the difference a candidate may fall below W_e and still be kept, when the
+    /// evaluation reports its uncertainty (<see cref="GuardScore.StandardError"/>): the best candidate a is kept when
+    /// a.Mean ≥ before.Mean − <see cref="GuardTolerance"/> − GuardNoiseZ · √(se_before² + se_a²). 0 (the default) ignores
+    /// the standard errors; 1.64 rejects only a jump that is worse beyond noise at about 95% one-sided confidence.
+    /// Must be finite and 0 or more.
+    /// </summary>
+    public double GuardNoiseZ { get; set; }
+
+    /// <summary>
     /// Skip the attempt (no evaluation spent, <see cref="StepAction.JumpSkipped"/>) when the window's diagnostics say the
     /// path bends: <see cref="AlphaRl.Extrapolation.PathDiagnostics.VelocityCosine"/> below <see cref="MinVelocityCosine"/>
     /// or <see cref="AlphaRl.Extrapolation.PathDiagnostics.StepNormTrend"/> below <see cref="MinStepNormTrend"/>. Default false.
@@ -120,6 +139,7 @@ public sealed class AlphaRLOptions
     /// The trajectory fit. Default (null): a least-squares line in the step (<see cref="StepLineExtrapolator"/>).
     /// <see cref="MetricPlsExtrapolator"/> fits against a metric you record per snapshot step instead.
     /// </summary>
+    [JsonIgnore]
     public IExtrapolator? Extrapolator { get; set; }
 
     /// <summary>Keep the copy of W0 in host memory instead of on the parameters' device. Default false.</summary>
@@ -135,10 +155,26 @@ public sealed class AlphaRLOptions
     public IList<string> ExcludePatterns { get; set; } = new List<string>();
 
     /// <summary>A predicate that replaces the default rule and the patterns entirely; it is offered only trainable 2-D tensors.</summary>
+    [JsonIgnore]
     public Func<string, Parameter, bool>? Cover { get; set; }
 
     /// <summary>Settings of the warm-started power iteration for the top singular triplet.</summary>
     public PowerIterationOptions PowerIteration { get; set; } = PowerIterationOptions.Default;
+
+    /// <summary>
+    /// A deep copy: the lists (<see cref="Methods"/>, <see cref="JumpLengths"/>, the patterns) and every jump method's
+    /// options are copied, so changing this object afterwards does not change the copy. <see cref="Extrapolator"/> and
+    /// <see cref="Cover"/> are shared (an extrapolator is used, not changed; a delegate cannot be copied).
+    /// </summary>
+    public AlphaRLOptions Clone()
+    {
+        var copy = (AlphaRLOptions)MemberwiseClone();
+        copy.Methods = Methods?.Select(m => m?.Clone()!).ToList()!;
+        copy.JumpLengths = JumpLengths?.ToList()!;
+        copy.IncludePatterns = IncludePatterns?.ToList()!;
+        copy.ExcludePatterns = ExcludePatterns?.ToList()!;
+        return copy;
+    }
 }
 
 /// <summary>What a jump does to trainable tensors that AlphaRL does not cover.</summary>

@@ -28,6 +28,9 @@ public sealed class AlphaRLOptionsValidator : IValidateOptions<AlphaRLOptions>
             Require(double.IsFinite(options.TargetMultiple) && options.TargetMultiple > 1, nameof(options.TargetMultiple), options.TargetMultiple, "must be greater than 1 (a jump goes beyond the window)");
         Require(options.MaxJumps >= 0, nameof(options.MaxJumps), options.MaxJumps, "must be 0 or more");
         Require(double.IsFinite(options.GuardTolerance), nameof(options.GuardTolerance), options.GuardTolerance, "must be a finite number (negative: the jump must gain at least that much)");
+        Require(double.IsFinite(options.GuardNoiseZ) && options.GuardNoiseZ >= 0, nameof(options.GuardNoiseZ), options.GuardNoiseZ, "must be a finite number of standard errors, 0 or more (0: ignore the evaluation's standard errors)");
+        if (options.StartStep is { } start)
+            Require(start >= 0, nameof(options.StartStep), start, "must be 0 or more (the trained step the policy stands at)");
         Require(Enum.IsDefined(options.Schedule), nameof(options.Schedule), options.Schedule, "must be OnFit or Repeated");
         if (options.MaxEvaluationsPerWindow is { } cap)
             Require(cap >= 2, nameof(options.MaxEvaluationsPerWindow), cap, "must be at least 2 (W_e and one candidate), or null for no limit");

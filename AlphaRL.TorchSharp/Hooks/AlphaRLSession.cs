@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using AlphaRl.Extrapolation;
 using AlphaRl.Tracking;
 using AlphaRl.TorchSharp.Jumps;
@@ -30,7 +31,7 @@ namespace AlphaRl.TorchSharp;
 /// }
 /// </code>
 /// </example>
-public sealed class AlphaRLSession : IDisposable
+public sealed partial class AlphaRLSession : IDisposable
 {
     private readonly nn.Module _policy;
     private readonly AlphaRLOptions _options;
@@ -38,25 +39,36 @@ public sealed class AlphaRLSession : IDisposable
     private readonly TorchSubspaceTracker _tracker;
     private readonly IExtrapolator _extrapolator;
     private readonly Stopwatch _overhead = new();
+    private TimeSpan _overheadBefore;
+    private long? _start;
     private long _lastStep;
     private long _skipped;
     private long _windowStartTrained;
     private long _windowStartEffective;
     private int _snapshotsSinceAttempt;
     private long _evaluations;
+    private bool _missedSnapshotWarned;
     private readonly List<IJumpMethod> _methods = new();
     private readonly PathSketch _sketch = null!;
-    private readonly AlphaRLMetrics _metrics = new();
+    private readonly AlphaRLMetrics _metrics;
     private bool _disposed;
 
-    internal AlphaRLSession(nn.Module policy, AlphaRLOptions options, ILogger? logger, IExtrapolator? extrapolator = null)
+    internal AlphaRLSession(nn.Module policy, AlphaRLOptions options, ILogger? logger, IExtrapolator? extrapolator = null,
+        IMeterFactory? meterFactory = null, string? name = null)
     {
         ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(options);
+        // The session owns its settings: later changes to the caller's object have no effect.
+        options = options.Clone();
         AlphaRLOptionsValidator.ThrowIfInvalid(options);
         _policy = policy;
         _options = options;
+        Name = name ?? "";
         _logger = logger ?? NullLogger.Instance;
-        _extrapolator = extrapolator ?? options.Extrapolator ?? new StepLineExtrapolator { HoldOutFraction = options.HoldOutFraction };
+        _metrics = new AlphaRLMetrics(meterFactory, Name);
+        var fit = extrapolator ?? options.Extrapolator ?? new StepLineExtrapolator { HoldOutFraction = options.HoldOutFraction };
+        // The step line is fitted on steps counted from the session's start, so where a run starts does not change the numbers.
+        _extrapolator = fit is StepLineExtrapolator ? new ShiftedExtrapolator(fit, () => SessionStart) : fit;
         Coverage = ParameterCoverage.Select(policy, options);
         if (Coverage.Covered.Count == 0)
             throw new AlphaRlException("AlphaRL found no parameter to cover in this module: " +
@@ -68,9 +80,10 @@ public sealed class AlphaRLSession : IDisposable
         try
         {
             _sketch = new PathSketch(_tracker.Covered);
-            var context = new JumpMethodContext(policy, _tracker, _extrapolator, options, SessionStart);
+            var context = new JumpMethodContext(policy, _tracker, _extrapolator, options, () => SessionStart);
             var methods = options.Methods.Count > 0 ? options.Methods.ToList() : AlphaRLOptions.DefaultMethods();
             foreach (var m in methods) _methods.Add(m.Create(context));
+            if (options.StartStep is { } start) Begin(start);
         }
         catch
         {
@@ -79,11 +92,26 @@ public sealed class AlphaRLSession : IDisposable
         }
     }
 
-    /// <summary>Effective step at which the session begins: W0 is the policy before step 1.</summary>
-    private const long SessionStart = 0;
-
-    /// <summary>Raised after every jump that was tried, kept or rejected. Reset optimizer moments here after a kept jump.</summary>
+    /// <summary>Raised after every jump that was tried, kept or rejected, once the session's state is updated. Reset
+    /// optimizer moments here after a kept jump. A handler that throws does not undo anything: Step then throws a
+    /// <see cref="JumpedHandlerException"/> carrying the step's outcome.</summary>
     public event EventHandler<JumpOutcome>? Jumped;
+
+    /// <summary>The session's name: the DI options name it was created with ("" otherwise); tags its metrics and spans.</summary>
+    public string Name { get; }
+
+    /// <summary>A copy of the settings in effect (copied and validated when the session started; changing it changes nothing).</summary>
+    public AlphaRLOptions Options => _options.Clone();
+
+    /// <summary>The trained step the session started at (W0's step): <see cref="AlphaRLOptions.StartStep"/>, or decided by
+    /// the first <see cref="Step(long, Func{double}?)"/>; null before that.</summary>
+    public long? StartStep => _start;
+
+    /// <summary>The last trained step passed to Step (the start step before any).</summary>
+    public long LastStep => _lastStep;
+
+    /// <summary>Effective step at which the session begins (W0's step); 0 until known.</summary>
+    private long SessionStart => _start ?? 0;
 
     /// <summary>Which parameters are covered and why the others are not.</summary>
     public ParameterCoverage Coverage { get; }
@@ -105,7 +133,7 @@ public sealed class AlphaRLSession : IDisposable
     public long StepsSkipped => _skipped;
 
     /// <summary>Time spent inside AlphaRL (snapshots, fits, building, applying and restoring jumps), excluding the caller's evaluations.</summary>
-    public TimeSpan OverheadTime => _overhead.Elapsed;
+    public TimeSpan OverheadTime => _overheadBefore + _overhead.Elapsed;
 
     /// <summary>Calls of the caller's evaluation so far, W_e's included.</summary>
     public long Evaluations => _evaluations;
@@ -121,93 +149,183 @@ public sealed class AlphaRLSession : IDisposable
     /// Tells the session that optimizer step <paramref name="step"/> is done. Takes a snapshot when one is due, and
     /// when the window fits, tries a jump guarded by <paramref name="evaluate"/>.
     /// </summary>
-    /// <param name="step">Optimizer steps trained so far (1 after the first step); must increase.</param>
+    /// <param name="step">Optimizer steps trained so far (1 after the first step of a run started at 0); must increase.</param>
     /// <param name="evaluate">Scores the policy's current weights, higher is better (e.g. mean reward on held-out
     /// prompts). Called on W_e and on each candidate of an attempt; without it the first method's largest jump length
     /// is applied unguarded.</param>
+    /// <exception cref="JumpedHandlerException">A <see cref="Jumped"/> handler threw; the jump itself is done and recorded.</exception>
     public StepOutcome Step(long step, Func<double>? evaluate = null) =>
-        StepAsync(step, evaluate is null ? null : _ => ValueTask.FromResult(evaluate())).AsTask().GetAwaiter().GetResult();
+        StepAsync(step, evaluate is null ? null : (_, _) => ValueTask.FromResult<GuardScore>(evaluate()), null).AsTask().GetAwaiter().GetResult();
+
+    /// <summary>
+    /// <see cref="Step(long, Func{double}?)"/> with a guard that knows what it scores: <paramref name="evaluate"/> is told
+    /// which weights it scores (<see cref="GuardContext"/>) and may report a standard error (<see cref="GuardScore"/>), which
+    /// <see cref="AlphaRLOptions.GuardNoiseZ"/> turns into a margin for noise.
+    /// </summary>
+    /// <param name="step">Optimizer steps trained so far; must increase.</param>
+    /// <param name="evaluate">Scores the policy's live weights, higher is better.</param>
+    /// <param name="current">A score of the current weights (W_e) the loop already measured at this step; when given, W_e
+    /// is not evaluated again.</param>
+    public StepOutcome Step(long step, Func<GuardContext, GuardScore> evaluate, GuardScore? current = null)
+    {
+        ArgumentNullException.ThrowIfNull(evaluate);
+        return StepAsync(step, (c, _) => ValueTask.FromResult(evaluate(c)), current).AsTask().GetAwaiter().GetResult();
+    }
 
     /// <summary>Asynchronous form of <see cref="Step(long, Func{double}?)"/>, for evaluations that generate or call out.</summary>
-    public async ValueTask<StepOutcome> StepAsync(long step, Func<CancellationToken, ValueTask<double>>? evaluate, CancellationToken cancellationToken = default)
+    public ValueTask<StepOutcome> StepAsync(long step, Func<CancellationToken, ValueTask<double>>? evaluate, CancellationToken cancellationToken = default) =>
+        StepAsync(step, evaluate is null ? null : async (_, ct) => await evaluate(ct).ConfigureAwait(false), null, cancellationToken);
+
+    /// <summary>Asynchronous form of <see cref="Step(long, Func{GuardContext, GuardScore}, GuardScore?)"/>.</summary>
+    /// <param name="step">Optimizer steps trained so far; must increase.</param>
+    /// <param name="evaluate">Scores the policy's live weights; null: jumps are applied unguarded.</param>
+    /// <param name="current">A score of W_e the loop already has; when given, W_e is not evaluated again.</param>
+    /// <param name="cancellationToken">Passed to the evaluation; cancelling restores W_e.</param>
+    public async ValueTask<StepOutcome> StepAsync(long step, Func<GuardContext, CancellationToken, ValueTask<GuardScore>>? evaluate, GuardScore? current,
+        CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_start is null) Begin(step <= _options.SnapshotInterval ? 0 : step - 1);
         if (step <= _lastStep)
-            throw new ArgumentOutOfRangeException(nameof(step), step, $"Steps must increase: step {step} follows step {_lastStep}.");
+            throw new ArgumentOutOfRangeException(nameof(step), step, step == _start
+                ? $"Step {step} is the session's start step (W0 is the policy at step {_start}): pass the steps trained after it, starting at {_start + 1}."
+                : $"Steps must increase: step {step} follows step {_lastStep}.");
+        long previous = _lastStep;
         _lastStep = step;
         long effective = step + _skipped;
-        bool due = (step - _windowStartTrained) % _options.SnapshotInterval == 0;
+        long sinceWindow = step - _windowStartTrained;
+        bool due = sinceWindow % _options.SnapshotInterval == 0;
         bool jumpsSpent = _options.MaxJumps > 0 && JumpsKept >= _options.MaxJumps;
+        if (!due && !jumpsSpent && !_missedSnapshotWarned
+            && _windowStartTrained + sinceWindow / _options.SnapshotInterval * _options.SnapshotInterval > previous)
+        {
+            // This call stepped over a snapshot step without landing on it.
+            _missedSnapshotWarned = true;
+            long missed = _windowStartTrained + sinceWindow / _options.SnapshotInterval * _options.SnapshotInterval;
+            Log.MissedSnapshot(_logger, step, previous, missed, _options.SnapshotInterval, _windowStartTrained);
+        }
         if (!due || jumpsSpent)
             return new StepOutcome(step, effective, StepAction.None, _tracker.Steps.Count, null, null);
 
+        var overheadAtStart = _overhead.Elapsed;
         _overhead.Start();
-        var started = Stopwatch.GetTimestamp();
-        RebindParameters();
-        _tracker.Observe(effective);
-        _sketch.Observe(effective);
-        foreach (var m in _methods) m.Observe(effective);
-        if (_tracker.Steps.Count > _options.MaxSnapshots)
+        try
         {
-            _tracker.KeepNewest(_options.MaxSnapshots);
-            _sketch.KeepNewest(_options.MaxSnapshots);
+            var started = Stopwatch.GetTimestamp();
+            using (var activity = AlphaRLTelemetry.Source.StartActivity("alpharl.snapshot"))
+            {
+                activity?.SetTag(_metrics.SessionTag.Key, _metrics.SessionTag.Value);
+                activity?.SetTag("alpharl.step", step);
+                activity?.SetTag("alpharl.effective_step", effective);
+                RebindParameters();
+                _tracker.Observe(effective);
+                _sketch.Observe(effective);
+                foreach (var m in _methods) m.Observe(effective);
+                if (_tracker.Steps.Count > _options.MaxSnapshots)
+                {
+                    _tracker.KeepNewest(_options.MaxSnapshots);
+                    _sketch.KeepNewest(_options.MaxSnapshots);
+                }
+                activity?.SetTag("alpharl.snapshots", _tracker.Steps.Count);
+            }
+            var snapshotTime = Stopwatch.GetElapsedTime(started);
+            _metrics.Snapshot(snapshotTime);
+            _snapshotsSinceAttempt++;
+            int count = _tracker.Steps.Count;
+            Log.Snapshot(_logger, count, effective, snapshotTime.TotalMilliseconds);
+            bool repeated = _options.Schedule == JumpSchedule.Repeated;
+            // OnFit: after a rejected jump, wait for MinSnapshots new snapshots before judging again (each try costs evaluations).
+            bool judge = repeated ? count >= _options.MinSnapshots
+                : count >= _options.MinSnapshots && !(_snapshotsSinceAttempt < _options.MinSnapshots && _jumps.Count > 0 && !_jumps[^1].Kept);
+            if (!judge)
+                return new StepOutcome(step, effective, StepAction.Snapshot, count, null, null);
+
+            var fits = _tracker.Covered.Select(m => _extrapolator.Fit(m.Name, _tracker.Snapshots(m.Name))).ToList();
+            var quality = FitQuality.Combine(fits.Select(f => f.HoldOut));
+            var diagnostics = Diagnose(quality);
+            _metrics.Diagnostics(diagnostics);
+            Log.Diagnostics(_logger, effective, diagnostics.StepNormTrend, diagnostics.VelocityCosine, diagnostics.Rank1EnergyShare, diagnostics.HeldOutFitError);
+            bool fitsWell = quality.RelativeError <= _options.FitThreshold;
+            bool attempt = _options.MaxJumps != 0 && (repeated || fitsWell);
+            var plan = attempt ? Plan(effective, evaluate is not null) : [];
+            Log.Judged(_logger, count, effective, quality.RelativeError, quality.Cosine, _options.FitThreshold,
+                _options.MaxJumps == 0 ? "jumps are off" : !attempt ? "not fitting yet" : plan.Count == 0 ? "no candidate beyond the window"
+                : $"trying {plan.Count} candidate(s) up to step {plan.Max(c => c.TargetStep)}");
+            StepOutcome Judged(StepAction action)
+            {
+                if (repeated) NewWindow(step, effective);
+                return new StepOutcome(step, effective, action, _tracker.Steps.Count, quality, null, diagnostics);
+            }
+            if (!attempt) return Judged(StepAction.Snapshot);
+            if (plan.Count == 0)
+            {
+                Log.TargetPassed(_logger, _options.TargetStep ?? effective, effective);
+                return Judged(StepAction.Snapshot);
+            }
+            if (_options.SkipWhenBending && diagnostics.Bends(_options.MinVelocityCosine, _options.MinStepNormTrend) is { } reason)
+            {
+                Log.JumpSkipped(_logger, effective, reason);
+                _metrics.SkippedBending();
+                return Judged(StepAction.JumpSkipped);
+            }
+            _overhead.Stop();
+
+            JumpOutcome jump;
+            using (var activity = AlphaRLTelemetry.Source.StartActivity("alpharl.jump"))
+            {
+                activity?.SetTag(_metrics.SessionTag.Key, _metrics.SessionTag.Value);
+                activity?.SetTag("alpharl.step", step);
+                activity?.SetTag("alpharl.from_step", effective);
+                activity?.SetTag("alpharl.candidates", plan.Count);
+                jump = await TryJumpAsync(step, effective, plan, quality, diagnostics, evaluate, current, cancellationToken).ConfigureAwait(false);
+                activity?.SetTag("alpharl.target_step", jump.TargetStep);
+                activity?.SetTag("alpharl.method", jump.Method);
+                activity?.SetTag("alpharl.length", jump.Length);
+                activity?.SetTag("alpharl.kept", jump.Kept);
+                activity?.SetTag("alpharl.evaluations", jump.Evaluations);
+            }
+            _jumps.Add(jump);
+            _metrics.Attempt(jump);
+            _snapshotsSinceAttempt = 0;
+            if (jump.Kept)
+            {
+                _skipped += jump.StepsSkipped;
+                NewWindow(step, jump.TargetStep);
+            }
+            else if (repeated) NewWindow(step, effective);
+            var outcome = new StepOutcome(step, step + _skipped, jump.Kept ? StepAction.JumpKept : StepAction.JumpRejected, _tracker.Steps.Count, quality, jump, diagnostics);
+            RaiseJumped(outcome);
+            return outcome;
         }
-        _snapshotsSinceAttempt++;
-        int count = _tracker.Steps.Count;
-        Log.Snapshot(_logger, count, effective, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        bool repeated = _options.Schedule == JumpSchedule.Repeated;
-        // OnFit: after a rejected jump, wait for MinSnapshots new snapshots before judging again (each try costs evaluations).
-        bool judge = repeated ? count >= _options.MinSnapshots
-            : count >= _options.MinSnapshots && !(_snapshotsSinceAttempt < _options.MinSnapshots && _jumps.Count > 0 && !_jumps[^1].Kept);
-        if (!judge)
+        finally
         {
             _overhead.Stop();
-            return new StepOutcome(step, effective, StepAction.Snapshot, count, null, null);
+            _metrics.Overhead(_overhead.Elapsed - overheadAtStart);
         }
+    }
 
-        var fits = _tracker.Covered.Select(m => _extrapolator.Fit(m.Name, _tracker.Snapshots(m.Name))).ToList();
-        var quality = FitQuality.Combine(fits.Select(f => f.HoldOut));
-        var diagnostics = Diagnose(quality);
-        _metrics.Diagnostics(diagnostics);
-        Log.Diagnostics(_logger, effective, diagnostics.StepNormTrend, diagnostics.VelocityCosine, diagnostics.Rank1EnergyShare, diagnostics.HeldOutFitError);
-        bool fitsWell = quality.RelativeError <= _options.FitThreshold;
-        bool attempt = _options.MaxJumps != 0 && (repeated || fitsWell);
-        var plan = attempt ? Plan(effective, evaluate is not null) : [];
-        Log.Judged(_logger, count, effective, quality.RelativeError, quality.Cosine, _options.FitThreshold,
-            _options.MaxJumps == 0 ? "jumps are off" : !attempt ? "not fitting yet" : plan.Count == 0 ? "no candidate beyond the window"
-            : $"trying {plan.Count} candidate(s) up to step {plan.Max(c => c.TargetStep)}");
-        StepOutcome Judged(StepAction action)
+    /// <summary>Calls the <see cref="Jumped"/> handlers once the state is complete; a handler's exception is logged and wrapped with the outcome.</summary>
+    private void RaiseJumped(StepOutcome outcome)
+    {
+        try
         {
-            if (repeated) NewWindow(step, effective);
-            _overhead.Stop();
-            return new StepOutcome(step, effective, action, _tracker.Steps.Count, quality, null, diagnostics);
+            Jumped?.Invoke(this, outcome.Jump!);
         }
-        if (!attempt) return Judged(StepAction.Snapshot);
-        if (plan.Count == 0)
+        catch (Exception e)
         {
-            Log.TargetPassed(_logger, _options.TargetStep ?? effective, effective);
-            return Judged(StepAction.Snapshot);
+            Log.HandlerFailed(_logger, e, outcome.Step, outcome.Jump!.Kept ? "kept" : "rejected");
+            throw new JumpedHandlerException(outcome, e);
         }
-        if (_options.SkipWhenBending && diagnostics.Bends(_options.MinVelocityCosine, _options.MinStepNormTrend) is { } reason)
-        {
-            Log.JumpSkipped(_logger, effective, reason);
-            _metrics.SkippedBending();
-            return Judged(StepAction.JumpSkipped);
-        }
-        _overhead.Stop();
+    }
 
-        var jump = await TryJumpAsync(step, effective, plan, quality, diagnostics, evaluate, cancellationToken).ConfigureAwait(false);
-        _jumps.Add(jump);
-        _metrics.Attempt(jump);
-        _snapshotsSinceAttempt = 0;
-        if (jump.Kept)
-        {
-            _skipped += jump.StepsSkipped;
-            NewWindow(step, jump.TargetStep);
-        }
-        else if (repeated) NewWindow(step, effective);
-        Jumped?.Invoke(this, jump);
-        return new StepOutcome(step, step + _skipped, jump.Kept ? StepAction.JumpKept : StepAction.JumpRejected, _tracker.Steps.Count, quality, jump, diagnostics);
+    /// <summary>Fixes where the session starts: W0 is the policy at trained step <paramref name="start"/>.</summary>
+    private void Begin(long start)
+    {
+        _start = start;
+        _lastStep = start;
+        _windowStartTrained = start;
+        _windowStartEffective = start;
+        foreach (var m in _methods) m.Reset(start);
     }
 
     /// <summary>
@@ -239,17 +357,23 @@ public sealed class AlphaRLSession : IDisposable
     }
 
     private async ValueTask<JumpOutcome> TryJumpAsync(long step, long from, List<PlannedCandidate> plan, FitQuality quality, PathDiagnostics diagnostics,
-        Func<CancellationToken, ValueTask<double>>? evaluate, CancellationToken cancellationToken)
+        Func<GuardContext, CancellationToken, ValueTask<GuardScore>>? evaluate, GuardScore? current, CancellationToken cancellationToken)
     {
-        var result = await GuardedSelection.RunAsync(_methods, plan, evaluate, _options.GuardTolerance, _options.KeepBackupOnCpu, _overhead,
+        var result = await GuardedSelection.RunAsync(_methods, plan, evaluate, evaluate is null ? null : current, step, from,
+            _options.GuardTolerance, _options.GuardNoiseZ, _options.KeepBackupOnCpu, _overhead,
             () => { _evaluations++; _metrics.Evaluated(); }, _logger, cancellationToken).ConfigureAwait(false);
         var chosen = result.Chosen!;
+        double? before = result.ScoreBefore?.Mean;
         if (result.Kept)
-            Log.JumpKept(_logger, from, chosen.TargetStep, chosen.Method, chosen.Length, evaluate is null ? "unguarded" : "guarded", result.ScoreBefore, chosen.Score, result.Evaluations);
+            Log.JumpKept(_logger, from, chosen.TargetStep, chosen.Method, chosen.Length, evaluate is null ? "unguarded" : "guarded", before, chosen.Score, result.Evaluations);
         else
-            Log.JumpRejected(_logger, from, chosen.TargetStep, chosen.Method, chosen.Length, result.ScoreBefore, chosen.Score, _options.GuardTolerance, result.Evaluations);
-        return new JumpOutcome(step, from, chosen.TargetStep, result.Kept, evaluate is not null, result.ScoreBefore, chosen.Score, quality,
-            _tracker.Covered.Count, result.BuildTime, result.EvaluationTime, chosen.Method, chosen.Length, result.Evaluations, result.Candidates, diagnostics);
+            Log.JumpRejected(_logger, from, chosen.TargetStep, chosen.Method, chosen.Length, before, chosen.Score, _options.GuardTolerance, result.Evaluations);
+        return new JumpOutcome(step, from, chosen.TargetStep, result.Kept, evaluate is not null, before, chosen.Score, quality,
+            _tracker.Covered.Count, result.BuildTime, result.EvaluationTime, chosen.Method, chosen.Length, result.Evaluations, result.Candidates, diagnostics)
+        {
+            StandardErrorBefore = result.ScoreBefore?.StandardError,
+            ScoreBeforeGiven = evaluate is not null && current is not null,
+        };
     }
 
     /// <summary>The window's path diagnostics from the sketches' Gram matrix and the tracker's last snapshots.</summary>
@@ -263,7 +387,8 @@ public sealed class AlphaRLSession : IDisposable
             norm += (double)last.UpdateNorm * last.UpdateNorm;
         }
         double energy = norm > 0 ? sigma / norm : double.NaN;
-        var steps = _sketch.Steps.ToArray();
+        // Steps counted from the session's start, so that where a run starts does not change the numbers.
+        var steps = _sketch.Steps.Select(s => s - SessionStart).ToArray();
         return steps.Length >= 3
             ? PathDiagnostics.FromGram(_sketch.Gram(), steps, energy, quality.RelativeError)
             : new PathDiagnostics(double.NaN, double.NaN, energy, quality.RelativeError);
@@ -301,4 +426,19 @@ public sealed class AlphaRLSession : IDisposable
         _tracker?.Dispose();
         _metrics.Dispose();
     }
+}
+
+/// <summary>
+/// A <see cref="AlphaRLSession.Jumped"/> handler threw. The jump it was told about is complete and recorded (kept
+/// weights stay, a rejected jump's weights were restored, the session's counters and window are updated), so the run
+/// can go on; <see cref="Outcome"/> is what Step would have returned, and the handler's exception is the inner exception.
+/// </summary>
+public sealed class JumpedHandlerException : AlphaRlException
+{
+    internal JumpedHandlerException(StepOutcome outcome, Exception inner)
+        : base($"A Jumped handler threw after the jump at step {outcome.Step} ({outcome.Jump!.FromStep} -> {outcome.Jump.TargetStep}) was {(outcome.Jump.Kept ? "kept" : "rejected")}; the jump is done and recorded, and the session's state is consistent. See the inner exception.", inner)
+        => Outcome = outcome;
+
+    /// <summary>The outcome of the step at which the handler threw.</summary>
+    public StepOutcome Outcome { get; }
 }

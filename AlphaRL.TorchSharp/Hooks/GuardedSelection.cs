@@ -8,30 +8,33 @@ namespace AlphaRl.TorchSharp;
 internal readonly record struct PlannedCandidate(int Method, double Length, long TargetStep);
 
 /// <summary>What one guarded selection did.</summary>
-internal sealed record SelectionResult(bool Kept, double? ScoreBefore, JumpCandidate? Chosen, IReadOnlyList<JumpCandidate> Candidates,
+internal sealed record SelectionResult(bool Kept, GuardScore? ScoreBefore, JumpCandidate? Chosen, IReadOnlyList<JumpCandidate> Candidates,
     int Evaluations, TimeSpan BuildTime, TimeSpan EvaluationTime);
 
 /// <summary>
-/// The guard over a grid of candidates: scores W_e once, backs up once every parameter a planned method touches, then
-/// for each candidate restores W_e (bit-exact), applies it and scores it. The best-scoring candidate is kept iff its
-/// score is at least W_e's minus the tolerance; otherwise W_e comes back bit-for-bit. Without an evaluation the single
-/// planned candidate is applied unguarded. Any exception (the caller's evaluation, a method's Apply) restores W_e first.
+/// The guard over a grid of candidates: scores W_e once (or takes the score the loop already measured), backs up once
+/// every parameter a planned method touches, then for each candidate restores W_e (bit-exact), applies it and scores it.
+/// The best candidate is the one with the highest mean score (the earliest, i.e. the shortest, among equal means); it is
+/// kept iff <see cref="GuardScore.NoWorse"/> holds against W_e's score with the session's tolerance and z; otherwise W_e
+/// comes back bit-for-bit. Without an evaluation the single planned candidate is applied unguarded. Any exception (the
+/// caller's evaluation, a method's Apply) restores W_e first.
 /// </summary>
 internal static class GuardedSelection
 {
     public static async ValueTask<SelectionResult> RunAsync(IReadOnlyList<IJumpMethod> methods, IReadOnlyList<PlannedCandidate> plan,
-        Func<CancellationToken, ValueTask<double>>? evaluate, double tolerance, bool backupOnCpu, Stopwatch overhead, Action evaluated,
-        ILogger logger, CancellationToken cancellationToken)
+        Func<GuardContext, CancellationToken, ValueTask<GuardScore>>? evaluate, GuardScore? current, long step, long from,
+        double tolerance, double z, bool backupOnCpu, Stopwatch overhead, Action evaluated, ILogger logger, CancellationToken cancellationToken)
     {
         var build = new Stopwatch();
         var evaluation = new Stopwatch();
         int evaluations = 0;
-        async ValueTask<double> Score()
+        async ValueTask<GuardScore> Score(GuardContext context)
         {
             evaluation.Start();
+            GuardScore score;
             try
             {
-                return await evaluate!(cancellationToken).ConfigureAwait(false);
+                score = await evaluate!(context, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
@@ -39,6 +42,8 @@ internal static class GuardedSelection
                 evaluations++;
                 evaluated();
             }
+            score.EnsureValid(context.Phase == GuardPhase.Before ? $"W_e (step {from})" : $"the candidate {context.Method} j={context.Length} (step {context.TargetStep})");
+            return score;
         }
         void Building(bool on)
         {
@@ -46,11 +51,14 @@ internal static class GuardedSelection
             else { overhead.Stop(); build.Stop(); }
         }
 
-        double? before = evaluate is null ? null : await Score().ConfigureAwait(false);
+        GuardScore? before = evaluate is null ? null
+            : current ?? await Score(new GuardContext(step, from, GuardPhase.Before, from, null, 0, -1, plan.Count)).ConfigureAwait(false);
+        before?.EnsureValid($"W_e (step {from}), as given by the loop");
         Building(true);
         using var backup = new WeightBackup(plan.Select(c => c.Method).Distinct().SelectMany(i => methods[i].Touches), backupOnCpu);
         Building(false);
         var candidates = new List<JumpCandidate>(plan.Count);
+        var scores = new List<GuardScore?>(plan.Count);
         int best = -1;
         try
         {
@@ -61,13 +69,15 @@ internal static class GuardedSelection
                 if (k > 0) backup.Restore();
                 methods[c.Method].Apply(c.Length);
                 Building(false);
-                double? score = evaluate is null ? null : await Score().ConfigureAwait(false);
-                candidates.Add(new JumpCandidate(methods[c.Method].Name, c.Length, c.TargetStep, score));
-                if (score is { } s) Log.Candidate(logger, methods[c.Method].Name, c.Length, c.TargetStep, s);
-                if (evaluate is null || double.IsFinite(score!.Value) && (best < 0 || score > candidates[best].Score)) best = k;
+                GuardScore? score = evaluate is null ? null
+                    : await Score(new GuardContext(step, from, GuardPhase.After, c.TargetStep, methods[c.Method].Name, c.Length, k, plan.Count)).ConfigureAwait(false);
+                scores.Add(score);
+                candidates.Add(new JumpCandidate(methods[c.Method].Name, c.Length, c.TargetStep, score?.Mean) { StandardError = score?.StandardError });
+                if (score is { } s) Log.Candidate(logger, methods[c.Method].Name, c.Length, c.TargetStep, s.Mean);
+                if (evaluate is null || double.IsFinite(score!.Value.Mean) && (best < 0 || score.Value.Mean > scores[best]!.Value.Mean)) best = k;
             }
 
-            bool kept = best >= 0 && (evaluate is null || candidates[best].Score >= before!.Value - tolerance);
+            bool kept = best >= 0 && (evaluate is null || GuardScore.NoWorse(before!.Value, scores[best]!.Value, tolerance, z));
             Building(true);
             if (!kept) backup.Restore();
             else if (best != plan.Count - 1)

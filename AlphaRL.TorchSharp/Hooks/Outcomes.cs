@@ -37,7 +37,11 @@ public sealed record StepOutcome(long Step, long EffectiveStep, StepAction Actio
 /// <param name="Length">Jump length j, in window lengths.</param>
 /// <param name="TargetStep">Effective step it reaches, e + round(j·L).</param>
 /// <param name="Score">Its evaluation; null when unguarded.</param>
-public sealed record JumpCandidate(string Method, double Length, long TargetStep, double? Score);
+public sealed record JumpCandidate(string Method, double Length, long TargetStep, double? Score)
+{
+    /// <summary>The standard error the evaluation reported with <see cref="Score"/> (0 when it reported none); null when unguarded.</summary>
+    public double? StandardError { get; init; }
+}
 
 /// <summary>A jump that was tried: where from, where to, every candidate scored, and what the guard said.</summary>
 /// <param name="TrainedStep">Optimizer steps trained when the jump was tried.</param>
@@ -61,6 +65,12 @@ public sealed record JumpOutcome(
     FitQuality Fit, int Matrices, TimeSpan BuildTime, TimeSpan EvaluationTime,
     string Method, double Length, int Evaluations, IReadOnlyList<JumpCandidate> Candidates, PathDiagnostics? Diagnostics)
 {
+    /// <summary>The standard error the evaluation reported with <see cref="ScoreBefore"/> (0 when none); null when unguarded.</summary>
+    public double? StandardErrorBefore { get; init; }
+
+    /// <summary>Whether <see cref="ScoreBefore"/> was given by the loop (no evaluation spent on W_e).</summary>
+    public bool ScoreBeforeGiven { get; init; }
+
     /// <summary>Effective steps gained by the jump (0 when rejected).</summary>
     public long StepsSkipped => Kept ? TargetStep - FromStep : 0;
 }

@@ -1,3 +1,4 @@
+using AlphaRl.TorchSharp.State;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -28,7 +29,7 @@ internal sealed class DirectionJump : JumpMethodBase
     private readonly JumpMethodContext _context;
     private readonly List<(string Name, Parameter Parameter, Tensor Start)> _uncovered = new();
 
-    public DirectionJump(JumpMethodContext context, bool includeUncovered) : base(context.SessionStart)
+    public DirectionJump(JumpMethodContext context, bool includeUncovered) : base(0)
     {
         _context = context;
         if (includeUncovered)
@@ -73,6 +74,21 @@ internal sealed class DirectionJump : JumpMethodBase
         using var scope = NewDisposeScope();
         var current = p.detach().to(ScalarType.Float32);
         CandidateWriter.Write(name, p, current + (current - w0.to(current.device).to(ScalarType.Float32)) * factor);
+    }
+
+    protected override void OnSave(MethodState state)
+    {
+        foreach (var (name, _, start) in _uncovered) state.Tensors[$"start/{name}"] = start;
+    }
+
+    protected override void OnLoad(MethodState state)
+    {
+        using var noGrad = no_grad();
+        foreach (var (name, _, start) in _uncovered)
+        {
+            using var copy = Restored($"start/{name}", state.Tensor(Name, $"start/{name}"), start.shape, start.dtype, start.device);
+            start.copy_(copy);
+        }
     }
 
     public override void Dispose()

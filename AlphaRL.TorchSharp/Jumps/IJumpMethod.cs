@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using AlphaRl.Extrapolation;
 using AlphaRl.TorchSharp.Tracking;
 using TorchSharp.Modules;
@@ -38,17 +39,25 @@ public interface IJumpMethod : IDisposable
 }
 
 /// <summary>Settings of one jump method; add instances to <see cref="AlphaRLOptions.Methods"/>. The session creates the method.</summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "method")]
+[JsonDerivedType(typeof(Rank1LineJumpOptions), "rank1")]
+[JsonDerivedType(typeof(VelocityJumpOptions), "velocity")]
+[JsonDerivedType(typeof(DirectionJumpOptions), "direction")]
 public abstract class JumpMethodOptions
 {
     private protected JumpMethodOptions() { }
 
     /// <summary>The method's short name ("rank1", "velocity", "direction").</summary>
+    [JsonIgnore]
     public abstract string Name { get; }
 
     /// <summary>Problems with these settings, each naming the setting and its value; empty when valid.</summary>
     /// <param name="prefix">How the settings are reached from <see cref="AlphaRLOptions"/>, e.g. "Methods[0]".</param>
     /// <param name="session">The session's settings, for limits that depend on them.</param>
     internal virtual IEnumerable<string> Validate(string prefix, AlphaRLOptions session) => [];
+
+    /// <summary>A copy of these settings (every setting of a jump method is a plain value).</summary>
+    internal JumpMethodOptions Clone() => (JumpMethodOptions)MemberwiseClone();
 
     /// <summary>Creates the method for one session.</summary>
     internal abstract IJumpMethod Create(JumpMethodContext context);
@@ -59,9 +68,12 @@ public abstract class JumpMethodOptions
 /// <param name="Tracker">The session's tracker (covered matrices, W0, rank-1 snapshots).</param>
 /// <param name="Extrapolator">The trajectory fit of the rank-1 vectors.</param>
 /// <param name="Options">The session's settings.</param>
-/// <param name="SessionStart">Effective step at which the session began (W0's step).</param>
-internal sealed record JumpMethodContext(nn.Module Policy, TorchSubspaceTracker Tracker, IExtrapolator Extrapolator, AlphaRLOptions Options, long SessionStart)
+/// <param name="Start">The effective step at which the session began (W0's step); known from the session's first Step.</param>
+internal sealed record JumpMethodContext(nn.Module Policy, TorchSubspaceTracker Tracker, IExtrapolator Extrapolator, AlphaRLOptions Options, Func<long> Start)
 {
+    /// <summary>Effective step at which the session began (W0's step).</summary>
+    public long SessionStart => Start();
+
     /// <summary>Trainable parameters the tracker does not cover (embeddings, head, norms, biases), in module order.</summary>
     public List<(string Name, Parameter Parameter)> Uncovered()
     {

@@ -1,4 +1,6 @@
+using AlphaRl.TorchSharp.State;
 using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace AlphaRl.TorchSharp.Jumps;
 
@@ -48,6 +50,39 @@ internal abstract class JumpMethodBase : IJumpMethod
         if (Observed == 0)
             throw new InvalidOperationException($"Jump method '{Name}' has observed no snapshot in this window; nothing was written.");
         OnApply(delta);
+    }
+
+    /// <summary>Writes the window's counters and the method's own state into <paramref name="state"/>.</summary>
+    internal void Save(MethodState state)
+    {
+        state.Scalars["windowStart"] = WindowStart;
+        state.Scalars["lastStep"] = LastStep;
+        state.Scalars["observed"] = Observed;
+        OnSave(state);
+    }
+
+    /// <summary>Puts back what <see cref="Save"/> wrote (the tensors are copied, not kept).</summary>
+    internal void Load(MethodState state)
+    {
+        WindowStart = (long)state.Scalar(Name, "windowStart");
+        LastStep = (long)state.Scalar(Name, "lastStep");
+        Observed = (int)state.Scalar(Name, "observed");
+        OnLoad(state);
+    }
+
+    /// <summary>Adds the method's own state (scalars and tensors) to <paramref name="state"/>.</summary>
+    protected virtual void OnSave(MethodState state) { }
+
+    /// <summary>Restores the method's own state from <paramref name="state"/>.</summary>
+    protected virtual void OnLoad(MethodState state) { }
+
+    /// <summary>A copy of saved tensor <paramref name="saved"/>, checked to have <paramref name="shape"/> and <paramref name="dtype"/>, on <paramref name="device"/>.</summary>
+    protected Tensor Restored(string key, Tensor saved, long[] shape, ScalarType dtype, Device device)
+    {
+        if (!saved.shape.SequenceEqual(shape) || saved.dtype != dtype)
+            throw new AlphaRlException($"The saved state of jump method '{Name}' holds '{key}' as {saved.dtype} [{string.Join(", ", saved.shape)}]; the session needs {dtype} [{string.Join(", ", shape)}].");
+        using var scope = NewDisposeScope();
+        return saved.to(device).clone().DetachFromDisposeScope();
     }
 
     protected abstract void OnObserve(long step);

@@ -1,4 +1,5 @@
 using AlphaRl.Extrapolation;
+using AlphaRl.TorchSharp.State;
 using AlphaRl.TorchSharp.Tracking;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -45,7 +46,7 @@ internal sealed class Rank1LineJump : JumpMethodBase
     private long _firstStep;
     private List<TrajectoryFit>? _fits;
 
-    public Rank1LineJump(JumpMethodContext context, JumpForm form, UncoveredTensors uncovered) : base(context.SessionStart)
+    public Rank1LineJump(JumpMethodContext context, JumpForm form, UncoveredTensors uncovered) : base(0)
     {
         _context = context;
         _form = form;
@@ -91,6 +92,22 @@ internal sealed class Rank1LineJump : JumpMethodBase
             _uncoveredStart.Select(u => new LinearJump(u.Name, u.Parameter, u.Start, (double)delta / (LastStep - _firstStep))).ToList();
         WeightJump.Check(corrections, linear);
         WeightJump.Write(corrections, tracker.Base, _form, linear);
+    }
+
+    protected override void OnSave(MethodState state)
+    {
+        state.Scalars["firstStep"] = _firstStep;
+        foreach (var (name, _, start) in _uncoveredStart) state.Tensors[$"uncoveredStart/{name}"] = start;
+    }
+
+    protected override void OnLoad(MethodState state)
+    {
+        _fits = null;
+        DisposeUncovered();
+        _firstStep = (long)state.Scalar(Name, "firstStep");
+        foreach (var (name, parameter) in _context.Uncovered())
+            if (state.Tensors.TryGetValue($"uncoveredStart/{name}", out var saved))
+                _uncoveredStart.Add((name, parameter, Restored($"uncoveredStart/{name}", saved, parameter.shape, parameter.dtype, parameter.device)));
     }
 
     private void DisposeUncovered()

@@ -1,3 +1,4 @@
+using AlphaRl.TorchSharp.State;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -48,7 +49,7 @@ internal sealed class VelocityJump : JumpMethodBase
     private int _used;
     private double _meanStep, _stepComoment;
 
-    public VelocityJump(JumpMethodContext context, bool includeUncovered, bool onCpu, int skip = 0) : base(context.SessionStart)
+    public VelocityJump(JumpMethodContext context, bool includeUncovered, bool onCpu, int skip = 0) : base(0)
     {
         _skip = skip;
         // Covered matrices are read through the tracker, which follows parameters the module replaced.
@@ -121,6 +122,38 @@ internal sealed class VelocityJump : JumpMethodBase
             var (name, p) = _tensors[i]();
             var current = p.detach().to(ScalarType.Float32);
             CandidateWriter.Write(name, p, current + _comoment[i]!.to(current.device) * factor);
+        }
+    }
+
+    protected override void OnSave(MethodState state)
+    {
+        state.Scalars["used"] = _used;
+        state.Scalars["meanStep"] = _meanStep;
+        state.Scalars["stepComoment"] = _stepComoment;
+        for (int i = 0; i < _tensors.Count; i++)
+        {
+            string name = _tensors[i]().Name;
+            if (_mean[i] is { } mean) state.Tensors[$"mean/{name}"] = mean;
+            if (_comoment[i] is { } comoment) state.Tensors[$"comoment/{name}"] = comoment;
+        }
+    }
+
+    protected override void OnLoad(MethodState state)
+    {
+        _used = (int)state.Scalar(Name, "used");
+        _meanStep = state.Scalar(Name, "meanStep");
+        _stepComoment = state.Scalar(Name, "stepComoment");
+        for (int i = 0; i < _tensors.Count; i++)
+        {
+            var (name, p) = _tensors[i]();
+            _mean[i]?.Dispose();
+            _comoment[i]?.Dispose();
+            _mean[i] = _comoment[i] = null;
+            bool hasMean = state.Tensors.TryGetValue($"mean/{name}", out var mean);
+            if (!hasMean) continue;
+            var device = _onCpu ? CPU : p.device;
+            _mean[i] = Restored($"mean/{name}", mean!, p.shape, ScalarType.Float32, device);
+            _comoment[i] = Restored($"comoment/{name}", state.Tensor(Name, $"comoment/{name}"), p.shape, ScalarType.Float32, device);
         }
     }
 

@@ -84,6 +84,30 @@ internal sealed class PathSketch : IDisposable
         return g;
     }
 
+    /// <summary>C0 = W0·Ω of every covered matrix, in order (owned by the sketch).</summary>
+    public IReadOnlyList<Tensor> Bases => _fixed.Select(f => f.C0).ToList();
+
+    /// <summary>The window's sketches, oldest first (owned by the sketch).</summary>
+    public IReadOnlyList<(long Step, float[][] P)> Sketches => _snapshots;
+
+    /// <summary>Puts back the saved C0 of every matrix and the saved sketches (a resumed session's).</summary>
+    public void Restore(IReadOnlyList<Tensor> bases, IEnumerable<(long Step, float[][] P)> sketches)
+    {
+        if (bases.Count != _fixed.Count)
+            throw new AlphaRlException($"The saved path sketch covers {bases.Count} matrices; the session covers {_fixed.Count}.");
+        using var noGrad = no_grad();
+        for (int i = 0; i < bases.Count; i++)
+        {
+            var c0 = _fixed[i].C0;
+            if (!c0.shape.SequenceEqual(bases[i].shape))
+                throw new AlphaRlException($"The saved path sketch of '{_matrices[i].Name}' is [{string.Join(", ", bases[i].shape)}]; the session's is [{string.Join(", ", c0.shape)}].");
+            using var scope = NewDisposeScope();
+            c0.copy_(bases[i].to(ScalarType.Float32).to(c0.device));
+        }
+        _snapshots.Clear();
+        _snapshots.AddRange(sketches);
+    }
+
     public void Dispose()
     {
         foreach (var (omega, c0) in _fixed)

@@ -78,6 +78,10 @@ public sealed class TorchSubspaceTracker : ISubspaceTracker, IDisposable
             _snapshots.Record(Covered[i].Name, step, triplets[i].Triplet, triplets[i].Norm);
     }
 
+    /// <summary>Records saved snapshots again (a resumed session's window), oldest first; they are already sign-aligned.</summary>
+    internal void Restore(string matrix, Rank1Snapshot snapshot) =>
+        _snapshots.Record(matrix, snapshot.Step, new SingularTriplet(snapshot.Sigma, snapshot.U, snapshot.V, 0, true), snapshot.UpdateNorm);
+
     /// <summary>Drops all but the newest <paramref name="count"/> snapshots (a sliding window).</summary>
     public void KeepNewest(int count) => _snapshots.KeepNewest(count);
 
