@@ -59,6 +59,8 @@ internal static class AlphaRlCli
         root.Subcommands.Add(PredictCommand(console, error, cancellation));
         root.Subcommands.Add(AnalyzeCommand(console, error, cancellation));
         root.Subcommands.Add(BenchOffline.Command(console, error));
+        root.Subcommands.Add(CliFuzz.Command(console, error));
+        root.Subcommands.Add(CleanCommand(console, error));
         return root;
     }
 
@@ -201,6 +203,29 @@ internal static class AlphaRlCli
         command.Options.Add(output);
         command.SetAction(r => Guarded(error, () => OfflineCommands.Analyze(new AnalyzeOptions(
             series.Read(r), r.GetValue(series.Json), r.GetValue(rank), r.GetValue(step), r.GetValue(output)), console, cancellation)));
+        return command;
+    }
+
+    private static Command CleanCommand(IAnsiConsole console, TextWriter error)
+    {
+        var folder = new Argument<string>("FOLDER") { Description = "Folder holding outputs (the parent of --out)." };
+        var dryRun = new Option<bool>("--dry-run") { Description = "List the stale temporary folders without removing them." };
+        var command = new Command("clean", "Remove the hidden temporary folders (.NAME.alpharl-tmp-*) that runs killed outright left in a folder; folders of runs still running are kept.")
+        {
+            folder, dryRun,
+        };
+        command.SetAction(r => Guarded(error, () =>
+        {
+            string path = OutputChecks.Check(r.GetRequiredValue(folder), "FOLDER");
+            if (!Directory.Exists(path)) throw new UsageException($"{r.GetValue(folder)}: folder does not exist.");
+            var stale = AlphaRl.Checkpoints.StagingFolder.FindStale(path);
+            foreach (var (dir, reason) in stale)
+            {
+                if (!r.GetValue(dryRun)) Directory.Delete(dir, recursive: true);
+                console.WriteLine($"{(r.GetValue(dryRun) ? "stale" : "removed")}: {dir} ({reason})");
+            }
+            console.WriteLine(stale.Count == 0 ? $"No stale temporary folder in {path}." : $"{stale.Count} stale temporary folder(s) {(r.GetValue(dryRun) ? "found" : "removed")}.");
+        }));
         return command;
     }
 

@@ -66,9 +66,13 @@ internal static class OfflineCommands
         }
         else if (options.Method == JumpMethod.Velocity && options.Series.Checkpoints.Count < 2)
             throw new UsageException($"--method velocity needs at least two checkpoints (a slope needs two distinct steps); {options.Series.Checkpoints.Count} given.");
+        OutputChecks.Check(options.Out, "--out", options.Series.Checkpoints.Select(c => c.Directory).Prepend(options.Series.Base));
+        if (options.Json is not null) OutputChecks.Check(options.Json, "--json");
         using var series = CheckpointSeries.Open(options.Series.Base, options.Series.BaseStep, options.Series.Checkpoints, options.Series.Selection ?? new MatrixSelection());
         long first = series.Window[0].Step, last = series.Window[^1].Step;
         var candidates = Candidate.Plan(options.Lengths, options.TargetStep, first, last, scoring);
+        WarnFarTarget(console, candidates, series.BaseStep, first, last);
+        OutputChecks.WarnStale(console, options.Out);
         bool single = candidates.Count == 1;
         // A grid (or a scored pair) is written as candidate folders; a plain --target-step writes --out itself, as always.
         bool grid = options.Lengths is not null || scoring;
@@ -105,6 +109,9 @@ internal static class OfflineCommands
                         reference.CopyTo(weights);
                     }
                     Rank1Jump.Apply(weights, m.Rows, m.Cols, c, fit.LastV);
+                    if (!float.IsFinite(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(weights)))
+                        throw new AlphaRlException($"The prediction for step {candidates[k].TargetStep} of tensor '{name}' overflows float " +
+                            "(a weight beyond ±3.4e38); choose a nearer --target-step. Nothing was written.");
                     SafetensorsFile.WriteFloats(streams[k], weights, tensor.Info.DType);
                 }
             }
@@ -195,6 +202,18 @@ internal static class OfflineCommands
         return report;
     }
 
+    /// <summary>How far beyond the window a jump may go before predict warns: a multiple of the window's length.</summary>
+    public const double FarTargetWindows = 10;
+
+    private static void WarnFarTarget(IAnsiConsole console, IReadOnlyList<Candidate> candidates, long baseStep, long first, long last)
+    {
+        // With one checkpoint the window is the stretch from the base.
+        long window = last > first ? last - first : last - baseStep;
+        foreach (var c in candidates.Where(c => c.TargetStep - last > FarTargetWindows * window))
+            console.WriteLine($"warning: target step {c.TargetStep} lies {(double)(c.TargetStep - last) / window:0.#} window lengths beyond the last checkpoint " +
+                $"(step {last}, window length {window}); a line fitted on the window is rarely right that far out.");
+    }
+
     private static void CheckPredictUsage(PredictOptions options)
     {
         if (options.Lengths is not null && options.TargetStep is not null)
@@ -228,6 +247,9 @@ internal static class OfflineCommands
         if ((options.ReconstructOut is null) != (options.ReconstructStep is null))
             throw new UsageException("--reconstruct-out and --reconstruct-step go together.");
         if (options.RankK < 1) throw new UsageException($"--rank must be at least 1; got {options.RankK}.");
+        if (options.ReconstructOut is not null)
+            OutputChecks.Check(options.ReconstructOut, "--reconstruct-out", options.Series.Checkpoints.Select(c => c.Directory).Prepend(options.Series.Base));
+        if (options.Json is not null) OutputChecks.Check(options.Json, "--json");
         using var series = CheckpointSeries.Open(options.Series.Base, options.Series.BaseStep, options.Series.Checkpoints, options.Series.Selection ?? new MatrixSelection());
         var builder = new TrajectoryBuilder(series, extrapolator, basePoint);
         var results = new List<MatrixTrajectory>();
@@ -257,6 +279,7 @@ internal static class OfflineCommands
         var source = series.Window.FirstOrDefault(w => w.Step == step).Checkpoint
             ?? throw new UsageException($"--reconstruct-step {step} is not one of the checkpoint steps ({string.Join(", ", series.Window.Select(w => w.Step))}).");
         float[] w0 = [], w = [];
+        OutputChecks.WarnStale(console, output);
         WithProgress(console, $"rank-{k} reconstruction of step {step}", source.Shards.Sum(s => s.DataLength), advance =>
             CheckpointWriter.Write(output, source, (tensor, stream) =>
             {
@@ -265,10 +288,14 @@ internal static class OfflineCommands
                 {
                     int rows = (int)info.Shape[0], cols = (int)info.Shape[1], n = rows * cols;
                     if (w0.Length < n) (w0, w) = (new float[n], new float[n]);
-                    series.Base.Tensor(info.Name).ReadFloats(w0);
+                    var baseTensor = series.Base.Tensor(info.Name);
+                    baseTensor.ReadFloats(w0);
+                    Finite.Ensure(w0.AsSpan(0, n), baseTensor.File.Path, info.Name, $"of the base (W0, step {series.BaseStep})");
                     tensor.ReadFloats(w);
+                    Finite.Ensure(w.AsSpan(0, n), tensor.File.Path, info.Name, $"at step {step}");
                     var dw = w.AsSpan(0, n);
                     System.Numerics.Tensors.TensorPrimitives.Subtract(dw, w0.AsSpan(0, n), dw);
+                    Finite.Ensure(dw, tensor.File.Path, info.Name, $"minus the base's (the update at step {step})");
                     TopSingularDeflated.ReplaceWithRescaledRankK(dw, rows, cols, k);
                     System.Numerics.Tensors.TensorPrimitives.Add(dw, w0.AsSpan(0, n), dw);
                     SafetensorsFile.WriteFloats(stream, dw, info.DType);

@@ -40,12 +40,16 @@ internal sealed class TrajectoryBuilder(CheckpointSeries series, IExtrapolator e
         var w0 = _base.AsSpan(0, n);
         var w = _current.AsSpan(0, n);
         var dw = _update.AsSpan(0, n);
-        series.Base.Tensor(name).ReadFloats(w0);
+        var baseTensor = series.Base.Tensor(name);
+        baseTensor.ReadFloats(w0);
+        Finite.Ensure(w0, baseTensor.File.Path, name, $"of the base (W0, step {series.BaseStep})");
         foreach (var (step, checkpoint) in series.Window)
         {
-            checkpoint.Tensor(name).ReadFloats(w);
+            var tensor = checkpoint.Tensor(name);
+            tensor.ReadFloats(w);
+            Finite.Ensure(w, tensor.File.Path, name, $"at step {step}");
             TensorPrimitives.Subtract(w, w0, dw);
-            _tracker.Observe(name, step, dw, rows, cols);
+            Finite.Observe(_tracker, tensor.File.Path, name, step, dw, rows, cols);
         }
         _length = n;
         var snapshots = _tracker.Snapshots(name);

@@ -233,12 +233,13 @@ public sealed class SafetensorsFile : IDisposable
             // JsonDocument keeps duplicate keys; the format forbids them, so count every property ourselves.
             foreach (var property in root.EnumerateObject())
             {
-                if (!seen.Add(property.Name))
-                    throw new CheckpointFormatException(path, $"header names '{property.Name}' more than once (duplicate names are not allowed).");
-                if (property.Name == MetadataKey)
+                string name = JsonText.Name(path, property, "header");
+                if (!seen.Add(name))
+                    throw new CheckpointFormatException(path, $"header names '{name}' more than once (duplicate names are not allowed).");
+                if (name == MetadataKey)
                     ReadMetadata(path, property.Value, metadata);
                 else
-                    tensors.Add(ReadEntry(path, property.Name, property.Value, dataLength));
+                    tensors.Add(ReadEntry(path, name, property.Value, dataLength));
             }
             CheckLayout(path, tensors, dataLength);
             return (tensors, metadata);
@@ -251,10 +252,11 @@ public sealed class SafetensorsFile : IDisposable
             throw new CheckpointFormatException(path, $"'{MetadataKey}' must be an object of strings; it is {value.ValueKind}.");
         foreach (var item in value.EnumerateObject())
         {
+            string key = JsonText.Name(path, item, $"'{MetadataKey}'");
             if (item.Value.ValueKind != JsonValueKind.String)
-                throw new CheckpointFormatException(path, $"'{MetadataKey}' entry '{item.Name}' must be a string; it is {item.Value.ValueKind}.");
-            if (!metadata.TryAdd(item.Name, item.Value.GetString()!))
-                throw new CheckpointFormatException(path, $"'{MetadataKey}' names '{item.Name}' more than once (duplicate names are not allowed).");
+                throw new CheckpointFormatException(path, $"'{MetadataKey}' entry '{key}' must be a string; it is {item.Value.ValueKind}.");
+            if (!metadata.TryAdd(key, JsonText.String(path, item.Value, $"'{MetadataKey}' entry '{key}'")))
+                throw new CheckpointFormatException(path, $"'{MetadataKey}' names '{key}' more than once (duplicate names are not allowed).");
         }
     }
 
@@ -266,9 +268,10 @@ public sealed class SafetensorsFile : IDisposable
         var keys = new HashSet<string>(StringComparer.Ordinal);
         foreach (var field in value.EnumerateObject())
         {
-            if (!keys.Add(field.Name))
-                throw new CheckpointFormatException(path, $"entry of tensor '{name}' names '{field.Name}' more than once (duplicate names are not allowed).");
-            switch (field.Name)
+            string fieldName = JsonText.Name(path, field, $"entry of tensor '{name}'");
+            if (!keys.Add(fieldName))
+                throw new CheckpointFormatException(path, $"entry of tensor '{name}' names '{fieldName}' more than once (duplicate names are not allowed).");
+            switch (fieldName)
             {
                 case "dtype": dtypeValue = field.Value; break;
                 case "shape": shapeValue = field.Value; break;
@@ -277,8 +280,9 @@ public sealed class SafetensorsFile : IDisposable
         }
         if (dtypeValue is not { ValueKind: JsonValueKind.String } dt)
             throw new CheckpointFormatException(path, $"entry of tensor '{name}' lacks a string 'dtype'.");
-        if (!SafetensorsDTypes.TryParse(dt.GetString(), out var dtype))
-            throw new CheckpointFormatException(path, $"tensor '{name}' has unknown dtype '{dt.GetString()}'.");
+        string dtypeText = JsonText.String(path, dt, $"dtype of tensor '{name}'");
+        if (!SafetensorsDTypes.TryParse(dtypeText, out var dtype))
+            throw new CheckpointFormatException(path, $"tensor '{name}' has unknown dtype '{dtypeText}'.");
         if (shapeValue is not { ValueKind: JsonValueKind.Array } shapeArray)
             throw new CheckpointFormatException(path, $"entry of tensor '{name}' lacks a 'shape' array.");
         var shape = new long[shapeArray.GetArrayLength()];
