@@ -20,6 +20,15 @@ internal sealed record SeriesOptions(
         _ => throw new UsageException($"--base-point must be auto, yes or no; got '{BasePoint}'."),
     };
 
+    /// <summary>The snapshot store the series comes from (then <see cref="Base"/> and <see cref="Checkpoints"/> are the store's).</summary>
+    public SnapshotStore? Store { get; init; }
+
+    /// <summary>The options of a series recorded in a snapshot store.</summary>
+    public static SeriesOptions FromStore(SnapshotStore store, string basePoint = "auto", string method = "step-line",
+        IReadOnlyDictionary<long, double>? metrics = null, double? targetMetric = null) =>
+        new(store.Manifest.Base, store.Manifest.Steps.Select(s => new StepFolder(s.Step, s.Directory)).ToList(), store.Manifest.BaseStep,
+            new MatrixSelection(store.Manifest.Include, store.Manifest.Exclude), basePoint, method, metrics, targetMetric) { Store = store };
+
     public IExtrapolator Extrapolator() => Method switch
     {
         "step-line" => new StepLineExtrapolator(),
@@ -66,10 +75,13 @@ internal static class OfflineCommands
         }
         else if (options.Method == JumpMethod.Velocity && options.Series.Checkpoints.Count < 2)
             throw new UsageException($"--method velocity needs at least two checkpoints (a slope needs two distinct steps); {options.Series.Checkpoints.Count} given.");
+        if (options.Series.Store is not null && options.Method == JumpMethod.Velocity)
+            throw new UsageException("--method velocity needs every window checkpoint's weights (a per-weight slope), which a snapshot store does not keep; " +
+                "run it on the series (--base and --checkpoint), or use rank1 or direction with --store.");
         OutputChecks.Check(options.Out, "--out", options.Series.Checkpoints.Select(c => c.Directory).Prepend(options.Series.Base));
         if (options.Json is not null) OutputChecks.Check(options.Json, "--json");
-        using var series = CheckpointSeries.Open(options.Series.Base, options.Series.BaseStep, options.Series.Checkpoints, options.Series.Selection ?? new MatrixSelection());
-        long first = series.Window[0].Step, last = series.Window[^1].Step;
+        using var series = OpenSeries(options.Series);
+        long first = series.Steps[0], last = series.Steps[^1];
         var candidates = Candidate.Plan(options.Lengths, options.TargetStep, first, last, scoring);
         WarnFarTarget(console, candidates, series.BaseStep, first, last);
         OutputChecks.WarnStale(console, options.Out);
@@ -88,7 +100,7 @@ internal static class OfflineCommands
             string name = tensor.Info.Name;
             if (rank1 && series.CoveredSet.Contains(name))
             {
-                var m = builder!.Process(name);
+                var m = builder!.Process(name, readBase: Rank1Jump.StartsFromBase(options.Form), readLast: true);
                 results.Add(m);
                 var fit = m.Fit!;
                 var reference = Rank1Jump.StartsFromBase(options.Form) ? builder.Base : builder.Last;
@@ -250,7 +262,9 @@ internal static class OfflineCommands
         if (options.ReconstructOut is not null)
             OutputChecks.Check(options.ReconstructOut, "--reconstruct-out", options.Series.Checkpoints.Select(c => c.Directory).Prepend(options.Series.Base));
         if (options.Json is not null) OutputChecks.Check(options.Json, "--json");
-        using var series = CheckpointSeries.Open(options.Series.Base, options.Series.BaseStep, options.Series.Checkpoints, options.Series.Selection ?? new MatrixSelection());
+        if (options.Series.Store is not null && options.ReconstructOut is not null)
+            throw new UsageException("--reconstruct-out needs the whole update dW of a checkpoint, which a snapshot store does not keep; run it on the series (--base and --checkpoint).");
+        using var series = OpenSeries(options.Series);
         var builder = new TrajectoryBuilder(series, extrapolator, basePoint);
         var results = new List<MatrixTrajectory>();
         WithProgress(console, "analyzing", series.Covered.Count, advance =>
@@ -258,7 +272,8 @@ internal static class OfflineCommands
             foreach (string name in series.Covered)
             {
                 cancellation.ThrowIfCancellationRequested();
-                results.Add(builder.Process(name));
+                // From a store, analyze reads no weights at all: the snapshots hold everything it reports.
+                results.Add(builder.Process(name, readBase: series.Recorded is null, readLast: series.Recorded is null));
                 advance(1);
             }
         });
@@ -272,6 +287,10 @@ internal static class OfflineCommands
         }
         return report;
     }
+
+    private static CheckpointSeries OpenSeries(SeriesOptions options) => options.Store is { } store
+        ? CheckpointSeries.OpenFromStore(store)
+        : CheckpointSeries.Open(options.Base, options.BaseStep, options.Checkpoints, options.Selection ?? new MatrixSelection());
 
     /// <summary>The rank-k dominance experiment: W0 + ‖dW‖_F-rescaled rank-k dW of one checkpoint, for every covered matrix.</summary>
     private static void Reconstruct(CheckpointSeries series, long step, int k, string output, IAnsiConsole console, CancellationToken cancellation)
@@ -310,7 +329,7 @@ internal static class OfflineCommands
 
     private static SeriesReport Build(string command, SeriesOptions options, CheckpointSeries series, List<MatrixTrajectory> results,
         bool basePoint, long? target, string? form) =>
-        new(command, options.Method, series.BaseStep, series.Window.Select(w => w.Step).ToArray(), target, form,
+        new(command, options.Method, series.BaseStep, series.Steps.ToArray(), target, form,
             results.Count > 0 ? Report.Summarize(results, basePoint) : null, results.Select(Report.Of).ToList());
 
     public static string FormName(JumpForm form) => form switch
