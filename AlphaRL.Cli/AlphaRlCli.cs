@@ -62,6 +62,7 @@ internal static class AlphaRlCli
         root.Subcommands.Add(CliFuzz.Command(console, error));
         root.Subcommands.Add(CleanCommand(console, error));
         root.Subcommands.Add(RecordCommand(console, error, cancellation));
+        root.Subcommands.Add(Watch.Command(console, error, cancellation));
         return root;
     }
 
