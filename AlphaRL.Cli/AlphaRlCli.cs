@@ -63,6 +63,7 @@ internal static class AlphaRlCli
         root.Subcommands.Add(CleanCommand(console, error));
         root.Subcommands.Add(RecordCommand(console, error, cancellation));
         root.Subcommands.Add(Watch.Command(console, error, cancellation));
+        root.Subcommands.Add(MergeCommand(console, error, cancellation));
         return root;
     }
 
@@ -182,10 +183,14 @@ internal static class AlphaRlCli
             Description = "Score each candidate (and W_e itself) with this command, the candidate folder appended as its last argument and in " +
                 "ALPHARL_CANDIDATE; the last line of its output is the score (higher is better). The best is kept as --out, the rest deleted.",
         };
+        var shard = new Option<string?>("--shard")
+        {
+            Description = "i/n: compute only the i-th of n parts of the tensors (split by name) and write them to OUT.part-i-of-n; 'alpharl merge --out OUT' completes the output.",
+        };
         var timeout = new Option<double>("--score-timeout") { Description = "Seconds each score command may run.", DefaultValueFactory = _ => 3600 };
         var command = new Command("predict", "Write the checkpoint predicted for a target step (or candidates for several jump lengths) from a base and a window of checkpoints.");
         series.AddTo(command);
-        foreach (var option in new Option[] { target, lengths, output, form, allTensors, score, timeout }) command.Options.Add(option);
+        foreach (var option in new Option[] { target, lengths, output, form, allTensors, score, timeout, shard }) command.Options.Add(option);
         command.Validators.Add(result =>
         {
             bool hasTarget = result.GetResult(target) is not null, hasLengths = result.GetResult(lengths) is not null;
@@ -206,6 +211,7 @@ internal static class AlphaRlCli
             AllTensors = r.GetValue(allTensors),
             ScoreCommand = r.GetValue(score),
             ScoreTimeoutSeconds = r.GetValue(timeout),
+            Shard = r.GetValue(shard) is { } part ? ShardSpec.Parse(part) : null,
         }, console, cancellation)));
         return command;
     }
@@ -262,6 +268,20 @@ internal static class AlphaRlCli
                 ? $"Step {at} is already recorded in {storeDir} from these files; nothing to do."
                 : $"Recorded step {at} ({recorded.Manifest.Matrices.Count} covered matrices) from {folder} into {storeDir}; " +
                   $"steps recorded: {string.Join(", ", recorded.Manifest.Steps.Select(s => s.Step))}.");
+        }));
+        return command;
+    }
+
+    private static Command MergeCommand(IAnsiConsole console, TextWriter error, CancellationToken cancellation)
+    {
+        var output = new Option<string>("--out") { Description = "The output given to every 'predict --shard'; its parts OUT.part-i-of-n are merged into it.", Required = true };
+        var command = new Command("merge", "Complete the output of a sharded predict: its parts, the other tensors of the last checkpoint, the index and the config files.") { output };
+        command.SetAction(r => Guarded(error, () =>
+        {
+            string path = r.GetRequiredValue(output);
+            OutputChecks.Check(path, "--out");
+            int parts = Shards.Merge(path, cancellation);
+            console.WriteLine($"Wrote {path} from {parts} parts.");
         }));
         return command;
     }

@@ -52,6 +52,9 @@ internal sealed record PredictOptions(SeriesOptions Series, long? TargetStep, st
 
     public string? ScoreCommand { get; init; }
     public double ScoreTimeoutSeconds { get; init; } = 3600;
+
+    /// <summary>Compute only this shard's tensors and write them as a part beside <see cref="Out"/> (merged by <c>alpharl merge</c>).</summary>
+    public ShardSpec? Shard { get; init; }
 }
 
 internal sealed record AnalyzeOptions(SeriesOptions Series, string? Json = null, int RankK = 1, long? ReconstructStep = null, string? ReconstructOut = null);
@@ -141,7 +144,20 @@ internal static class OfflineCommands
         string description = !grid ? $"predicting step {candidates[0].TargetStep}" : $"writing {candidates.Count} candidates";
         var scores = new double?[candidates.Count];
         int kept = -1;
-        if (!grid)
+        if (options.Shard is { } shard)
+        {
+            var mine = shard.Select(rank1 ? series.Covered : linearSet);
+            var manifest = new PartManifest(shard.Index, shard.Count, Path.GetFullPath(series.Last.Directory), SnapshotStore.Fingerprint(series.Last),
+                candidates[0].TargetStep, $"{MethodName(options.Method)} {FormName(options.Form)} {options.Series.Method} all-tensors={options.AllTensors}", []);
+            long part = series.Last.TensorNames.Where(mine.Contains).Sum(n => series.Last.Tensor(n).Info.ByteLength);
+            WithProgress(console, $"{description}, part {shard.Index}/{shard.Count}", part, advance =>
+                Shards.WritePart(shard.PartFolder(options.Out), series.Last, mine, manifest, (tensor, stream) =>
+                {
+                    WriteTensor(tensor, [stream]);
+                    advance(tensor.Info.ByteLength);
+                }, cancellation));
+        }
+        else if (!grid)
         {
             WithProgress(console, description, total, advance =>
                 CheckpointWriter.Write(options.Out, series.Last, (tensor, stream) =>
@@ -196,7 +212,10 @@ internal static class OfflineCommands
             _ => "direction: W_e + (T − e)/(e − base)·(W_e − W0)",
         };
         string from = $"from steps {string.Join(", ", report.Steps)}";
-        if (!grid)
+        if (options.Shard is { } written)
+            console.WriteLine($"Wrote part {written.Index}/{written.Count} of {options.Out} ({results.Count + (linear?.Reports.Count ?? 0)} tensors) to {written.PartFolder(options.Out)}: " +
+                $"step {options.TargetStep} predicted {from} ({what}). When every part is written, run 'alpharl merge --out {options.Out}'.");
+        else if (!grid)
             console.WriteLine($"Wrote {options.Out}: step {options.TargetStep} predicted {from} ({what}).");
         else
         {
@@ -240,6 +259,8 @@ internal static class OfflineCommands
             throw new UsageException($"--form applies to --method rank1 only; --method {MethodName(options.Method)} was given.");
         if (!double.IsFinite(options.ScoreTimeoutSeconds) || options.ScoreTimeoutSeconds <= 0 || options.ScoreTimeoutSeconds > int.MaxValue / 1000.0)
             throw new UsageException($"--score-timeout must be a positive number of seconds; got {options.ScoreTimeoutSeconds}.");
+        if (options.Shard is not null && (options.Lengths is not null || options.ScoreCommand is not null))
+            throw new UsageException("--shard writes one part of a single prediction; it does not go with --lengths or --score-command.");
         if (options.ScoreCommand is { } command && string.IsNullOrWhiteSpace(command))
             throw new UsageException("--score-command is empty.");
     }

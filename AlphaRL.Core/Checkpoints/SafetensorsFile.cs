@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.IO.MemoryMappedFiles;
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
@@ -8,9 +7,11 @@ using System.Text.Unicode;
 namespace AlphaRl.Checkpoints;
 
 /// <summary>
-/// One safetensors file, opened read-only and memory-mapped, whose header has been validated against the format's
-/// rules before any tensor is read: every later read stays inside the file. Tensors are read one at a time, each
-/// through a view mapped for that read only, so the process's resident memory holds a few tensors, not the file.
+/// One safetensors file, opened read-only, whose header has been validated against the format's rules before any
+/// tensor is read: every later read stays inside the file. Tensors are read one at a time with positioned reads
+/// (<see cref="RandomAccess.Read(Microsoft.Win32.SafeHandles.SafeFileHandle, Span{byte}, long)"/>) straight into the
+/// caller's buffer, so the process's resident memory holds a few tensors, not the file, and a file that shrinks
+/// while it is read is reported as an error rather than faulting as a memory map would.
 /// </summary>
 /// <example>
 /// <code>
@@ -30,18 +31,18 @@ public sealed class SafetensorsFile : IDisposable
 
     private const int CopyChunkBytes = 4 << 20;
 
-    private readonly MemoryMappedFile? _map;
+    private readonly FileStream? _file;
     private readonly Dictionary<string, TensorInfo> _byName;
 
     private SafetensorsFile(string path, long dataStart, long dataLength, List<TensorInfo> tensors,
-        Dictionary<string, string> metadata, MemoryMappedFile? map)
+        Dictionary<string, string> metadata, FileStream? file)
     {
         Path = path;
         DataStart = dataStart;
         DataLength = dataLength;
         Tensors = tensors;
         Metadata = metadata;
-        _map = map;
+        _file = file;
         _byName = tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
     }
 
@@ -71,15 +72,12 @@ public sealed class SafetensorsFile : IDisposable
         try
         {
             var (tensors, metadata, dataStart, dataLength) = ReadHeader(path, stream);
-            if (dataLength == 0) // nothing to map (an empty data section cannot be memory-mapped)
+            if (dataLength == 0) // nothing to read later
             {
                 stream.Dispose();
                 return new SafetensorsFile(path, dataStart, dataLength, tensors, metadata, null);
             }
-            // The map owns the file handle from here on: views are created from it at each read.
-            var map = MemoryMappedFile.CreateFromFile(stream, mapName: null, capacity: 0, MemoryMappedFileAccess.Read,
-                HandleInheritability.None, leaveOpen: false);
-            return new SafetensorsFile(path, dataStart, dataLength, tensors, metadata, map);
+            return new SafetensorsFile(path, dataStart, dataLength, tensors, metadata, stream);
         }
         catch
         {
@@ -188,17 +186,23 @@ public sealed class SafetensorsFile : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose() => _map?.Dispose();
+    public void Dispose() => _file?.Dispose();
 
     private void ReadBytes(long dataOffset, Span<byte> destination)
     {
         if (destination.IsEmpty) return;
         // The header check guarantees this; kept so that no caller can make the view read outside the file.
-        if (dataOffset < 0 || dataOffset + destination.Length > DataLength || _map is null)
+        if (dataOffset < 0 || dataOffset + destination.Length > DataLength || _file is null)
             throw new CheckpointFormatException(Path, $"read of {destination.Length} bytes at data offset {dataOffset} lies outside the data section ({DataLength} bytes).");
-        // A view per read: its pages leave the process's resident set when it is unmapped.
-        using var view = _map.CreateViewAccessor(DataStart + dataOffset, destination.Length, MemoryMappedFileAccess.Read);
-        view.SafeMemoryMappedViewHandle.ReadSpan((ulong)view.PointerOffset, destination);
+        long position = DataStart + dataOffset;
+        while (!destination.IsEmpty)
+        {
+            int n = RandomAccess.Read(_file.SafeFileHandle, destination, position);
+            if (n == 0)
+                throw new CheckpointFormatException(Path, $"the file ended at byte {position} while reading; it was {DataStart + DataLength} bytes when opened (changed while being read?).");
+            destination = destination[n..];
+            position += n;
+        }
     }
 
     private void CheckOwn(TensorInfo tensor)
