@@ -19,6 +19,10 @@ internal sealed record WatchOptions(string RunDirectory, string? Base, string St
     public long? TargetStep { get; init; }
     public TimeSpan Poll { get; init; } = TimeSpan.FromSeconds(5);
     public TimeSpan? ExitAfter { get; init; }
+
+    /// <summary>How long a checkpoint folder's files must have been left alone before it is read (the trainer may still
+    /// be writing its tokenizer or optimizer files after the weights).</summary>
+    public TimeSpan Settle { get; init; } = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>
@@ -56,7 +60,7 @@ internal static class Watch
             bool recorded = false;
             foreach (var (folder, step) in candidates)
             {
-                if (!IsComplete(folder, seen, waiting, console)) break; // later checkpoints wait for this one: steps are recorded in order
+                if (!IsComplete(folder, options.Settle, seen, waiting, console)) break; // later checkpoints wait for this one: steps are recorded in order
                 var (updated, _) = SnapshotStore.Record(options.Store, folder, step!.Value, store is null ? options.Base : null, store is null ? options.BaseStep : null,
                     store is null ? options.Selection : null, cancellation);
                 store = updated;
@@ -88,14 +92,16 @@ internal static class Watch
         }
     }
 
-    /// <summary>Whether a checkpoint folder is complete: its files unchanged since the previous poll and valid as a checkpoint.</summary>
-    private static bool IsComplete(string folder, Dictionary<string, string> seen, Dictionary<string, string> waiting, IAnsiConsole console)
+    /// <summary>Whether a checkpoint folder is complete: its files unchanged since the previous poll and for at least
+    /// <paramref name="settle"/>, and valid as a checkpoint.</summary>
+    private static bool IsComplete(string folder, TimeSpan settle, Dictionary<string, string> seen, Dictionary<string, string> waiting, IAnsiConsole console)
     {
-        string signature = string.Join("\n", Directory.EnumerateFiles(folder).Order(StringComparer.Ordinal)
-            .Select(f => new FileInfo(f)).Select(f => $"{f.Name} {f.Length} {f.LastWriteTimeUtc.Ticks}"));
+        var files = Directory.EnumerateFiles(folder).Order(StringComparer.Ordinal).Select(f => new FileInfo(f)).ToList();
+        string signature = string.Join("\n", files.Select(f => $"{f.Name} {f.Length} {f.LastWriteTimeUtc.Ticks}"));
         bool stable = seen.TryGetValue(folder, out string? before) && before == signature;
         seen[folder] = signature;
-        if (!stable) return false;
+        var newest = files.Count > 0 ? files.Max(f => f.LastWriteTimeUtc) : Directory.GetLastWriteTimeUtc(folder);
+        if (!stable || DateTime.UtcNow - newest < settle) return false;
         try
         {
             using var checkpoint = Checkpoint.Open(folder);
@@ -124,10 +130,11 @@ internal static class Watch
         var multiple = new Option<double>("--target-multiple") { Description = "Target step = first + multiple × (last − first) (the hook's TargetMultiple).", DefaultValueFactory = _ => 3.0 };
         var target = new Option<long?>("--target-step") { Description = "Predict this step instead of the target multiple." };
         var poll = new Option<double>("--poll-seconds") { Description = "Seconds between looks at the folder.", DefaultValueFactory = _ => 5 };
+        var settle = new Option<double>("--settle-seconds") { Description = "Seconds a checkpoint's files must be left unchanged before it is read.", DefaultValueFactory = _ => 10 };
         var exitAfter = new Option<double?>("--exit-after") { Description = "Stop watching after this many seconds (exit 0) if no prediction was written." };
         var command = new Command("watch", "Follow a folder a trainer writes checkpoints into: record each complete new checkpoint, report the fit, and write the predicted checkpoint once the window fits.")
         {
-            run, baseDir, baseStep, store, output, include, exclude, min, threshold, multiple, target, poll, exitAfter,
+            run, baseDir, baseStep, store, output, include, exclude, min, threshold, multiple, target, poll, settle, exitAfter,
         };
         command.SetAction(r =>
         {
@@ -136,6 +143,8 @@ internal static class Watch
             {
                 double seconds = r.GetValue(poll);
                 if (!(seconds > 0) || !double.IsFinite(seconds) || seconds > 86400) throw new UsageException($"--poll-seconds must be between 0 and 86400; got {seconds}.");
+                double quiet = r.GetValue(settle);
+                if (!(quiet >= 0) || !double.IsFinite(quiet) || quiet > 86400) throw new UsageException($"--settle-seconds must be between 0 and 86400; got {quiet}.");
                 if (r.GetValue(exitAfter) is { } x && (!(x >= 0) || !double.IsFinite(x) || x > TimeSpan.MaxValue.TotalSeconds / 2))
                     throw new UsageException($"--exit-after must be a number of seconds ≥ 0; got {x}.");
                 var includes = r.GetValue(include) ?? [];
@@ -149,6 +158,7 @@ internal static class Watch
                     TargetMultiple = r.GetValue(multiple),
                     TargetStep = r.GetValue(target),
                     Poll = TimeSpan.FromSeconds(seconds),
+                    Settle = TimeSpan.FromSeconds(quiet),
                     ExitAfter = r.GetValue(exitAfter) is { } after ? TimeSpan.FromSeconds(after) : null,
                 }, console, cancellation);
             });

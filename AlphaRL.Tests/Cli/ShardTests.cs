@@ -45,6 +45,22 @@ public class ShardTests : TempFolderTests
     }
 
     [Test]
+    public void ShardedPredictFromAStore_MergesToThePredictionOfTheSeries()
+    {
+        SyntheticSeries.Write(Temp.Path, new SyntheticModel(1, 10, 16, 5, SafetensorsDType.BF16, 2), Steps, noise: 1e-3f);
+        foreach (long s in Steps)
+            Assert.That(CliHarness.Run("record", SyntheticSeries.Folder(Temp.Path, s), "--step", $"{s}", "--base", SyntheticSeries.Folder(Temp.Path, 0), "--store", Temp["store"]).Exit, Is.EqualTo(0));
+        Assert.That(CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 70, Temp["single"])).Exit, Is.EqualTo(0));
+
+        for (int i = 0; i < 2; i++)
+            Assert.That(CliHarness.Run("predict", "--store", Temp["store"], "--target-step", "70", "--out", Temp["sharded"], "--shard", $"{i}/2").Exit, Is.EqualTo(0));
+        var (merged, _, error) = CliHarness.Run("merge", "--out", Temp["sharded"]);
+
+        Assert.That(merged, Is.EqualTo(0), error);
+        Assert.That(Bytes(Temp["sharded"]), Is.EqualTo(Bytes(Temp["single"])));
+    }
+
+    [Test]
     public void Merge_WithAPartMissing_WritesNothing_AndSaysWhich()
     {
         SyntheticSeries.Write(Temp.Path, new SyntheticModel(1, 8, 12, 5, SafetensorsDType.F32), Steps);

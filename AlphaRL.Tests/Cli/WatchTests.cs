@@ -43,7 +43,7 @@ public class WatchTests : TempFolderTests
         writer.Start();
 
         var (exit, output, error) = CliHarness.Run("watch", run, "--base", SyntheticSeries.Folder(source, 0), "--store", Temp["store"], "--out", Temp["predicted"],
-            "--poll-seconds", "0.05", "--exit-after", "60");
+            "--poll-seconds", "0.05", "--settle-seconds", "0.5", "--exit-after", "60");
         writer.Join();
 
         Assert.That(exit, Is.EqualTo(0), error + output);
@@ -72,7 +72,7 @@ public class WatchTests : TempFolderTests
         Directory.CreateDirectory(Path.Combine(run, "global_step_30")); // a checkpoint whose files never arrive
 
         var (exit, output, error) = CliHarness.Run("watch", run, "--base", SyntheticSeries.Folder(source, 0), "--store", Temp["store"], "--out", Temp["predicted"],
-            "--poll-seconds", "0.05", "--exit-after", "1");
+            "--poll-seconds", "0.05", "--settle-seconds", "0.2", "--exit-after", "1.5");
 
         Assert.That(exit, Is.EqualTo(0), error);
         Assert.That(output, Does.Contain("recorded step 20").And.Contain($"waiting for {Path.Combine(run, "global_step_30")}: ").And.Contain("holds neither"));
