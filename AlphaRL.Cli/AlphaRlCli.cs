@@ -59,17 +59,25 @@ internal static class AlphaRlCli
         root.Subcommands.Add(PredictCommand(console, error, cancellation));
         root.Subcommands.Add(AnalyzeCommand(console, error, cancellation));
         root.Subcommands.Add(BenchOffline.Command(console, error));
+        root.Subcommands.Add(CliFuzz.Command(console, error));
+        root.Subcommands.Add(CleanCommand(console, error));
+        root.Subcommands.Add(RecordCommand(console, error, cancellation));
+        root.Subcommands.Add(Watch.Command(console, error, cancellation));
+        root.Subcommands.Add(MergeCommand(console, error, cancellation));
         return root;
     }
 
     private sealed class SeriesArguments
     {
-        public readonly Option<string> Base = new("--base") { Description = "Folder of the checkpoint before RL (W0).", Required = true };
+        public readonly Option<string> Base = new("--base") { Description = "Folder of the checkpoint before RL (W0). Required unless --store is given." };
+        public readonly Option<string?> Store = new("--store")
+        {
+            Description = "Work from a snapshot store written by 'alpharl record' (instead of --base and --checkpoint): only the base and the last recorded checkpoint are read.",
+        };
         public readonly Option<long> BaseStep = new("--base-step") { Description = "Training step of the base checkpoint.", DefaultValueFactory = _ => 0 };
         public readonly Option<string[]> Checkpoints = new("--checkpoint")
         {
-            Description = "A window checkpoint as STEP:DIR; repeat for each (any order).",
-            Required = true,
+            Description = "A window checkpoint as STEP:DIR; repeat for each (any order). Required unless --store is given.",
             Arity = ArgumentArity.OneOrMore,
         };
         public readonly Option<string[]> Include = new("--include") { Description = "Regex of covered matrix names; repeatable; replaces the default q/k/v/o/gate/up/down_proj, c_attn, c_proj, c_fc list." };
@@ -119,11 +127,26 @@ internal static class AlphaRlCli
 
         public void AddTo(Command command)
         {
-            foreach (var option in new Option[] { Base, BaseStep, Checkpoints, Include, Exclude, BasePoint, Method, Metrics, TargetMetric, Json })
+            foreach (var option in new Option[] { Base, BaseStep, Checkpoints, Store, Include, Exclude, BasePoint, Method, Metrics, TargetMetric, Json })
                 command.Options.Add(option);
+            command.Validators.Add(result =>
+            {
+                if (result.GetResult(Store) is not null)
+                {
+                    foreach (var option in new Option[] { Base, BaseStep, Checkpoints, Include, Exclude })
+                        if (result.GetResult(option) is { Implicit: false })
+                            result.AddError($"{option.Name} does not go with --store: the store names the base, the checkpoints and the covered matrices.");
+                    return;
+                }
+                if (result.GetResult(Base) is null) result.AddError("Option '--base' is required (or --store).");
+                if (result.GetResult(Checkpoints) is null) result.AddError("Option '--checkpoint' is required (or --store).");
+            });
         }
 
-        public SeriesOptions Read(ParseResult r) => new(
+        public SeriesOptions Read(ParseResult r) => r.GetValue(Store) is { } store
+            ? SeriesOptions.FromStore(OpenStore(store), r.GetValue(BasePoint) ?? "auto", r.GetValue(Method) == "metric-pls" ? "metric-pls" : "step-line",
+                ParseMetrics(r.GetValue(Metrics) ?? []), r.GetValue(TargetMetric))
+            : new(
             r.GetRequiredValue(Base),
             r.GetRequiredValue(Checkpoints).Select(StepFolder.Parse).ToList(),
             r.GetValue(BaseStep),
@@ -160,10 +183,14 @@ internal static class AlphaRlCli
             Description = "Score each candidate (and W_e itself) with this command, the candidate folder appended as its last argument and in " +
                 "ALPHARL_CANDIDATE; the last line of its output is the score (higher is better). The best is kept as --out, the rest deleted.",
         };
+        var shard = new Option<string?>("--shard")
+        {
+            Description = "i/n: compute only the i-th of n parts of the tensors (split by name) and write them to OUT.part-i-of-n; 'alpharl merge --out OUT' completes the output.",
+        };
         var timeout = new Option<double>("--score-timeout") { Description = "Seconds each score command may run.", DefaultValueFactory = _ => 3600 };
         var command = new Command("predict", "Write the checkpoint predicted for a target step (or candidates for several jump lengths) from a base and a window of checkpoints.");
         series.AddTo(command);
-        foreach (var option in new Option[] { target, lengths, output, form, allTensors, score, timeout }) command.Options.Add(option);
+        foreach (var option in new Option[] { target, lengths, output, form, allTensors, score, timeout, shard }) command.Options.Add(option);
         command.Validators.Add(result =>
         {
             bool hasTarget = result.GetResult(target) is not null, hasLengths = result.GetResult(lengths) is not null;
@@ -184,6 +211,7 @@ internal static class AlphaRlCli
             AllTensors = r.GetValue(allTensors),
             ScoreCommand = r.GetValue(score),
             ScoreTimeoutSeconds = r.GetValue(timeout),
+            Shard = r.GetValue(shard) is { } part ? ShardSpec.Parse(part) : null,
         }, console, cancellation)));
         return command;
     }
@@ -201,6 +229,83 @@ internal static class AlphaRlCli
         command.Options.Add(output);
         command.SetAction(r => Guarded(error, () => OfflineCommands.Analyze(new AnalyzeOptions(
             series.Read(r), r.GetValue(series.Json), r.GetValue(rank), r.GetValue(step), r.GetValue(output)), console, cancellation)));
+        return command;
+    }
+
+    private static SnapshotStore OpenStore(string directory)
+    {
+        OutputChecks.Check(directory, "--store");
+        return SnapshotStore.Open(directory);
+    }
+
+    private static Command RecordCommand(IAnsiConsole console, TextWriter error, CancellationToken cancellation)
+    {
+        var checkpoint = new Argument<string>("CHECKPOINT") { Description = "Checkpoint folder to record (model.safetensors or an index and its shards)." };
+        var step = new Option<long?>("--step") { Description = "Its training step; by default read from the folder name (global_step_N, checkpoint-N, step_N, step-N)." };
+        var store = new Option<string>("--store") { Description = "Folder of the snapshot store (created by the first record).", Required = true };
+        var baseDir = new Option<string?>("--base") { Description = "Folder of W0; needed for the first record, then taken from the store." };
+        var baseStep = new Option<long?>("--base-step") { Description = "Training step of the base (default 0)." };
+        var include = new Option<string[]>("--include") { Description = "Regex of covered matrix names (first record only; later ones must agree)." };
+        var exclude = new Option<string[]>("--exclude") { Description = "Regex of matrix names to leave out (first record only)." };
+        var command = new Command("record", "Record one checkpoint's rank-1 snapshots (s1, u1, v1, ‖dW‖ per covered matrix) into a snapshot store, " +
+            "so that each checkpoint is read once; recording the same checkpoint again does nothing.")
+        {
+            checkpoint, step, store, baseDir, baseStep, include, exclude,
+        };
+        command.SetAction(r => Guarded(error, () =>
+        {
+            string folder = r.GetRequiredValue(checkpoint);
+            OutputChecks.Check(folder, "CHECKPOINT");
+            long at = r.GetValue(step) ?? SnapshotStore.StepOf(folder)
+                ?? throw new UsageException($"The step of {folder} cannot be read from its name; give --step.");
+            string storeDir = r.GetRequiredValue(store);
+            OutputChecks.Check(storeDir, "--store", [folder]);
+            var includes = r.GetValue(include) ?? [];
+            var excludes = r.GetValue(exclude) ?? [];
+            var selection = includes.Length + excludes.Length > 0 ? new MatrixSelection(includes, excludes) : null;
+            var (recorded, outcome) = SnapshotStore.Record(storeDir, folder, at, r.GetValue(baseDir), r.GetValue(baseStep), selection, cancellation);
+            console.WriteLine(outcome == SnapshotStore.RecordOutcome.AlreadyRecorded
+                ? $"Step {at} is already recorded in {storeDir} from these files; nothing to do."
+                : $"Recorded step {at} ({recorded.Manifest.Matrices.Count} covered matrices) from {folder} into {storeDir}; " +
+                  $"steps recorded: {string.Join(", ", recorded.Manifest.Steps.Select(s => s.Step))}.");
+        }));
+        return command;
+    }
+
+    private static Command MergeCommand(IAnsiConsole console, TextWriter error, CancellationToken cancellation)
+    {
+        var output = new Option<string>("--out") { Description = "The output given to every 'predict --shard'; its parts OUT.part-i-of-n are merged into it.", Required = true };
+        var command = new Command("merge", "Complete the output of a sharded predict: its parts, the other tensors of the last checkpoint, the index and the config files.") { output };
+        command.SetAction(r => Guarded(error, () =>
+        {
+            string path = r.GetRequiredValue(output);
+            OutputChecks.Check(path, "--out");
+            int parts = Shards.Merge(path, cancellation);
+            console.WriteLine($"Wrote {path} from {parts} parts.");
+        }));
+        return command;
+    }
+
+    private static Command CleanCommand(IAnsiConsole console, TextWriter error)
+    {
+        var folder = new Argument<string>("FOLDER") { Description = "Folder holding outputs (the parent of --out)." };
+        var dryRun = new Option<bool>("--dry-run") { Description = "List the stale temporary folders without removing them." };
+        var command = new Command("clean", "Remove the hidden temporary folders (.NAME.alpharl-tmp-*) that runs killed outright left in a folder; folders of runs still running are kept.")
+        {
+            folder, dryRun,
+        };
+        command.SetAction(r => Guarded(error, () =>
+        {
+            string path = OutputChecks.Check(r.GetRequiredValue(folder), "FOLDER");
+            if (!Directory.Exists(path)) throw new UsageException($"{r.GetValue(folder)}: folder does not exist.");
+            var stale = AlphaRl.Checkpoints.StagingFolder.FindStale(path);
+            foreach (var (dir, reason) in stale)
+            {
+                if (!r.GetValue(dryRun)) Directory.Delete(dir, recursive: true);
+                console.WriteLine($"{(r.GetValue(dryRun) ? "stale" : "removed")}: {dir} ({reason})");
+            }
+            console.WriteLine(stale.Count == 0 ? $"No stale temporary folder in {path}." : $"{stale.Count} stale temporary folder(s) {(r.GetValue(dryRun) ? "found" : "removed")}.");
+        }));
         return command;
     }
 

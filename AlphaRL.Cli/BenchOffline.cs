@@ -38,6 +38,7 @@ internal static class BenchOffline
             SyntheticSeries.Write(dir, model, steps);
             console.WriteLine($"Generated base + {count} checkpoints in {sw.Elapsed.TotalSeconds:0.0} s under {dir}.");
         }
+        if (runs <= 0) return; // --runs 0: only write the series (for benchmarks/offline-store.sh)
         var folders = steps.Select(s => new StepFolder(s, SyntheticSeries.Folder(dir, s))).ToList();
         long inputBytes = folders.Select(f => f.Directory).Prepend(SyntheticSeries.Folder(dir, 0))
             .SelectMany(Directory.EnumerateFiles).Where(f => f.EndsWith(".safetensors", StringComparison.Ordinal)).Sum(f => new FileInfo(f).Length);

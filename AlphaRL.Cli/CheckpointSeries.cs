@@ -27,7 +27,14 @@ internal sealed class CheckpointSeries : IDisposable
 
     public Checkpoint Base { get; private set; } = null!;
     public long BaseStep { get; private set; }
+    /// <summary>The checkpoints opened: every window checkpoint, or (from a snapshot store) only the last one.</summary>
     public IReadOnlyList<(long Step, Checkpoint Checkpoint)> Window { get; private set; } = [];
+
+    /// <summary>The steps of the window, first to last (from a store: every recorded step).</summary>
+    public IReadOnlyList<long> Steps { get; private set; } = [];
+
+    /// <summary>The rank-1 snapshots recorded in a snapshot store, per covered matrix; null when the series is read.</summary>
+    public IReadOnlyDictionary<string, List<Tracking.Rank1Snapshot>>? Recorded { get; private set; }
     public Checkpoint Last => Window[^1].Checkpoint;
     public IReadOnlyList<string> Covered { get; private set; } = [];
     public HashSet<string> CoveredSet { get; private set; } = new(StringComparer.Ordinal);
@@ -47,11 +54,38 @@ internal sealed class CheckpointSeries : IDisposable
         {
             series.Base = series.Track(Checkpoint.Open(baseDirectory));
             series.Window = ordered.Select(c => (c.Step, series.Track(Checkpoint.Open(c.Directory)))).ToList();
+            series.Steps = ordered.Select(c => c.Step).ToList();
             series.Covered = series.Last.TensorNames.Where(n => selection.Covers(series.Last.Tensor(n).Info)).ToList();
             series.CoveredSet = new HashSet<string>(series.Covered, StringComparer.Ordinal);
             if (series.Covered.Count == 0)
                 throw new CheckpointFormatException(series.Last.Directory, "holds no covered matrix (2-D F32/F16/BF16 tensor whose name matches the include patterns).");
             series.CheckShapes();
+            return series;
+        }
+        catch
+        {
+            series.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The series of a snapshot store: the base and the last recorded checkpoint are opened (and checked
+    /// unchanged); the snapshots of every step come from the store. No other checkpoint is opened.</summary>
+    public static CheckpointSeries OpenFromStore(SnapshotStore store)
+    {
+        var manifest = store.Manifest;
+        if (manifest.Steps.Count == 0) throw new AlphaRlException($"{store.Directory}: the store has no recorded step yet.");
+        var series = new CheckpointSeries { BaseStep = manifest.BaseStep };
+        try
+        {
+            series.Base = series.Track(store.OpenBase());
+            var last = manifest.Steps[^1];
+            series.Window = [(last.Step, series.Track(store.OpenRecorded(last)))];
+            series.Steps = manifest.Steps.Select(s => s.Step).ToList();
+            series.Covered = manifest.Matrices.Select(m => m.Name).ToList();
+            series.CoveredSet = new HashSet<string>(series.Covered, StringComparer.Ordinal);
+            series.CheckSeries(series.Covered, "covered matrices");
+            series.Recorded = store.LoadSnapshots();
             return series;
         }
         catch

@@ -25,7 +25,7 @@ internal sealed class LinearJumpWriter(CheckpointSeries series, JumpMethod metho
     {
         var info = tensor.Info;
         string name = info.Name;
-        long first = series.Window[0].Step, last = series.Window[^1].Step, window = last - first;
+        long first = series.Steps[0], last = series.Steps[^1], window = last - first;
         var scales = candidates.Select(c => method == JumpMethod.Velocity
             ? LinearWeightJump.VelocityScale(last, c.TargetStep)
             : LinearWeightJump.DirectionScale(series.BaseStep, last, c.TargetStep)).ToArray();

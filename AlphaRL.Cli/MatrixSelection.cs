@@ -20,9 +20,24 @@ internal sealed class MatrixSelection
         _exclude = (exclude ?? []).Select(p => Compile(p, "--exclude")).ToArray();
     }
 
-    public bool Covers(TensorInfo tensor) =>
-        tensor.IsMatrix && tensor.DType.IsFloat() && tensor.ElementCount > 0 &&
-        _include.Any(r => r.IsMatch(tensor.Name)) && !_exclude.Any(r => r.IsMatch(tensor.Name));
+    public bool Covers(TensorInfo tensor)
+    {
+        if (!tensor.IsMatrix || !tensor.DType.IsFloat() || tensor.ElementCount == 0) return false;
+        try
+        {
+            return _include.Any(r => r.IsMatch(tensor.Name)) && !_exclude.Any(r => r.IsMatch(tensor.Name));
+        }
+        catch (RegexMatchTimeoutException e)
+        {
+            throw new UsageException($"--include/--exclude pattern '{e.Pattern}' took more than {MatchTimeout.TotalSeconds:0} s on tensor name '{tensor.Name}'; simplify it.");
+        }
+    }
+
+    /// <summary>The patterns as given (null for the default list), for the snapshot store's manifest.</summary>
+    public IReadOnlyList<string> Includes => _include.Select(r => r.ToString()).ToArray();
+
+    /// <summary>The exclude patterns.</summary>
+    public IReadOnlyList<string> Excludes => _exclude.Select(r => r.ToString()).ToArray();
 
     private static Regex Compile(string pattern, string option)
     {

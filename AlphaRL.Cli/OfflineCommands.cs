@@ -20,6 +20,15 @@ internal sealed record SeriesOptions(
         _ => throw new UsageException($"--base-point must be auto, yes or no; got '{BasePoint}'."),
     };
 
+    /// <summary>The snapshot store the series comes from (then <see cref="Base"/> and <see cref="Checkpoints"/> are the store's).</summary>
+    public SnapshotStore? Store { get; init; }
+
+    /// <summary>The options of a series recorded in a snapshot store.</summary>
+    public static SeriesOptions FromStore(SnapshotStore store, string basePoint = "auto", string method = "step-line",
+        IReadOnlyDictionary<long, double>? metrics = null, double? targetMetric = null) =>
+        new(store.Manifest.Base, store.Manifest.Steps.Select(s => new StepFolder(s.Step, s.Directory)).ToList(), store.Manifest.BaseStep,
+            new MatrixSelection(store.Manifest.Include, store.Manifest.Exclude), basePoint, method, metrics, targetMetric) { Store = store };
+
     public IExtrapolator Extrapolator() => Method switch
     {
         "step-line" => new StepLineExtrapolator(),
@@ -43,6 +52,9 @@ internal sealed record PredictOptions(SeriesOptions Series, long? TargetStep, st
 
     public string? ScoreCommand { get; init; }
     public double ScoreTimeoutSeconds { get; init; } = 3600;
+
+    /// <summary>Compute only this shard's tensors and write them as a part beside <see cref="Out"/> (merged by <c>alpharl merge</c>).</summary>
+    public ShardSpec? Shard { get; init; }
 }
 
 internal sealed record AnalyzeOptions(SeriesOptions Series, string? Json = null, int RankK = 1, long? ReconstructStep = null, string? ReconstructOut = null);
@@ -66,9 +78,16 @@ internal static class OfflineCommands
         }
         else if (options.Method == JumpMethod.Velocity && options.Series.Checkpoints.Count < 2)
             throw new UsageException($"--method velocity needs at least two checkpoints (a slope needs two distinct steps); {options.Series.Checkpoints.Count} given.");
-        using var series = CheckpointSeries.Open(options.Series.Base, options.Series.BaseStep, options.Series.Checkpoints, options.Series.Selection ?? new MatrixSelection());
-        long first = series.Window[0].Step, last = series.Window[^1].Step;
+        if (options.Series.Store is not null && options.Method == JumpMethod.Velocity)
+            throw new UsageException("--method velocity needs every window checkpoint's weights (a per-weight slope), which a snapshot store does not keep; " +
+                "run it on the series (--base and --checkpoint), or use rank1 or direction with --store.");
+        OutputChecks.Check(options.Out, "--out", options.Series.Checkpoints.Select(c => c.Directory).Prepend(options.Series.Base));
+        if (options.Json is not null) OutputChecks.Check(options.Json, "--json");
+        using var series = OpenSeries(options.Series);
+        long first = series.Steps[0], last = series.Steps[^1];
         var candidates = Candidate.Plan(options.Lengths, options.TargetStep, first, last, scoring);
+        WarnFarTarget(console, candidates, series.BaseStep, first, last);
+        OutputChecks.WarnStale(console, options.Out);
         bool single = candidates.Count == 1;
         // A grid (or a scored pair) is written as candidate folders; a plain --target-step writes --out itself, as always.
         bool grid = options.Lengths is not null || scoring;
@@ -84,7 +103,7 @@ internal static class OfflineCommands
             string name = tensor.Info.Name;
             if (rank1 && series.CoveredSet.Contains(name))
             {
-                var m = builder!.Process(name);
+                var m = builder!.Process(name, readBase: Rank1Jump.StartsFromBase(options.Form), readLast: true);
                 results.Add(m);
                 var fit = m.Fit!;
                 var reference = Rank1Jump.StartsFromBase(options.Form) ? builder.Base : builder.Last;
@@ -105,6 +124,9 @@ internal static class OfflineCommands
                         reference.CopyTo(weights);
                     }
                     Rank1Jump.Apply(weights, m.Rows, m.Cols, c, fit.LastV);
+                    if (!float.IsFinite(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(weights)))
+                        throw new AlphaRlException($"The prediction for step {candidates[k].TargetStep} of tensor '{name}' overflows float " +
+                            "(a weight beyond ±3.4e38); choose a nearer --target-step. Nothing was written.");
                     SafetensorsFile.WriteFloats(streams[k], weights, tensor.Info.DType);
                 }
             }
@@ -122,7 +144,20 @@ internal static class OfflineCommands
         string description = !grid ? $"predicting step {candidates[0].TargetStep}" : $"writing {candidates.Count} candidates";
         var scores = new double?[candidates.Count];
         int kept = -1;
-        if (!grid)
+        if (options.Shard is { } shard)
+        {
+            var mine = shard.Select(rank1 ? series.Covered : linearSet);
+            var manifest = new PartManifest(shard.Index, shard.Count, Path.GetFullPath(series.Last.Directory), SnapshotStore.Fingerprint(series.Last),
+                candidates[0].TargetStep, $"{MethodName(options.Method)} {FormName(options.Form)} {options.Series.Method} all-tensors={options.AllTensors}", []);
+            long part = series.Last.TensorNames.Where(mine.Contains).Sum(n => series.Last.Tensor(n).Info.ByteLength);
+            WithProgress(console, $"{description}, part {shard.Index}/{shard.Count}", part, advance =>
+                Shards.WritePart(shard.PartFolder(options.Out), series.Last, mine, manifest, (tensor, stream) =>
+                {
+                    WriteTensor(tensor, [stream]);
+                    advance(tensor.Info.ByteLength);
+                }, cancellation));
+        }
+        else if (!grid)
         {
             WithProgress(console, description, total, advance =>
                 CheckpointWriter.Write(options.Out, series.Last, (tensor, stream) =>
@@ -177,7 +212,10 @@ internal static class OfflineCommands
             _ => "direction: W_e + (T − e)/(e − base)·(W_e − W0)",
         };
         string from = $"from steps {string.Join(", ", report.Steps)}";
-        if (!grid)
+        if (options.Shard is { } written)
+            console.WriteLine($"Wrote part {written.Index}/{written.Count} of {options.Out} ({results.Count + (linear?.Reports.Count ?? 0)} tensors) to {written.PartFolder(options.Out)}: " +
+                $"step {options.TargetStep} predicted {from} ({what}). When every part is written, run 'alpharl merge --out {options.Out}'.");
+        else if (!grid)
             console.WriteLine($"Wrote {options.Out}: step {options.TargetStep} predicted {from} ({what}).");
         else
         {
@@ -195,6 +233,18 @@ internal static class OfflineCommands
         return report;
     }
 
+    /// <summary>How far beyond the window a jump may go before predict warns: a multiple of the window's length.</summary>
+    public const double FarTargetWindows = 10;
+
+    private static void WarnFarTarget(IAnsiConsole console, IReadOnlyList<Candidate> candidates, long baseStep, long first, long last)
+    {
+        // With one checkpoint the window is the stretch from the base.
+        long window = last > first ? last - first : last - baseStep;
+        foreach (var c in candidates.Where(c => c.TargetStep - last > FarTargetWindows * window))
+            console.WriteLine($"warning: target step {c.TargetStep} lies {(double)(c.TargetStep - last) / window:0.#} window lengths beyond the last checkpoint " +
+                $"(step {last}, window length {window}); a line fitted on the window is rarely right that far out.");
+    }
+
     private static void CheckPredictUsage(PredictOptions options)
     {
         if (options.Lengths is not null && options.TargetStep is not null)
@@ -209,6 +259,8 @@ internal static class OfflineCommands
             throw new UsageException($"--form applies to --method rank1 only; --method {MethodName(options.Method)} was given.");
         if (!double.IsFinite(options.ScoreTimeoutSeconds) || options.ScoreTimeoutSeconds <= 0 || options.ScoreTimeoutSeconds > int.MaxValue / 1000.0)
             throw new UsageException($"--score-timeout must be a positive number of seconds; got {options.ScoreTimeoutSeconds}.");
+        if (options.Shard is not null && (options.Lengths is not null || options.ScoreCommand is not null))
+            throw new UsageException("--shard writes one part of a single prediction; it does not go with --lengths or --score-command.");
         if (options.ScoreCommand is { } command && string.IsNullOrWhiteSpace(command))
             throw new UsageException("--score-command is empty.");
     }
@@ -228,7 +280,12 @@ internal static class OfflineCommands
         if ((options.ReconstructOut is null) != (options.ReconstructStep is null))
             throw new UsageException("--reconstruct-out and --reconstruct-step go together.");
         if (options.RankK < 1) throw new UsageException($"--rank must be at least 1; got {options.RankK}.");
-        using var series = CheckpointSeries.Open(options.Series.Base, options.Series.BaseStep, options.Series.Checkpoints, options.Series.Selection ?? new MatrixSelection());
+        if (options.ReconstructOut is not null)
+            OutputChecks.Check(options.ReconstructOut, "--reconstruct-out", options.Series.Checkpoints.Select(c => c.Directory).Prepend(options.Series.Base));
+        if (options.Json is not null) OutputChecks.Check(options.Json, "--json");
+        if (options.Series.Store is not null && options.ReconstructOut is not null)
+            throw new UsageException("--reconstruct-out needs the whole update dW of a checkpoint, which a snapshot store does not keep; run it on the series (--base and --checkpoint).");
+        using var series = OpenSeries(options.Series);
         var builder = new TrajectoryBuilder(series, extrapolator, basePoint);
         var results = new List<MatrixTrajectory>();
         WithProgress(console, "analyzing", series.Covered.Count, advance =>
@@ -236,7 +293,8 @@ internal static class OfflineCommands
             foreach (string name in series.Covered)
             {
                 cancellation.ThrowIfCancellationRequested();
-                results.Add(builder.Process(name));
+                // From a store, analyze reads no weights at all: the snapshots hold everything it reports.
+                results.Add(builder.Process(name, readBase: series.Recorded is null, readLast: series.Recorded is null));
                 advance(1);
             }
         });
@@ -251,12 +309,17 @@ internal static class OfflineCommands
         return report;
     }
 
+    private static CheckpointSeries OpenSeries(SeriesOptions options) => options.Store is { } store
+        ? CheckpointSeries.OpenFromStore(store)
+        : CheckpointSeries.Open(options.Base, options.BaseStep, options.Checkpoints, options.Selection ?? new MatrixSelection());
+
     /// <summary>The rank-k dominance experiment: W0 + ‖dW‖_F-rescaled rank-k dW of one checkpoint, for every covered matrix.</summary>
     private static void Reconstruct(CheckpointSeries series, long step, int k, string output, IAnsiConsole console, CancellationToken cancellation)
     {
         var source = series.Window.FirstOrDefault(w => w.Step == step).Checkpoint
             ?? throw new UsageException($"--reconstruct-step {step} is not one of the checkpoint steps ({string.Join(", ", series.Window.Select(w => w.Step))}).");
         float[] w0 = [], w = [];
+        OutputChecks.WarnStale(console, output);
         WithProgress(console, $"rank-{k} reconstruction of step {step}", source.Shards.Sum(s => s.DataLength), advance =>
             CheckpointWriter.Write(output, source, (tensor, stream) =>
             {
@@ -265,10 +328,14 @@ internal static class OfflineCommands
                 {
                     int rows = (int)info.Shape[0], cols = (int)info.Shape[1], n = rows * cols;
                     if (w0.Length < n) (w0, w) = (new float[n], new float[n]);
-                    series.Base.Tensor(info.Name).ReadFloats(w0);
+                    var baseTensor = series.Base.Tensor(info.Name);
+                    baseTensor.ReadFloats(w0);
+                    Finite.Ensure(w0.AsSpan(0, n), baseTensor.File.Path, info.Name, $"of the base (W0, step {series.BaseStep})");
                     tensor.ReadFloats(w);
+                    Finite.Ensure(w.AsSpan(0, n), tensor.File.Path, info.Name, $"at step {step}");
                     var dw = w.AsSpan(0, n);
                     System.Numerics.Tensors.TensorPrimitives.Subtract(dw, w0.AsSpan(0, n), dw);
+                    Finite.Ensure(dw, tensor.File.Path, info.Name, $"minus the base's (the update at step {step})");
                     TopSingularDeflated.ReplaceWithRescaledRankK(dw, rows, cols, k);
                     System.Numerics.Tensors.TensorPrimitives.Add(dw, w0.AsSpan(0, n), dw);
                     SafetensorsFile.WriteFloats(stream, dw, info.DType);
@@ -283,7 +350,7 @@ internal static class OfflineCommands
 
     private static SeriesReport Build(string command, SeriesOptions options, CheckpointSeries series, List<MatrixTrajectory> results,
         bool basePoint, long? target, string? form) =>
-        new(command, options.Method, series.BaseStep, series.Window.Select(w => w.Step).ToArray(), target, form,
+        new(command, options.Method, series.BaseStep, series.Steps.ToArray(), target, form,
             results.Count > 0 ? Report.Summarize(results, basePoint) : null, results.Select(Report.Of).ToList());
 
     public static string FormName(JumpForm form) => form switch

@@ -29,7 +29,12 @@ internal sealed class TrajectoryBuilder(CheckpointSeries series, IExtrapolator e
     /// <summary>Whether the base enters the fit as the point x = 0 at the base step (dW is zero there by definition).</summary>
     public bool UsesBasePoint => useBasePoint;
 
-    public MatrixTrajectory Process(string name)
+    public MatrixTrajectory Process(string name) => Process(name, readBase: true, readLast: true);
+
+    /// <summary>The trajectory of one matrix. From a snapshot store the snapshots are the recorded ones, and only the
+    /// weights asked for are read (<paramref name="readBase"/> W0, <paramref name="readLast"/> W_e); from a series every
+    /// checkpoint is read.</summary>
+    public MatrixTrajectory Process(string name, bool readBase, bool readLast)
     {
         var info = series.Last.Tensor(name).Info;
         int rows = checked((int)info.Shape[0]), cols = checked((int)info.Shape[1]);
@@ -40,20 +45,44 @@ internal sealed class TrajectoryBuilder(CheckpointSeries series, IExtrapolator e
         var w0 = _base.AsSpan(0, n);
         var w = _current.AsSpan(0, n);
         var dw = _update.AsSpan(0, n);
-        series.Base.Tensor(name).ReadFloats(w0);
-        foreach (var (step, checkpoint) in series.Window)
+        IReadOnlyList<Rank1Snapshot> snapshots;
+        if (series.Recorded is { } recorded)
         {
-            checkpoint.Tensor(name).ReadFloats(w);
-            TensorPrimitives.Subtract(w, w0, dw);
-            _tracker.Observe(name, step, dw, rows, cols);
+            if (readBase) ReadBase(name, w0);
+            if (readLast)
+            {
+                var tensor = series.Last.Tensor(name);
+                tensor.ReadFloats(w);
+                Finite.Ensure(w, tensor.File.Path, name, $"at step {series.Steps[^1]}");
+            }
+            snapshots = recorded[name];
+        }
+        else
+        {
+            ReadBase(name, w0);
+            foreach (var (step, checkpoint) in series.Window)
+            {
+                var tensor = checkpoint.Tensor(name);
+                tensor.ReadFloats(w);
+                Finite.Ensure(w, tensor.File.Path, name, $"at step {step}");
+                TensorPrimitives.Subtract(w, w0, dw);
+                Finite.Observe(_tracker, tensor.File.Path, name, step, dw, rows, cols);
+            }
+            snapshots = _tracker.Snapshots(name);
         }
         _length = n;
-        var snapshots = _tracker.Snapshots(name);
         var window = useBasePoint
             ? snapshots.Prepend(new Rank1Snapshot(series.BaseStep, 0f, new float[rows], new float[cols], 0f)).ToList()
             : snapshots.ToList();
         var fit = window.Count >= LineExtrapolator.MinimumSnapshots ? extrapolator.Fit(name, window) : null;
         return new MatrixTrajectory(name, rows, cols, snapshots.ToList(), fit);
+    }
+
+    private void ReadBase(string name, Span<float> w0)
+    {
+        var baseTensor = series.Base.Tensor(name);
+        baseTensor.ReadFloats(w0);
+        Finite.Ensure(w0, baseTensor.File.Path, name, $"of the base (W0, step {series.BaseStep})");
     }
 
     private static void Grow(ref float[] buffer, int n)

@@ -156,25 +156,27 @@ public sealed class Checkpoint : IDisposable
             var keys = new HashSet<string>(StringComparer.Ordinal);
             foreach (var p in root.EnumerateObject())
             {
-                if (!keys.Add(p.Name))
-                    throw new CheckpointFormatException(indexPath, $"index names '{p.Name}' more than once (duplicate names are not allowed).");
-                if (p.Name == "weight_map") map = p.Value;
-                else if (p.Name == "metadata") metadata = p.Value.GetRawText();
+                string key = JsonText.Name(indexPath, p, "index");
+                if (!keys.Add(key))
+                    throw new CheckpointFormatException(indexPath, $"index names '{key}' more than once (duplicate names are not allowed).");
+                if (key == "weight_map") map = p.Value;
+                else if (key == "metadata") metadata = p.Value.GetRawText();
             }
             if (map is not { ValueKind: JsonValueKind.Object } weightMap)
                 throw new CheckpointFormatException(indexPath, "index lacks a 'weight_map' object.");
             var result = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var entry in weightMap.EnumerateObject())
             {
+                string tensor = JsonText.Name(indexPath, entry, "weight_map");
                 if (entry.Value.ValueKind != JsonValueKind.String)
-                    throw new CheckpointFormatException(indexPath, $"weight_map entry '{entry.Name}' must be a file name string.");
-                string shard = entry.Value.GetString()!;
+                    throw new CheckpointFormatException(indexPath, $"weight_map entry '{tensor}' must be a file name string.");
+                string shard = JsonText.String(indexPath, entry.Value, $"weight_map entry '{tensor}'");
                 // Shards must sit beside the index: no folders, no way out of the checkpoint.
                 if (shard.Length == 0 || shard != Path.GetFileName(shard) || shard.Contains('/') || shard.Contains('\\') ||
                     shard is "." or ".." || !shard.EndsWith(".safetensors", StringComparison.Ordinal))
-                    throw new CheckpointFormatException(indexPath, $"weight_map places '{entry.Name}' in '{shard}', which is not a .safetensors file name beside the index.");
-                if (!result.TryAdd(entry.Name, shard))
-                    throw new CheckpointFormatException(indexPath, $"weight_map names '{entry.Name}' more than once (duplicate names are not allowed).");
+                    throw new CheckpointFormatException(indexPath, $"weight_map places '{tensor}' in '{shard}', which is not a .safetensors file name beside the index.");
+                if (!result.TryAdd(tensor, shard))
+                    throw new CheckpointFormatException(indexPath, $"weight_map names '{tensor}' more than once (duplicate names are not allowed).");
             }
             return (result, metadata);
         }

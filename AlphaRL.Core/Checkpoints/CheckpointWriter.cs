@@ -113,6 +113,13 @@ internal static class CheckpointWriter
 /// </summary>
 internal sealed class StagingFolder : IDisposable
 {
+    /// <summary>File inside a temporary folder naming the process that writes it (process id and start time), so that
+    /// later runs can tell the folder of a killed run from one still being written.</summary>
+    public const string OwnerFileName = ".alpharl-owner";
+
+    /// <summary>The part of a temporary folder's name after the output's name.</summary>
+    public const string Marker = ".alpharl-tmp-";
+
     private bool _committed;
 
     private StagingFolder(string output, string full, string path)
@@ -140,9 +147,56 @@ internal sealed class StagingFolder : IDisposable
             throw new AlphaRlException($"{output}: output folder already exists; choose a new folder (inputs and earlier outputs are never overwritten).");
         string parent = System.IO.Path.GetDirectoryName(full) ?? throw new AlphaRlException($"{output}: output folder has no parent folder.");
         Directory.CreateDirectory(parent);
-        string temp = System.IO.Path.Combine(parent, $".{System.IO.Path.GetFileName(full)}.alpharl-tmp-{Guid.NewGuid():N}");
+        string temp = System.IO.Path.Combine(parent, $".{System.IO.Path.GetFileName(full)}{Marker}{Guid.NewGuid():N}");
         Directory.CreateDirectory(temp);
+        using (var self = System.Diagnostics.Process.GetCurrentProcess())
+            File.WriteAllText(System.IO.Path.Combine(temp, OwnerFileName), $"{Environment.ProcessId}\n{self.StartTime.ToUniversalTime().Ticks}\n");
         return new StagingFolder(output, full, temp);
+    }
+
+    /// <summary>The temporary folders in <paramref name="parent"/> left by runs that are no longer running (killed
+    /// outright, so they could not remove them), with the reason each is judged stale.</summary>
+    public static IReadOnlyList<(string Path, string Reason)> FindStale(string parent)
+    {
+        var stale = new List<(string, string)>();
+        if (!Directory.Exists(parent)) return stale;
+        foreach (string folder in Directory.EnumerateDirectories(parent, "." + "*" + Marker + "*"))
+        {
+            string owner = System.IO.Path.Combine(folder, OwnerFileName);
+            if (!File.Exists(owner))
+            {
+                // A folder is created a moment before its owner file; give that moment a wide margin.
+                if (DateTime.UtcNow - Directory.GetLastWriteTimeUtc(folder) > TimeSpan.FromMinutes(1))
+                    stale.Add((folder, "it names no owner process"));
+                continue;
+            }
+            string[] lines = File.ReadAllLines(owner);
+            if (lines.Length < 2 || !int.TryParse(lines[0], out int pid) || !long.TryParse(lines[1], out long started))
+            {
+                stale.Add((folder, "its owner file is unreadable"));
+                continue;
+            }
+            if (!IsRunning(pid, started)) stale.Add((folder, $"process {pid}, which wrote it, is no longer running"));
+        }
+        return stale;
+    }
+
+    private static bool IsRunning(int pid, long startTicks)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            // A recycled process id belongs to a process started at another time.
+            return Math.Abs(process.StartTime.ToUniversalTime().Ticks - startTicks) < TimeSpan.TicksPerSecond;
+        }
+        catch (ArgumentException)
+        {
+            return false; // no process with that id
+        }
+        catch (InvalidOperationException)
+        {
+            return false; // it exited while we looked
+        }
     }
 
     /// <summary>Renames the temporary folder, or its subfolder <paramref name="subfolder"/>, to the output; the rest of
@@ -150,6 +204,7 @@ internal sealed class StagingFolder : IDisposable
     public void Commit(string? subfolder = null)
     {
         if (_committed) throw new InvalidOperationException($"{Output} was already committed.");
+        File.Delete(System.IO.Path.Combine(Path, OwnerFileName));
         Directory.Move(subfolder is null ? Path : System.IO.Path.Combine(Path, subfolder), FullOutput);
         _committed = true;
         if (subfolder is not null) TryDelete(Path);

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 
@@ -18,9 +19,7 @@ internal static class FloatCodec
                 TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<byte, Half>(source), destination);
                 break;
             case SafetensorsDType.BF16:
-                var bits = MemoryMarshal.Cast<byte, ushort>(source);
-                var wide = MemoryMarshal.Cast<float, uint>(destination);
-                for (int i = 0; i < bits.Length; i++) wide[i] = (uint)bits[i] << 16;
+                DecodeBFloat16(MemoryMarshal.Cast<byte, ushort>(source), MemoryMarshal.Cast<float, uint>(destination));
                 break;
             default:
                 throw new ArgumentException($"Tensors of dtype {dtype} cannot be read as floats.", nameof(dtype));
@@ -39,13 +38,52 @@ internal static class FloatCodec
                 TensorPrimitives.ConvertToHalf(source, MemoryMarshal.Cast<byte, Half>(destination));
                 break;
             case SafetensorsDType.BF16:
-                var words = MemoryMarshal.Cast<byte, ushort>(destination);
-                var bits = MemoryMarshal.Cast<float, uint>(source);
-                for (int i = 0; i < bits.Length; i++) words[i] = ToBFloat16(bits[i]);
+                EncodeBFloat16(MemoryMarshal.Cast<float, uint>(source), MemoryMarshal.Cast<byte, ushort>(destination));
                 break;
             default:
                 throw new ArgumentException($"Tensors of dtype {dtype} cannot be written from floats.", nameof(dtype));
         }
+    }
+
+    // BF16 is the upper half of an F32: widen and shift (decode), round to nearest even and narrow (encode), a vector at a time.
+    private static void DecodeBFloat16(ReadOnlySpan<ushort> bits, Span<uint> wide)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+            for (; i <= bits.Length - Vector<ushort>.Count; i += Vector<ushort>.Count)
+            {
+                Vector.Widen(new Vector<ushort>(bits[i..]), out var low, out var high);
+                Vector.ShiftLeft(low, 16).CopyTo(wide[i..]);
+                Vector.ShiftLeft(high, 16).CopyTo(wide[(i + Vector<uint>.Count)..]);
+            }
+        for (; i < bits.Length; i++) wide[i] = (uint)bits[i] << 16;
+    }
+
+    private static void EncodeBFloat16(ReadOnlySpan<uint> bits, Span<ushort> words)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var magnitude = new Vector<uint>(0x7FFF_FFFF);
+            var infinity = new Vector<uint>(0x7F80_0000);
+            var half = new Vector<uint>(0x7FFF);
+            var one = Vector<uint>.One;
+            var quiet = new Vector<uint>(0x0040);
+            for (; i <= bits.Length - Vector<ushort>.Count; i += Vector<ushort>.Count)
+            {
+                var low = Round(new Vector<uint>(bits[i..]));
+                var high = Round(new Vector<uint>(bits[(i + Vector<uint>.Count)..]));
+                Vector.Narrow(low, high).CopyTo(words[i..]);
+            }
+
+            Vector<uint> Round(Vector<uint> x)
+            {
+                var rounded = Vector.ShiftRightLogical(x + half + (Vector.ShiftRightLogical(x, 16) & one), 16);
+                var nan = Vector.ShiftRightLogical(x, 16) | quiet;
+                return Vector.ConditionalSelect(Vector.GreaterThan(x & magnitude, infinity), nan, rounded);
+            }
+        }
+        for (; i < bits.Length; i++) words[i] = ToBFloat16(bits[i]);
     }
 
     /// <summary>Rounds an IEEE single (as bits) to bfloat16, to nearest even; NaN stays a (quiet) NaN.</summary>

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.IO.MemoryMappedFiles;
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
@@ -8,9 +7,11 @@ using System.Text.Unicode;
 namespace AlphaRl.Checkpoints;
 
 /// <summary>
-/// One safetensors file, opened read-only and memory-mapped, whose header has been validated against the format's
-/// rules before any tensor is read: every later read stays inside the file. Tensors are read one at a time, each
-/// through a view mapped for that read only, so the process's resident memory holds a few tensors, not the file.
+/// One safetensors file, opened read-only, whose header has been validated against the format's rules before any
+/// tensor is read: every later read stays inside the file. Tensors are read one at a time with positioned reads
+/// (<see cref="RandomAccess.Read(Microsoft.Win32.SafeHandles.SafeFileHandle, Span{byte}, long)"/>) straight into the
+/// caller's buffer, so the process's resident memory holds a few tensors, not the file, and a file that shrinks
+/// while it is read is reported as an error rather than faulting as a memory map would.
 /// </summary>
 /// <example>
 /// <code>
@@ -30,18 +31,18 @@ public sealed class SafetensorsFile : IDisposable
 
     private const int CopyChunkBytes = 4 << 20;
 
-    private readonly MemoryMappedFile? _map;
+    private readonly FileStream? _file;
     private readonly Dictionary<string, TensorInfo> _byName;
 
     private SafetensorsFile(string path, long dataStart, long dataLength, List<TensorInfo> tensors,
-        Dictionary<string, string> metadata, MemoryMappedFile? map)
+        Dictionary<string, string> metadata, FileStream? file)
     {
         Path = path;
         DataStart = dataStart;
         DataLength = dataLength;
         Tensors = tensors;
         Metadata = metadata;
-        _map = map;
+        _file = file;
         _byName = tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
     }
 
@@ -71,15 +72,12 @@ public sealed class SafetensorsFile : IDisposable
         try
         {
             var (tensors, metadata, dataStart, dataLength) = ReadHeader(path, stream);
-            if (dataLength == 0) // nothing to map (an empty data section cannot be memory-mapped)
+            if (dataLength == 0) // nothing to read later
             {
                 stream.Dispose();
                 return new SafetensorsFile(path, dataStart, dataLength, tensors, metadata, null);
             }
-            // The map owns the file handle from here on: views are created from it at each read.
-            var map = MemoryMappedFile.CreateFromFile(stream, mapName: null, capacity: 0, MemoryMappedFileAccess.Read,
-                HandleInheritability.None, leaveOpen: false);
-            return new SafetensorsFile(path, dataStart, dataLength, tensors, metadata, map);
+            return new SafetensorsFile(path, dataStart, dataLength, tensors, metadata, stream);
         }
         catch
         {
@@ -188,17 +186,23 @@ public sealed class SafetensorsFile : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose() => _map?.Dispose();
+    public void Dispose() => _file?.Dispose();
 
     private void ReadBytes(long dataOffset, Span<byte> destination)
     {
         if (destination.IsEmpty) return;
         // The header check guarantees this; kept so that no caller can make the view read outside the file.
-        if (dataOffset < 0 || dataOffset + destination.Length > DataLength || _map is null)
+        if (dataOffset < 0 || dataOffset + destination.Length > DataLength || _file is null)
             throw new CheckpointFormatException(Path, $"read of {destination.Length} bytes at data offset {dataOffset} lies outside the data section ({DataLength} bytes).");
-        // A view per read: its pages leave the process's resident set when it is unmapped.
-        using var view = _map.CreateViewAccessor(DataStart + dataOffset, destination.Length, MemoryMappedFileAccess.Read);
-        view.SafeMemoryMappedViewHandle.ReadSpan((ulong)view.PointerOffset, destination);
+        long position = DataStart + dataOffset;
+        while (!destination.IsEmpty)
+        {
+            int n = RandomAccess.Read(_file.SafeFileHandle, destination, position);
+            if (n == 0)
+                throw new CheckpointFormatException(Path, $"the file ended at byte {position} while reading; it was {DataStart + DataLength} bytes when opened (changed while being read?).");
+            destination = destination[n..];
+            position += n;
+        }
     }
 
     private void CheckOwn(TensorInfo tensor)
@@ -233,12 +237,13 @@ public sealed class SafetensorsFile : IDisposable
             // JsonDocument keeps duplicate keys; the format forbids them, so count every property ourselves.
             foreach (var property in root.EnumerateObject())
             {
-                if (!seen.Add(property.Name))
-                    throw new CheckpointFormatException(path, $"header names '{property.Name}' more than once (duplicate names are not allowed).");
-                if (property.Name == MetadataKey)
+                string name = JsonText.Name(path, property, "header");
+                if (!seen.Add(name))
+                    throw new CheckpointFormatException(path, $"header names '{name}' more than once (duplicate names are not allowed).");
+                if (name == MetadataKey)
                     ReadMetadata(path, property.Value, metadata);
                 else
-                    tensors.Add(ReadEntry(path, property.Name, property.Value, dataLength));
+                    tensors.Add(ReadEntry(path, name, property.Value, dataLength));
             }
             CheckLayout(path, tensors, dataLength);
             return (tensors, metadata);
@@ -251,10 +256,11 @@ public sealed class SafetensorsFile : IDisposable
             throw new CheckpointFormatException(path, $"'{MetadataKey}' must be an object of strings; it is {value.ValueKind}.");
         foreach (var item in value.EnumerateObject())
         {
+            string key = JsonText.Name(path, item, $"'{MetadataKey}'");
             if (item.Value.ValueKind != JsonValueKind.String)
-                throw new CheckpointFormatException(path, $"'{MetadataKey}' entry '{item.Name}' must be a string; it is {item.Value.ValueKind}.");
-            if (!metadata.TryAdd(item.Name, item.Value.GetString()!))
-                throw new CheckpointFormatException(path, $"'{MetadataKey}' names '{item.Name}' more than once (duplicate names are not allowed).");
+                throw new CheckpointFormatException(path, $"'{MetadataKey}' entry '{key}' must be a string; it is {item.Value.ValueKind}.");
+            if (!metadata.TryAdd(key, JsonText.String(path, item.Value, $"'{MetadataKey}' entry '{key}'")))
+                throw new CheckpointFormatException(path, $"'{MetadataKey}' names '{key}' more than once (duplicate names are not allowed).");
         }
     }
 
@@ -266,9 +272,10 @@ public sealed class SafetensorsFile : IDisposable
         var keys = new HashSet<string>(StringComparer.Ordinal);
         foreach (var field in value.EnumerateObject())
         {
-            if (!keys.Add(field.Name))
-                throw new CheckpointFormatException(path, $"entry of tensor '{name}' names '{field.Name}' more than once (duplicate names are not allowed).");
-            switch (field.Name)
+            string fieldName = JsonText.Name(path, field, $"entry of tensor '{name}'");
+            if (!keys.Add(fieldName))
+                throw new CheckpointFormatException(path, $"entry of tensor '{name}' names '{fieldName}' more than once (duplicate names are not allowed).");
+            switch (fieldName)
             {
                 case "dtype": dtypeValue = field.Value; break;
                 case "shape": shapeValue = field.Value; break;
@@ -277,8 +284,9 @@ public sealed class SafetensorsFile : IDisposable
         }
         if (dtypeValue is not { ValueKind: JsonValueKind.String } dt)
             throw new CheckpointFormatException(path, $"entry of tensor '{name}' lacks a string 'dtype'.");
-        if (!SafetensorsDTypes.TryParse(dt.GetString(), out var dtype))
-            throw new CheckpointFormatException(path, $"tensor '{name}' has unknown dtype '{dt.GetString()}'.");
+        string dtypeText = JsonText.String(path, dt, $"dtype of tensor '{name}'");
+        if (!SafetensorsDTypes.TryParse(dtypeText, out var dtype))
+            throw new CheckpointFormatException(path, $"tensor '{name}' has unknown dtype '{dtypeText}'.");
         if (shapeValue is not { ValueKind: JsonValueKind.Array } shapeArray)
             throw new CheckpointFormatException(path, $"entry of tensor '{name}' lacks a 'shape' array.");
         var shape = new long[shapeArray.GetArrayLength()];

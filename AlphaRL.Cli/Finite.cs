@@ -1,0 +1,35 @@
+using System.Numerics.Tensors;
+using AlphaRl.Checkpoints;
+using AlphaRl.Tracking;
+
+namespace AlphaRl.Cli;
+
+/// <summary>Checks that turn non-finite weights, and failures of the math on a matrix, into errors naming the file,
+/// the tensor and the step.</summary>
+internal static class Finite
+{
+    /// <summary>Throws when <paramref name="values"/> holds NaN or infinity, naming the file, the tensor, which weights
+    /// these are (<paramref name="where"/>, e.g. "at step 20" or "of the base (W0, step 0)") and the first such element.</summary>
+    public static void Ensure(ReadOnlySpan<float> values, string file, string tensor, string where)
+    {
+        // MaxMagnitude is NaN when any value is NaN and infinite when any is infinite: one vectorized pass.
+        if (values.IsEmpty || float.IsFinite(TensorPrimitives.MaxMagnitude(values))) return;
+        int i = 0;
+        while (float.IsFinite(values[i])) i++;
+        throw new CheckpointFormatException(file, $"tensor '{tensor}' {where} holds {values[i]} at element {i}; the weights must be finite.");
+    }
+
+    /// <summary>Records the top triplet of an update; a failure of the math (an update that overflows float, a
+    /// non-finite triplet) becomes an error naming the file, the tensor and the step.</summary>
+    public static Rank1Snapshot Observe(SubspaceTracker tracker, string file, string tensor, long step, ReadOnlySpan<float> update, int rows, int cols)
+    {
+        try
+        {
+            return tracker.Observe(tensor, step, update, rows, cols);
+        }
+        catch (AlphaRlException e) when (e is not CheckpointFormatException)
+        {
+            throw new CheckpointFormatException(file, $"tensor '{tensor}' at step {step}: {e.Message}");
+        }
+    }
+}

@@ -1,0 +1,134 @@
+using System.Text.Json;
+using AlphaRl.Checkpoints;
+
+namespace AlphaRl.Cli;
+
+/// <summary>Which part of the work a process does: shard <see cref="Index"/> of <see cref="Count"/> (0-based, as a Slurm
+/// array task id or a Kubernetes Job completion index).</summary>
+internal sealed record ShardSpec(int Index, int Count)
+{
+    /// <summary>Parses <c>i/n</c> with 0 ≤ i &lt; n.</summary>
+    public static ShardSpec Parse(string text)
+    {
+        var parts = text.Split('/');
+        if (parts.Length != 2 || !int.TryParse(parts[0], out int i) || !int.TryParse(parts[1], out int n) || n < 1 || i < 0 || i >= n)
+            throw new UsageException($"--shard '{text}' must be i/n with 0 ≤ i < n, e.g. --shard 0/4 (the first of four).");
+        return new ShardSpec(i, n);
+    }
+
+    /// <summary>The tensors of this shard: the computed tensors sorted by name (ordinal), every n-th from the i-th, so
+    /// the split depends on the names only.</summary>
+    public HashSet<string> Select(IEnumerable<string> computed) =>
+        computed.Order(StringComparer.Ordinal).Where((_, k) => k % Count == Index).ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>The folder a shard writes its part into, beside the final output.</summary>
+    public string PartFolder(string output) => Path.TrimEndingDirectorySeparator(output) + $".part-{Index}-of-{Count}";
+}
+
+/// <summary>A part's manifest (<c>part.json</c>).</summary>
+internal sealed record PartManifest(int Shard, int Shards, string Last, string Fingerprint, long TargetStep, string Method, IReadOnlyList<string> Tensors);
+
+/// <summary>
+/// The parts of a sharded <c>predict</c>: each shard writes <c>OUT.part-i-of-n/</c> holding <c>part.safetensors</c> (its
+/// tensors, with the bytes the single-process predict writes) and <c>part.json</c>; <see cref="Merge"/> writes
+/// <c>OUT</c> from the last checkpoint's layout, taking the computed tensors from the parts and every other tensor
+/// (and the config and tokenizer files) from the last checkpoint, then removes the parts. The result is byte-identical
+/// to a single process.
+/// </summary>
+internal static class Shards
+{
+    public const string PartFile = "part.safetensors", ManifestFile = "part.json";
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    /// <summary>Writes a part atomically: <paramref name="writeTensor"/> writes each tensor's bytes, in the layout's order.</summary>
+    public static void WritePart(string folder, Checkpoint last, ISet<string> tensors, PartManifest manifest,
+        Action<CheckpointTensor, Stream> writeTensor, CancellationToken cancellation)
+    {
+        using var staging = StagingFolder.Create(folder);
+        var ordered = last.TensorNames.Where(tensors.Contains).Select(last.Tensor).ToList();
+        var infos = new List<TensorInfo>();
+        long offset = 0;
+        foreach (var t in ordered)
+        {
+            infos.Add(t.Info with { Begin = offset, End = offset + t.Info.ByteLength });
+            offset += t.Info.ByteLength;
+        }
+        var header = SafetensorsFile.SerializeHeader(infos, new Dictionary<string, string>());
+        using (var stream = new FileStream(Path.Combine(staging.Path, PartFile), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+        {
+            stream.Write(header);
+            foreach (var t in ordered)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                long before = stream.Position;
+                writeTensor(t, stream);
+                if (stream.Position - before != t.Info.ByteLength)
+                    throw new InvalidOperationException($"Writing tensor '{t.Info.Name}' of a part wrote {stream.Position - before} bytes; it has {t.Info.ByteLength}.");
+            }
+        }
+        File.WriteAllBytes(Path.Combine(staging.Path, ManifestFile), JsonSerializer.SerializeToUtf8Bytes(manifest with { Tensors = ordered.Select(t => t.Info.Name).ToList() }, Json));
+        staging.Commit();
+    }
+
+    /// <summary>Merges the parts of <paramref name="output"/> into it; returns the number of parts.</summary>
+    public static int Merge(string output, CancellationToken cancellation)
+    {
+        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(output));
+        string parent = Path.GetDirectoryName(full)!, name = Path.GetFileName(full);
+        var folders = Directory.Exists(parent) ? Directory.GetDirectories(parent, name + ".part-*-of-*").Order(StringComparer.Ordinal).ToList() : [];
+        if (folders.Count == 0) throw new UsageException($"No part of {output} found (folders {name}.part-I-of-N beside it, written by predict --shard).");
+        var parts = folders.Select(f => (Folder: f, Manifest: ReadManifest(f))).ToList();
+        var first = parts[0].Manifest;
+        foreach (var (folder, m) in parts)
+            if (m.Shards != first.Shards || m.Last != first.Last || m.Fingerprint != first.Fingerprint || m.TargetStep != first.TargetStep || m.Method != first.Method)
+                throw new AlphaRlException($"{folder}: this part was written by another run than {parts[0].Folder} (shard count, last checkpoint, target or method differ); nothing was written.");
+        var missing = Enumerable.Range(0, first.Shards).Except(parts.Select(p => p.Manifest.Shard)).ToList();
+        if (missing.Count > 0)
+            throw new AlphaRlException($"{output}: parts {string.Join(", ", missing.Select(i => $"{i}/{first.Shards}"))} are missing (not finished, or failed); nothing was written.");
+        using var last = Checkpoint.Open(first.Last);
+        if (SnapshotStore.Fingerprint(last) != first.Fingerprint)
+            throw new AlphaRlException($"{first.Last}: the last checkpoint changed since the parts were written; nothing was written.");
+        var files = new List<SafetensorsFile>();
+        try
+        {
+            var source = new Dictionary<string, (SafetensorsFile File, TensorInfo Info)>(StringComparer.Ordinal);
+            foreach (var (folder, m) in parts)
+            {
+                var file = SafetensorsFile.Open(Path.Combine(folder, PartFile));
+                files.Add(file);
+                foreach (var t in file.Tensors)
+                {
+                    if (!last.TryGetTensor(t.Name, out var layout) || !layout.Info.SameLayout(t))
+                        throw new CheckpointFormatException(file.Path, $"tensor '{t.Name}' {t.ShapeText} {t.DType} is not a tensor of {first.Last} with that shape and dtype.");
+                    if (!source.TryAdd(t.Name, (file, t)))
+                        throw new CheckpointFormatException(file.Path, $"tensor '{t.Name}' is also in {source[t.Name].File.Path}.");
+                }
+            }
+            CheckpointWriter.Write(output, last, (tensor, stream) =>
+            {
+                if (source.TryGetValue(tensor.Info.Name, out var part)) part.File.CopyRawTo(part.Info, stream);
+                else tensor.File.CopyRawTo(tensor.Info, stream);
+            }, cancellation);
+        }
+        finally
+        {
+            foreach (var f in files) f.Dispose();
+        }
+        foreach (var (folder, _) in parts) Directory.Delete(folder, recursive: true);
+        return parts.Count;
+    }
+
+    private static PartManifest ReadManifest(string folder)
+    {
+        string path = Path.Combine(folder, ManifestFile);
+        try
+        {
+            return JsonSerializer.Deserialize<PartManifest>(File.ReadAllBytes(path), Json) is { Last: not null, Fingerprint: not null, Tensors: not null, Method: not null } m
+                ? m : throw new CheckpointFormatException(path, "is not a part manifest.");
+        }
+        catch (Exception e) when (e is JsonException or FileNotFoundException)
+        {
+            throw new CheckpointFormatException(path, $"part manifest is missing or unreadable ({e.Message}).");
+        }
+    }
+}

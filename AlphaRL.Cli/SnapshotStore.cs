@@ -1,0 +1,293 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using AlphaRl.Checkpoints;
+using AlphaRl.Linalg;
+using AlphaRl.Tracking;
+
+namespace AlphaRl.Cli;
+
+/// <summary>One recorded checkpoint in a store's manifest.</summary>
+/// <param name="Step">Training step.</param>
+/// <param name="Directory">Full path of the checkpoint folder it was recorded from.</param>
+/// <param name="Fingerprint">Hash of the folder's weight files' names, lengths and headers (<see cref="SnapshotStore.Fingerprint"/>).</param>
+/// <param name="File">Name of the store file holding its snapshots.</param>
+internal sealed record StoreStep(long Step, string Directory, string Fingerprint, string File);
+
+/// <summary>A covered matrix of a store.</summary>
+internal sealed record StoreMatrix(string Name, int Rows, int Cols);
+
+/// <summary>The manifest, <c>store.json</c>.</summary>
+internal sealed record StoreManifest(int Version, string Base, long BaseStep, string BaseFingerprint,
+    IReadOnlyList<string> Include, IReadOnlyList<string> Exclude, IReadOnlyList<StoreMatrix> Matrices, IReadOnlyList<StoreStep> Steps);
+
+/// <summary>
+/// A small folder beside a run holding, for every recorded checkpoint, the sign-aligned rank-1 snapshot of each covered
+/// matrix (step, s1, u1, v1 and ‖dW‖_F): O(m + n) floats per matrix and checkpoint, so each checkpoint is read once in
+/// the life of a run, and <c>analyze</c> and <c>predict</c> need only the store, W0 and the last checkpoint.
+/// Layout: <c>store.json</c> (base, selection, matrices, recorded steps with their folders and fingerprints) and one
+/// <c>step-N.safetensors</c> per step (F32 tensors <c>NAME/u</c>, <c>NAME/v</c> and <c>NAME/s</c> = [s1, ‖dW‖_F]).
+/// Every file is written to a temporary name and renamed; a lock file keeps two recorders from racing.
+/// </summary>
+internal sealed class SnapshotStore
+{
+    public const string ManifestName = "store.json";
+    private const string LockName = "store.lock";
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    private static readonly Regex StepName = new(@"^(?:global_step|checkpoint|step|iter|ckpt)[-_]?(\d+)$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase);
+
+    private SnapshotStore(string directory, StoreManifest manifest)
+    {
+        Directory = directory;
+        Manifest = manifest;
+    }
+
+    public string Directory { get; }
+    public StoreManifest Manifest { get; }
+
+    /// <summary>The training step a checkpoint folder's name gives (<c>global_step_N</c>, <c>checkpoint-N</c>, <c>step_N</c>...), or null.</summary>
+    public static long? StepOf(string folder)
+    {
+        var m = StepName.Match(Path.GetFileName(Path.TrimEndingDirectorySeparator(folder)));
+        return m.Success && long.TryParse(m.Groups[1].Value, out long step) ? step : null;
+    }
+
+    /// <summary>Opens a store; throws when it does not exist or its manifest is unreadable.</summary>
+    public static SnapshotStore Open(string directory)
+    {
+        string path = Path.Combine(directory, ManifestName);
+        if (!File.Exists(path))
+            throw new AlphaRlException($"{directory}: no snapshot store here ({ManifestName} is missing); create it with 'alpharl record CHECKPOINT --base BASE --store {directory}'.");
+        return new SnapshotStore(directory, ReadManifest(path));
+    }
+
+    private static StoreManifest ReadManifest(string path)
+    {
+        try
+        {
+            var manifest = JsonSerializer.Deserialize<StoreManifest>(File.ReadAllBytes(path), Json);
+            if (manifest is not { Version: 1, Base: not null, Matrices: not null, Steps: not null, Include: not null, Exclude: not null })
+                throw new CheckpointFormatException(path, "is not a version-1 snapshot store manifest.");
+            return manifest;
+        }
+        catch (JsonException e)
+        {
+            throw new CheckpointFormatException(path, $"manifest is not valid JSON ({e.Message}).");
+        }
+    }
+
+    /// <summary>A checkpoint folder's identity: the names, lengths, modification times and headers of its weight files,
+    /// so that a folder rewritten since (or another folder) is told apart without reading its data.</summary>
+    public static string Fingerprint(Checkpoint checkpoint)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var shard in checkpoint.Shards)
+        {
+            var info = new FileInfo(shard.Path);
+            hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"{Path.GetFileName(shard.Path)}\n{info.Length}\n{info.LastWriteTimeUtc.Ticks}\n"));
+            using var stream = new FileStream(shard.Path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            var header = new byte[shard.DataStart];
+            stream.ReadExactly(header);
+            hash.AppendData(header);
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    /// <summary>The snapshots of every covered matrix, step by step, read from the step files.</summary>
+    public Dictionary<string, List<Rank1Snapshot>> LoadSnapshots(int? newest = null)
+    {
+        var result = Manifest.Matrices.ToDictionary(m => m.Name, _ => new List<Rank1Snapshot>(), StringComparer.Ordinal);
+        var steps = newest is { } n ? Manifest.Steps.Skip(Math.Max(0, Manifest.Steps.Count - n)) : Manifest.Steps;
+        foreach (var step in steps)
+            foreach (var (name, snapshot) in ReadStep(step))
+                result[name].Add(snapshot);
+        return result;
+    }
+
+    private IEnumerable<(string Name, Rank1Snapshot Snapshot)> ReadStep(StoreStep step)
+    {
+        string path = Path.Combine(Directory, step.File);
+        if (!File.Exists(path)) throw new CheckpointFormatException(path, $"the snapshots of step {step.Step} are missing from the store.");
+        using var file = SafetensorsFile.Open(path);
+        var list = new List<(string, Rank1Snapshot)>();
+        foreach (var m in Manifest.Matrices)
+        {
+            float[] Read(string suffix, int length)
+            {
+                if (!file.TryGetTensor(m.Name + suffix, out var t) || t.ElementCount != length || !t.DType.IsFloat())
+                    throw new CheckpointFormatException(path, $"lacks '{m.Name}{suffix}' of {length} floats.");
+                var values = new float[length];
+                file.ReadFloats(t, values);
+                return values;
+            }
+            var s = Read("/s", 2);
+            list.Add((m.Name, new Rank1Snapshot(step.Step, s[0], Read("/u", m.Rows), Read("/v", m.Cols), s[1])));
+        }
+        return list;
+    }
+
+    /// <summary>What <see cref="Record"/> did.</summary>
+    public enum RecordOutcome { Recorded, AlreadyRecorded }
+
+    /// <summary>
+    /// Records one checkpoint: reads W0 and W_t of each covered matrix once, computes the sign-aligned top triplet of
+    /// dW_t = W_t − W0 (warm-started from the previous recorded step, exactly as a pass over the whole series does) and
+    /// writes the step's file, then the manifest. Recording a step already recorded from the same files does nothing;
+    /// a different checkpoint for a recorded step, an earlier step, or a checkpoint whose covered matrices differ from
+    /// the store's is refused.
+    /// </summary>
+    public static (SnapshotStore Store, RecordOutcome Outcome) Record(string storeDirectory, string checkpointDirectory, long step,
+        string? baseDirectory, long? baseStep, MatrixSelection? selection, CancellationToken cancellation = default)
+    {
+        System.IO.Directory.CreateDirectory(storeDirectory);
+        using var storeLock = Lock(storeDirectory);
+        string manifestPath = Path.Combine(storeDirectory, ManifestName);
+        StoreManifest? manifest = File.Exists(manifestPath) ? ReadManifest(manifestPath) : null;
+        string checkpointFull = Path.GetFullPath(checkpointDirectory);
+        if (manifest is not null)
+        {
+            if (baseDirectory is not null && Path.GetFullPath(baseDirectory) != manifest.Base)
+                throw new UsageException($"--base {baseDirectory} differs from the store's base {manifest.Base}; a store follows one run.");
+            if (baseStep is not null && baseStep != manifest.BaseStep)
+                throw new UsageException($"--base-step {baseStep} differs from the store's base step {manifest.BaseStep}.");
+            if (selection is not null && (!selection.Includes.SequenceEqual(manifest.Include) || !selection.Excludes.SequenceEqual(manifest.Exclude)))
+                throw new UsageException("--include/--exclude differ from the store's; a store covers one set of matrices.");
+        }
+        else if (baseDirectory is null)
+            throw new UsageException($"{storeDirectory} holds no store yet: give --base (W0) for its first checkpoint.");
+
+        string baseFull = manifest?.Base ?? Path.GetFullPath(baseDirectory!);
+        long baseAt = manifest?.BaseStep ?? baseStep ?? 0;
+        selection ??= manifest is null ? new MatrixSelection() : new MatrixSelection(manifest.Include, manifest.Exclude);
+        using var checkpoint = Checkpoint.Open(checkpointDirectory);
+        string fingerprint = Fingerprint(checkpoint);
+        if (manifest?.Steps.FirstOrDefault(s => s.Step == step) is { } recorded)
+        {
+            if (recorded.Fingerprint == fingerprint && recorded.Directory == checkpointFull)
+                return (new SnapshotStore(storeDirectory, manifest), RecordOutcome.AlreadyRecorded);
+            throw new AlphaRlException($"{checkpointDirectory}: step {step} is already recorded in {storeDirectory} from {recorded.Directory}, {(recorded.Directory == checkpointFull ? "whose files changed since" : "another folder")}; nothing was recorded.");
+        }
+        if (manifest is { Steps.Count: > 0 } && manifest.Steps[^1].Step > step)
+            throw new UsageException($"Step {step} comes before the last recorded step {manifest.Steps[^1].Step}; record checkpoints in step order.");
+        if (step <= baseAt)
+            throw new UsageException($"Checkpoint {checkpointDirectory} is at step {step}, not after the base step {baseAt}.");
+
+        using var baseCheckpoint = Checkpoint.Open(baseFull);
+        if (manifest is not null && Fingerprint(baseCheckpoint) != manifest.BaseFingerprint)
+            throw new AlphaRlException($"{baseFull}: the base changed since the store was created (its weight files differ); nothing was recorded.");
+        var covered = checkpoint.TensorNames.Where(n => selection.Covers(checkpoint.Tensor(n).Info)).Select(n => checkpoint.Tensor(n).Info)
+            .Select(i => new StoreMatrix(i.Name, checked((int)i.Shape[0]), checked((int)i.Shape[1]))).ToList();
+        if (covered.Count == 0)
+            throw new CheckpointFormatException(checkpointDirectory, "holds no covered matrix (2-D F32/F16/BF16 tensor whose name matches the include patterns).");
+        if (manifest is not null && !covered.SequenceEqual(manifest.Matrices))
+        {
+            var extra = covered.Except(manifest.Matrices).Select(m => $"{m.Name} {m.Rows}×{m.Cols}").Take(3);
+            var missing = manifest.Matrices.Except(covered).Select(m => $"{m.Name} {m.Rows}×{m.Cols}").Take(3);
+            throw new CheckpointFormatException(checkpointDirectory, $"does not belong to the series of {storeDirectory}: its covered matrices differ " +
+                $"(new or reshaped: {string.Join(", ", extra)}; missing: {string.Join(", ", missing)}); nothing was recorded.");
+        }
+        foreach (var m in covered)
+        {
+            if ((long)m.Rows * m.Cols > Array.MaxLength)
+                throw new CheckpointFormatException(checkpointDirectory, $"matrix '{m.Name}' [{m.Rows}, {m.Cols}] is too large to process in one piece.");
+            if (!baseCheckpoint.TryGetTensor(m.Name, out var b))
+                throw new CheckpointFormatException(baseFull, $"has no tensor '{m.Name}', which {checkpointDirectory} holds.");
+            if (b.Info.Shape is not [var r, var c] || r != m.Rows || c != m.Cols || !b.Info.DType.IsFloat())
+                throw new CheckpointFormatException(b.File.Path, $"tensor '{m.Name}' is {b.Info.ShapeText} {b.Info.DType}, but [{m.Rows}, {m.Cols}] in {checkpointDirectory}; covered matrices must be float.");
+        }
+
+        var store = manifest is null
+            ? new SnapshotStore(storeDirectory, new StoreManifest(1, baseFull, baseAt, Fingerprint(baseCheckpoint), selection.Includes, selection.Excludes, covered, []))
+            : new SnapshotStore(storeDirectory, manifest);
+        var previous = manifest is { Steps.Count: > 0 } ? store.LoadSnapshots(newest: 1) : null;
+        var tracker = new SubspaceTracker();
+        var tensors = new List<(string, SafetensorsDType, long[], float[])>();
+        float[] w0 = [], w = [];
+        foreach (var m in covered)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            int n = m.Rows * m.Cols;
+            if (w0.Length < n) (w0, w) = (new float[n], new float[n]);
+            var baseTensor = baseCheckpoint.Tensor(m.Name);
+            var tensor = checkpoint.Tensor(m.Name);
+            var a = w0.AsSpan(0, n);
+            var dw = w.AsSpan(0, n);
+            baseTensor.ReadFloats(a);
+            Finite.Ensure(a, baseTensor.File.Path, m.Name, $"of the base (W0, step {baseAt})");
+            tensor.ReadFloats(dw);
+            Finite.Ensure(dw, tensor.File.Path, m.Name, $"at step {step}");
+            System.Numerics.Tensors.TensorPrimitives.Subtract(dw, a, dw);
+            if (previous?[m.Name] is [.., var last])
+                tracker.Record(m.Name, last.Step, new SingularTriplet(last.Sigma, last.U, last.V, 0, true), last.UpdateNorm);
+            var snapshot = Finite.Observe(tracker, tensor.File.Path, m.Name, step, dw, m.Rows, m.Cols);
+            tensors.Add((m.Name + "/u", SafetensorsDType.F32, [m.Rows], snapshot.U));
+            tensors.Add((m.Name + "/v", SafetensorsDType.F32, [m.Cols], snapshot.V));
+            tensors.Add((m.Name + "/s", SafetensorsDType.F32, [2], [snapshot.Sigma, snapshot.UpdateNorm]));
+        }
+        string file = $"step-{step}.safetensors";
+        string temp = Path.Combine(storeDirectory, $".{file}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            SafetensorsFile.Write(temp, tensors);
+            File.Move(temp, Path.Combine(storeDirectory, file), overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+        var updated = store.Manifest with { Steps = [.. store.Manifest.Steps, new StoreStep(step, checkpointFull, fingerprint, file)] };
+        WriteManifest(manifestPath, updated);
+        return (new SnapshotStore(storeDirectory, updated), RecordOutcome.Recorded);
+    }
+
+    /// <summary>Opens the checkpoint a step was recorded from, checking that its files are still the ones recorded.</summary>
+    public Checkpoint OpenRecorded(StoreStep step)
+    {
+        var checkpoint = Checkpoint.Open(step.Directory);
+        if (Fingerprint(checkpoint) != step.Fingerprint)
+        {
+            checkpoint.Dispose();
+            throw new AlphaRlException($"{step.Directory}: the checkpoint of step {step.Step} changed since it was recorded (its weight files differ).");
+        }
+        return checkpoint;
+    }
+
+    /// <summary>Opens the base, checking that its files are the ones the store was created with.</summary>
+    public Checkpoint OpenBase()
+    {
+        var checkpoint = Checkpoint.Open(Manifest.Base);
+        if (Fingerprint(checkpoint) != Manifest.BaseFingerprint)
+        {
+            checkpoint.Dispose();
+            throw new AlphaRlException($"{Manifest.Base}: the base changed since the store was created (its weight files differ).");
+        }
+        return checkpoint;
+    }
+
+    private static void WriteManifest(string path, StoreManifest manifest)
+    {
+        string temp = path + $".{Guid.NewGuid():N}.tmp";
+        try
+        {
+            File.WriteAllBytes(temp, JsonSerializer.SerializeToUtf8Bytes(manifest, Json));
+            File.Move(temp, path, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
+    private static FileStream Lock(string directory)
+    {
+        string path = Path.Combine(directory, LockName);
+        try
+        {
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+        }
+        catch (IOException e)
+        {
+            throw new AlphaRlException($"{directory}: another process is recording into this store ({e.Message}); try again when it has finished.");
+        }
+    }
+}

@@ -1,0 +1,169 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using AlphaRl.Checkpoints;
+using AlphaRl.Extrapolation;
+using Spectre.Console;
+
+namespace AlphaRl.Cli;
+
+/// <summary>What <c>watch</c> does, with the online hook's defaults where they apply (AlphaRLOptions: MinSnapshots 4,
+/// FitThreshold 0.10, TargetMultiple 3).</summary>
+internal sealed record WatchOptions(string RunDirectory, string? Base, string Store, string Out)
+{
+    public long? BaseStep { get; init; }
+    public MatrixSelection? Selection { get; init; }
+    public int MinSnapshots { get; init; } = 4;
+    public double FitThreshold { get; init; } = 0.10;
+    public double TargetMultiple { get; init; } = 3.0;
+    public long? TargetStep { get; init; }
+    public TimeSpan Poll { get; init; } = TimeSpan.FromSeconds(5);
+    public TimeSpan? ExitAfter { get; init; }
+
+    /// <summary>How long a checkpoint folder's files must have been left alone before it is read (the trainer may still
+    /// be writing its tokenizer or optimizer files after the weights).</summary>
+    public TimeSpan Settle { get; init; } = TimeSpan.FromSeconds(10);
+}
+
+/// <summary>
+/// <c>alpharl watch</c>: follows the folder a trainer saves checkpoints into (sub-folders named <c>global_step_N</c>,
+/// <c>checkpoint-N</c>, <c>step_N</c>...), records each new checkpoint into the snapshot store once it is complete, reports
+/// the fit, and writes the predicted checkpoint once the window fits. A checkpoint is complete when its files (names,
+/// sizes, modification times) are unchanged between two polls and it opens as a valid checkpoint: the index and every
+/// shard present, every header valid and every file exactly as long as its header says.
+/// </summary>
+internal static class Watch
+{
+    public static int Run(WatchOptions options, IAnsiConsole console, CancellationToken cancellation)
+    {
+        if (!Directory.Exists(options.RunDirectory)) throw new UsageException($"{options.RunDirectory}: folder does not exist.");
+        if (options.MinSnapshots < LineExtrapolator.MinimumSnapshots)
+            throw new UsageException($"--min-snapshots must be at least {LineExtrapolator.MinimumSnapshots} (two to fit, one held out); got {options.MinSnapshots}.");
+        if (!(options.FitThreshold > 0) || !double.IsFinite(options.FitThreshold)) throw new UsageException($"--fit-threshold must be a positive number; got {options.FitThreshold}.");
+        if (!(options.TargetMultiple > 1) || !double.IsFinite(options.TargetMultiple)) throw new UsageException($"--target-multiple must be greater than 1; got {options.TargetMultiple}.");
+        OutputChecks.Check(options.Out, "--out", options.Base is null ? [options.RunDirectory] : [options.RunDirectory, options.Base]);
+        OutputChecks.Check(options.Store, "--store");
+        if (Directory.Exists(options.Out)) throw new UsageException($"{options.Out}: output folder already exists; choose a new folder.");
+        var quiet = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null), Interactive = InteractionSupport.No, Ansi = AnsiSupport.No });
+        var clock = Stopwatch.StartNew();
+        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+        var waiting = new Dictionary<string, string>(StringComparer.Ordinal);
+        SnapshotStore? store = File.Exists(Path.Combine(options.Store, SnapshotStore.ManifestName)) ? SnapshotStore.Open(options.Store) : null;
+        console.WriteLine($"Watching {options.RunDirectory} (store {options.Store}; fit when {options.MinSnapshots} checkpoints are recorded and the held-out error is ≤ {options.FitThreshold:0.###}).");
+        while (true)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            long lastRecorded = store?.Manifest.Steps.Count > 0 ? store.Manifest.Steps[^1].Step : long.MinValue;
+            var candidates = Directory.EnumerateDirectories(options.RunDirectory)
+                .Select(d => (Folder: d, Step: SnapshotStore.StepOf(d)))
+                .Where(c => c.Step > lastRecorded).OrderBy(c => c.Step).ToList();
+            bool recorded = false;
+            foreach (var (folder, step) in candidates)
+            {
+                if (!IsComplete(folder, options.Settle, seen, waiting, console)) break; // later checkpoints wait for this one: steps are recorded in order
+                var (updated, _) = SnapshotStore.Record(options.Store, folder, step!.Value, store is null ? options.Base : null, store is null ? options.BaseStep : null,
+                    store is null ? options.Selection : null, cancellation);
+                store = updated;
+                console.WriteLine($"[{clock.Elapsed.TotalSeconds,6:0.0} s] recorded step {step} from {folder} ({store.Manifest.Steps.Count} recorded)");
+                recorded = true;
+                if (store.Manifest.Steps.Count < options.MinSnapshots) continue;
+                var report = OfflineCommands.Analyze(new AnalyzeOptions(SeriesOptions.FromStore(store)), quiet, cancellation);
+                double? error = report.Summary?.PooledHoldOutRelativeError;
+                bool fits = error is { } e && e <= options.FitThreshold;
+                console.WriteLine($"[{clock.Elapsed.TotalSeconds,6:0.0} s] fit on steps {string.Join(", ", report.Steps)}: pooled held-out relative error " +
+                    $"{(error is null ? "—" : error.Value.ToString("0.0000", CultureInfo.InvariantCulture))}, worst {(report.Summary?.WorstHoldOutRelativeError is { } w ? w.ToString("0.0000", CultureInfo.InvariantCulture) : "—")} " +
+                    (fits ? $"≤ {options.FitThreshold:0.###}: the window fits." : $"> {options.FitThreshold:0.###}: waiting for more checkpoints."));
+                if (!fits) continue;
+                long first = report.Steps[0], last = report.Steps[^1];
+                long target = options.TargetStep ?? first + (long)Math.Round(options.TargetMultiple * (last - first), MidpointRounding.AwayFromZero);
+                if (target <= last) target = last + 1;
+                OfflineCommands.Predict(new PredictOptions(SeriesOptions.FromStore(store), target, options.Out), quiet, cancellation);
+                console.WriteLine($"[{clock.Elapsed.TotalSeconds,6:0.0} s] wrote {options.Out}: step {target} predicted from steps {string.Join(", ", report.Steps)} " +
+                    $"(rank-1 jump, increment form; target = first + {options.TargetMultiple:0.##} × window).");
+                return AlphaRlCli.Ok;
+            }
+            if (recorded) continue; // look again at once: more may be complete
+            if (options.ExitAfter is { } limit && clock.Elapsed >= limit)
+            {
+                console.WriteLine($"Stopped after {clock.Elapsed.TotalSeconds:0} s (--exit-after) with {store?.Manifest.Steps.Count ?? 0} checkpoint(s) recorded and no prediction written.");
+                return AlphaRlCli.Ok;
+            }
+            cancellation.WaitHandle.WaitOne(options.Poll);
+        }
+    }
+
+    /// <summary>Whether a checkpoint folder is complete: its files unchanged since the previous poll and for at least
+    /// <paramref name="settle"/>, and valid as a checkpoint.</summary>
+    private static bool IsComplete(string folder, TimeSpan settle, Dictionary<string, string> seen, Dictionary<string, string> waiting, IAnsiConsole console)
+    {
+        var files = Directory.EnumerateFiles(folder).Order(StringComparer.Ordinal).Select(f => new FileInfo(f)).ToList();
+        string signature = string.Join("\n", files.Select(f => $"{f.Name} {f.Length} {f.LastWriteTimeUtc.Ticks}"));
+        bool stable = seen.TryGetValue(folder, out string? before) && before == signature;
+        seen[folder] = signature;
+        var newest = files.Count > 0 ? files.Max(f => f.LastWriteTimeUtc) : Directory.GetLastWriteTimeUtc(folder);
+        if (!stable || DateTime.UtcNow - newest < settle) return false;
+        try
+        {
+            using var checkpoint = Checkpoint.Open(folder);
+            return true;
+        }
+        catch (Exception e) when (e is CheckpointFormatException or IOException)
+        {
+            // Still being written (or broken): say so once, and keep waiting.
+            if (waiting.TryAdd(folder, e.Message))
+                console.WriteLine($"waiting for {folder}: {e.Message}");
+            return false;
+        }
+    }
+
+    public static Command Command(IAnsiConsole console, TextWriter error, CancellationToken cancellation)
+    {
+        var run = new Argument<string>("RUN_DIR") { Description = "Folder the trainer saves checkpoints into (global_step_N, checkpoint-N, step_N... sub-folders)." };
+        var baseDir = new Option<string?>("--base") { Description = "Folder of W0 (needed unless the store exists already)." };
+        var baseStep = new Option<long?>("--base-step") { Description = "Training step of the base (default 0)." };
+        var store = new Option<string>("--store") { Description = "Snapshot store to record into (created when missing).", Required = true };
+        var output = new Option<string>("--out") { Description = "Folder to write the predicted checkpoint to once the window fits; must not exist.", Required = true };
+        var include = new Option<string[]>("--include") { Description = "Regex of covered matrix names (as for predict)." };
+        var exclude = new Option<string[]>("--exclude") { Description = "Regex of matrix names to leave out." };
+        var min = new Option<int>("--min-snapshots") { Description = "Checkpoints recorded before the fit is judged (the hook's MinSnapshots).", DefaultValueFactory = _ => 4 };
+        var threshold = new Option<double>("--fit-threshold") { Description = "Largest pooled held-out relative error that counts as a fit (the hook's FitThreshold).", DefaultValueFactory = _ => 0.10 };
+        var multiple = new Option<double>("--target-multiple") { Description = "Target step = first + multiple × (last − first) (the hook's TargetMultiple).", DefaultValueFactory = _ => 3.0 };
+        var target = new Option<long?>("--target-step") { Description = "Predict this step instead of the target multiple." };
+        var poll = new Option<double>("--poll-seconds") { Description = "Seconds between looks at the folder.", DefaultValueFactory = _ => 5 };
+        var settle = new Option<double>("--settle-seconds") { Description = "Seconds a checkpoint's files must be left unchanged before it is read.", DefaultValueFactory = _ => 10 };
+        var exitAfter = new Option<double?>("--exit-after") { Description = "Stop watching after this many seconds (exit 0) if no prediction was written." };
+        var command = new Command("watch", "Follow a folder a trainer writes checkpoints into: record each complete new checkpoint, report the fit, and write the predicted checkpoint once the window fits.")
+        {
+            run, baseDir, baseStep, store, output, include, exclude, min, threshold, multiple, target, poll, settle, exitAfter,
+        };
+        command.SetAction(r =>
+        {
+            int exit = AlphaRlCli.Ok;
+            int guarded = AlphaRlCli.Guarded(error, () =>
+            {
+                double seconds = r.GetValue(poll);
+                if (!(seconds > 0) || !double.IsFinite(seconds) || seconds > 86400) throw new UsageException($"--poll-seconds must be between 0 and 86400; got {seconds}.");
+                double quiet = r.GetValue(settle);
+                if (!(quiet >= 0) || !double.IsFinite(quiet) || quiet > 86400) throw new UsageException($"--settle-seconds must be between 0 and 86400; got {quiet}.");
+                if (r.GetValue(exitAfter) is { } x && (!(x >= 0) || !double.IsFinite(x) || x > TimeSpan.MaxValue.TotalSeconds / 2))
+                    throw new UsageException($"--exit-after must be a number of seconds ≥ 0; got {x}.");
+                var includes = r.GetValue(include) ?? [];
+                var excludes = r.GetValue(exclude) ?? [];
+                exit = Run(new WatchOptions(r.GetRequiredValue(run), r.GetValue(baseDir), r.GetRequiredValue(store), r.GetRequiredValue(output))
+                {
+                    BaseStep = r.GetValue(baseStep),
+                    Selection = includes.Length + excludes.Length > 0 ? new MatrixSelection(includes, excludes) : null,
+                    MinSnapshots = r.GetValue(min),
+                    FitThreshold = r.GetValue(threshold),
+                    TargetMultiple = r.GetValue(multiple),
+                    TargetStep = r.GetValue(target),
+                    Poll = TimeSpan.FromSeconds(seconds),
+                    Settle = TimeSpan.FromSeconds(quiet),
+                    ExitAfter = r.GetValue(exitAfter) is { } after ? TimeSpan.FromSeconds(after) : null,
+                }, console, cancellation);
+            });
+            return guarded != AlphaRlCli.Ok ? guarded : exit;
+        });
+        return command;
+    }
+}

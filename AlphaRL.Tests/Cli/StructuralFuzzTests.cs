@@ -1,0 +1,72 @@
+using AlphaRl.Checkpoints;
+using AlphaRl.Cli;
+using AlphaRl.Tests.Checkpoints;
+
+namespace AlphaRl.Tests.Cli;
+
+/// <summary>
+/// predict and analyze on series one of whose files is a structural mutant (<see cref="HeaderFuzzer"/>: JSON-level header
+/// mutations, values in the data, raw damage): every run ends with exit 0, 1 or 2, never an unhandled exception, and
+/// leaves a complete output or nothing. The long run is the hidden command
+/// <c>alpharl fuzz --dir DIR --cases 100000</c>.
+/// </summary>
+public class StructuralFuzzTests
+{
+    public const int Cases = 600;
+
+    [Test]
+    public void PredictAndAnalyze_OnStructuralMutants_EndWithExit0_1Or2_AndLeaveNothingHalfWritten()
+    {
+        using var temp = new TempFolder();
+
+        var result = CliFuzz.Run(temp.Path, Cases, seed: 20261202, ["predict", "analyze"]);
+
+        TestContext.Out.WriteLine($"{result.Cases} cases in {result.Elapsed.TotalSeconds:0.0} s: " +
+            string.Join(", ", result.Outcomes.Select(o => $"{o.Key} × {o.Value}")));
+        Assert.That(result.Failures, Is.Empty);
+        Assert.That(result.Outcomes.Values.Sum(), Is.EqualTo(Cases));
+        foreach (string command in new[] { "predict", "analyze" })
+        {
+            Assert.That(result.Outcomes.GetValueOrDefault($"{command}: exit 0"), Is.GreaterThan(0), $"some {command} mutants are still valid");
+            Assert.That(result.Outcomes.GetValueOrDefault($"{command}: exit 1"), Is.GreaterThan(Cases / 4), $"most {command} mutants are rejected");
+        }
+    }
+
+    [Test]
+    public void Reader_OnStructuralMutants_ReadsWithinTheFile_OrThrowsOnlyCheckpointFormatException()
+    {
+        using var temp = new TempFolder();
+        string path = temp["fuzz.safetensors"];
+        var fuzzer = new HeaderFuzzer(ReaderFuzzTests.ValidFile());
+        var random = new Random(5);
+        int accepted = 0, rejected = 0;
+        const int cases = 5000;
+        for (int i = 0; i < cases; i++)
+        {
+            var bytes = fuzzer.Mutate(random);
+            File.WriteAllBytes(path, bytes);
+            try
+            {
+                using var file = SafetensorsFile.Open(path);
+                foreach (var t in file.Tensors)
+                {
+                    if (t.DType.IsFloat()) file.ReadFloats(t, new float[t.ElementCount]);
+                    else file.CopyRawTo(t, Stream.Null);
+                }
+                accepted++;
+            }
+            catch (CheckpointFormatException e)
+            {
+                Assert.That(e.File, Is.EqualTo(path));
+                rejected++;
+            }
+            catch (Exception e) when (e is not AssertionException)
+            {
+                Assert.Fail($"case {i} ({fuzzer.LastMutation}): {e.GetType().Name}: {e.Message}");
+            }
+        }
+        TestContext.Out.WriteLine($"{cases} structural mutants: {accepted} accepted, {rejected} rejected.");
+        Assert.That(rejected, Is.GreaterThan(cases / 2));
+        Assert.That(accepted, Is.GreaterThan(0));
+    }
+}

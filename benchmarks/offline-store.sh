@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# alpharl record and predict --store against an independent read baseline (cat > /dev/null of the same files),
+# run interleaved, RUNS times; prints medians, ratios and the tool's peak resident memory (GNU time's max RSS).
+#   dotnet build AlphaRL.Cli -c Release && benchmarks/offline-store.sh /tmp/alpharl-bench 5
+# The series is the one bench-offline writes (8 layers, d=1024, ff=4096, vocab 4096, BF16, base + steps 10..60).
+set -euo pipefail
+DIR=${1:-/tmp/alpharl-bench}
+RUNS=${2:-5}
+CLI=(dotnet "$(dirname "$0")/../AlphaRL.Cli/bin/Release/net10.0/AlphaRL.Cli.dll")
+"${CLI[@]}" bench-offline --dir "$DIR" --runs 0
+rm -rf "$DIR/store-50" "$DIR"/store-run-* "$DIR"/pred-*
+for s in 10 20 30 40 50; do "${CLI[@]}" record "$DIR/step-$s" --step "$s" --base "$DIR/base" --store "$DIR/store-50" > /dev/null; done
+cat "$DIR"/base/*.safetensors "$DIR"/step-60/*.safetensors > /dev/null # warm the page cache
+timed() { # timed LABEL CMD...: appends "LABEL seconds maxrss_kb" to $OUT
+  local label=$1; shift
+  /usr/bin/time -f "%e %M" -o "$DIR/.time" "$@" > /dev/null
+  echo "$label $(cat "$DIR/.time")" >> "$OUT"
+}
+OUT="$DIR/times.txt"; : > "$OUT"
+for i in $(seq 1 "$RUNS"); do
+  cp -r "$DIR/store-50" "$DIR/store-run-$i"
+  timed cat-last sh -c "cat '$DIR'/step-60/*.safetensors > /dev/null"
+  timed record "${CLI[@]}" record "$DIR/step-60" --step 60 --store "$DIR/store-run-$i"
+  timed cat-base-last sh -c "cat '$DIR'/base/*.safetensors '$DIR'/step-60/*.safetensors > /dev/null"
+  timed predict "${CLI[@]}" predict --store "$DIR/store-run-$i" --target-step 180 --out "$DIR/pred-$i"
+  timed startup "${CLI[@]}" --version
+  rm -rf "$DIR/store-run-$i" "$DIR/pred-$i"
+done
+python3 - "$OUT" <<'PY'
+import sys, statistics as st
+rows = [l.split() for l in open(sys.argv[1])]
+t = {}; m = {}
+for label, sec, rss in rows:
+    t.setdefault(label, []).append(float(sec)); m.setdefault(label, []).append(int(rss))
+med = {k: st.median(v) for k, v in t.items()}
+for k, v in t.items():
+    print(f"{k:14s} median {med[k]:6.2f} s  runs {' '.join(f'{x:.2f}' for x in v)}  max RSS {max(m[k]) / 1024:.0f} MB")
+print(f"record / cat(step-60)            = {med['record'] / med['cat-last']:.2f}x")
+print(f"record / cat(base + step-60)     = {med['record'] / med['cat-base-last']:.2f}x")
+print(f"predict --store / cat(base + step-60) = {med['predict'] / med['cat-base-last']:.2f}x")
+print(f"(.NET start-up alone, alpharl --version: {med['startup']:.2f} s, included in both tool timings)")
+PY
