@@ -21,7 +21,10 @@ public static class TopSingular
     /// <param name="cols">Number of columns (length of V).</param>
     /// <param name="warmStartV">Optional start vector for V (length cols), e.g. the previous snapshot's V.</param>
     /// <param name="options">Tolerance and iteration cap; <see cref="PowerIterationOptions.Default"/> when null.</param>
-    /// <exception cref="ArgumentException">Shapes do not match or the matrix holds NaN or infinity.</exception>
+    /// <exception cref="ArgumentException">Shapes do not match.</exception>
+    /// <exception cref="AlphaRlException">The matrix holds NaN or infinity (a data error), or its largest singular
+    /// value exceeds the float32 range. Finite values of any magnitude are handled: when AᵀA would leave the float
+    /// range the matrix is scaled by a power of two (a rare extra path, not taken for ordinary values).</exception>
     public static SingularTriplet Compute(ReadOnlySpan<float> matrix, int rows, int cols,
         ReadOnlySpan<float> warmStartV = default, PowerIterationOptions? options = null)
     {
@@ -33,11 +36,85 @@ public static class TopSingular
         if (!warmStartV.IsEmpty && warmStartV.Length != cols)
             throw new ArgumentException($"Warm-start vector has length {warmStartV.Length}; the matrix has {cols} columns.", nameof(warmStartV));
 
+        return Iterate(matrix, rows, cols, warmStartV, options) ?? ComputeScaled(matrix, rows, cols, warmStartV, options);
+    }
+
+    /// <summary>Singular values below this (or overflow anywhere) send the matrix through <see cref="ComputeScaled"/>:
+    /// AᵀA holds s1², which leaves the float range below about 1e-19 or above about 1.8e19.</summary>
+    private const float SmallestSafeValue = 1e-15f;
+
+    /// <summary>
+    /// The rare path for a matrix whose values are too large or too small for AᵀA in float32 (or a matrix holding
+    /// NaN or infinity): checks that it is finite, scales a copy by a power of two so that its largest magnitude is
+    /// about 1, iterates on the copy and scales s1 back.
+    /// </summary>
+    /// <exception cref="AlphaRlException">The matrix holds NaN or infinity, or s1 exceeds the float range.</exception>
+    private static SingularTriplet ComputeScaled(ReadOnlySpan<float> matrix, int rows, int cols, ReadOnlySpan<float> warmStartV, PowerIterationOptions options)
+    {
+        float maxAbs = MaxMagnitudeOrThrow(matrix);
+        if (maxAbs == 0f)
+            return new SingularTriplet(0f, UnitBasis(rows), StartVector(cols, warmStartV, options), 1, Converged: true);
+        int exponent = MathF.ILogB(maxAbs);
+        var scaled = new float[matrix.Length];
+        for (int i = 0; i < scaled.Length; i++) scaled[i] = MathF.ScaleB(matrix[i], -exponent);
+        var t = Iterate(scaled, rows, cols, warmStartV, options)
+            ?? throw new AlphaRlException($"The top singular triplet of a {rows}×{cols} matrix could not be computed even after scaling it.");
+        // Rounding of s1 at the top of the range (within 1e-6 of float.MaxValue) is clamped rather than reported.
+        double exact = Math.ScaleB((double)t.Value, exponent);
+        float value = exact <= float.MaxValue * (1 + 1e-6) ? (float)Math.Min(exact, float.MaxValue) : float.PositiveInfinity;
+        if (!float.IsFinite(value))
+            throw new AlphaRlException($"The largest singular value of a {rows}×{cols} matrix exceeds the float32 range (about {t.Value:G3}·2^{exponent}).");
+        return t with { Value = value };
+    }
+
+    /// <summary>The largest magnitude of a matrix's values.</summary>
+    /// <exception cref="AlphaRlException">The matrix holds NaN or infinity.</exception>
+    internal static float MaxMagnitudeOrThrow(ReadOnlySpan<float> matrix)
+    {
+        float maxAbs = 0f;
+        foreach (float x in matrix)
+        {
+            if (!float.IsFinite(x))
+                throw new AlphaRlException("The matrix holds NaN or infinity; its top singular triplet is undefined.");
+            maxAbs = Math.Max(maxAbs, Math.Abs(x));
+        }
+        return maxAbs;
+    }
+
+    /// <summary>The Frobenius norm of <paramref name="values"/> without overflow or underflow of the sum of squares
+    /// (+∞ only when the norm itself exceeds the float range or a value is not finite).</summary>
+    public static float FrobeniusNorm(ReadOnlySpan<float> values)
+    {
+        float norm = TensorPrimitives.Norm(values);
+        if (float.IsFinite(norm) && norm > SmallestSafeValue) return norm;
+        double maxAbs = 0;
+        foreach (float x in values)
+        {
+            if (!float.IsFinite(x)) return float.IsNaN(x) ? float.NaN : float.PositiveInfinity;
+            maxAbs = Math.Max(maxAbs, Math.Abs(x));
+        }
+        if (maxAbs == 0) return 0f;
+        double sum = 0;
+        foreach (float x in values) sum += (x / maxAbs) * (x / maxAbs);
+        return (float)(maxAbs * Math.Sqrt(sum));
+    }
+
+    private static float[] StartVector(int cols, ReadOnlySpan<float> warmStartV, PowerIterationOptions options)
+    {
         var v = new float[cols];
-        if (warmStartV.IsEmpty || TensorPrimitives.Norm(warmStartV) == 0f || !float.IsFinite(TensorPrimitives.Norm(warmStartV)))
+        float warmNorm = warmStartV.IsEmpty ? 0f : FrobeniusNorm(warmStartV);
+        if (warmNorm == 0f || !float.IsFinite(warmNorm))
             FillRandomUnit(v, options.Seed);
         else
-            TensorPrimitives.Divide(warmStartV, TensorPrimitives.Norm(warmStartV), v);
+            for (int i = 0; i < cols; i++) v[i] = (float)(warmStartV[i] / (double)warmNorm);
+        return v;
+    }
+
+    /// <summary>The iteration itself; null when an intermediate left the float range (overflow, NaN or infinity in
+    /// the matrix, or a top singular value too small for AᵀA), so that the caller takes the scaled path.</summary>
+    private static SingularTriplet? Iterate(ReadOnlySpan<float> matrix, int rows, int cols, ReadOnlySpan<float> warmStartV, PowerIterationOptions options)
+    {
+        var v = StartVector(cols, warmStartV, options);
 
         // Locally optimal block-free iteration (LOBPCG with one vector) on G = AᵀA: each step takes the best unit
         // vector in span{v, r, p} (r the residual G v − λ v, p the previous step) by Rayleigh–Ritz. It reads the
@@ -52,9 +129,11 @@ public static class TopSingular
         {
             float sigma = TensorPrimitives.Norm(basis.AX);
             if (!float.IsFinite(sigma) || !float.IsFinite(TensorPrimitives.Norm(basis.GX)))
-                throw new ArgumentException("Matrix holds NaN or infinity; its top singular triplet is undefined.", nameof(matrix));
-            if (sigma == 0f)
+                return null;
+            if (sigma == 0f && TensorPrimitives.MaxMagnitude(basis.AX) == 0f)
                 return new SingularTriplet(0f, UnitBasis(rows), basis.X, passes, Converged: true);
+            if (sigma < SmallestSafeValue)
+                return null;
             if (passes >= options.MaxIterations)
                 return basis.Result(sigma, passes, converged: false);
             if (passes % RefreshEvery == 0 && passes + 1 < options.MaxIterations)
@@ -69,6 +148,8 @@ public static class TopSingular
             GramProductInto(matrix, rows, cols, basis.R, basis.AR, basis.GR, basis.Scratch);
             passes++;
             float change = basis.Step();
+            if (!float.IsFinite(change))
+                return null;
             if (change < options.Tolerance)
                 return basis.Result(TensorPrimitives.Norm(basis.AX), passes, converged: true);
         }

@@ -29,7 +29,7 @@ internal static class TopSingularDeflated
     /// ‖dW‖_F · Σ s_i u_i v_iᵀ / √(Σ s_i²) (the paper's rank-1 experiment for k = 1).</summary>
     public static void ReplaceWithRescaledRankK(Span<float> update, int rows, int cols, int k, PowerIterationOptions? options = null)
     {
-        float norm = TensorPrimitives.Norm(update);
+        float norm = TopSingular.FrobeniusNorm(update);
         var triplets = Compute(update, rows, cols, k, options);
         double kept = Math.Sqrt(triplets.Sum(t => (double)t.Value * t.Value));
         update.Clear();

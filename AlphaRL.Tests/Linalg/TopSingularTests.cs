@@ -78,7 +78,9 @@ public class TopSingularTests
     {
         var a = Synthetic.LowRankPlusNoise(8, 8, seed: 1);
         a[5] = float.NaN;
-        Assert.That(() => TopSingular.Compute(a, 8, 8), Throws.ArgumentException.With.Message.Contains("NaN"));
+        Assert.That(() => TopSingular.Compute(a, 8, 8), Throws.TypeOf<AlphaRlException>().With.Message.Contains("NaN"));
+        a[5] = float.NegativeInfinity;
+        Assert.That(() => TopSingular.Compute(a, 8, 8), Throws.TypeOf<AlphaRlException>().With.Message.Contains("infinity"));
         Assert.That(() => TopSingular.Compute(new float[10], 3, 3), Throws.ArgumentException.With.Message.Contains("3×3"));
         Assert.That(() => TopSingular.Compute(new float[9], 3, 3, new float[2]), Throws.ArgumentException.With.Message.Contains("Warm-start"));
     }
@@ -88,5 +90,60 @@ public class TopSingularTests
     {
         var triplet = TopSingular.Compute(new float[12], 3, 4);
         Assert.That(triplet.Value, Is.EqualTo(0f));
+    }
+
+    [TestCase(1e16f)]
+    [TestCase(1e30f)]
+    [TestCase(1e-30f)]
+    public void FiniteValuesOfAnyMagnitude_GiveTheTripletOfTheScaledMatrix(float scale)
+    {
+        var a = Synthetic.LowRankPlusNoise(64, 40, seed: 4);
+        var expected = Reference(a, 64, 40);
+        var scaled = a.Select(x => x * scale).ToArray();
+        using var matrix = tensor(scaled).reshape(64, 40);
+
+        foreach (var triplet in new[] { TopSingular.Compute(scaled, 64, 40), TorchTopSingular.ComputeWithTorchOps(matrix, default, PowerIterationOptions.Default) })
+        {
+            Assert.That(float.IsFinite(triplet.Value), Is.True);
+            Assert.That(Math.Abs(triplet.Value / scale - expected.S) / expected.S, Is.LessThanOrEqualTo(1e-4));
+            Assert.That(Math.Abs(Synthetic.Cosine(triplet.U, expected.U)), Is.GreaterThanOrEqualTo(0.9999));
+            Assert.That(Math.Abs(Synthetic.Cosine(triplet.V, expected.V)), Is.GreaterThanOrEqualTo(0.9999));
+        }
+        Assert.That(TopSingular.FrobeniusNorm(scaled) / scale, Is.EqualTo(TopSingular.FrobeniusNorm(a)).Within(1e-4).Percent);
+    }
+
+    [Test]
+    public void ValuesUpToFloatMaxValue_GiveTheExactTriplet()
+    {
+        var a = new float[9];
+        a[0] = float.MaxValue;
+        a[4] = float.MaxValue / 2;
+        a[8] = 1f;
+        using var matrix = tensor(a).reshape(3, 3);
+
+        foreach (var triplet in new[] { TopSingular.Compute(a, 3, 3), TorchTopSingular.ComputeWithTorchOps(matrix, default, PowerIterationOptions.Default) })
+        {
+            Assert.That(triplet.Value, Is.EqualTo(float.MaxValue).Within(1e-5).Percent);
+            Assert.That(Math.Abs(triplet.U[0]), Is.EqualTo(1f).Within(1e-5));
+            Assert.That(Math.Abs(triplet.V[0]), Is.EqualTo(1f).Within(1e-5));
+        }
+    }
+
+    [Test]
+    public void SingularValueBeyondTheFloatRange_IsADataError_NotInfinity()
+    {
+        var a = Enumerable.Repeat(float.MaxValue, 16).ToArray();
+        Assert.That(() => TopSingular.Compute(a, 4, 4), Throws.TypeOf<AlphaRlException>().With.Message.Contains("float32 range"));
+    }
+
+    [Test]
+    public void DevicePath_ReportsNaNAndInfinity_AsDataErrors()
+    {
+        var a = Synthetic.LowRankPlusNoise(8, 8, seed: 2);
+        a[3] = float.PositiveInfinity;
+        using var matrix = tensor(a).reshape(8, 8);
+        Assert.That(() => TorchTopSingular.ComputeWithTorchOps(matrix, default, PowerIterationOptions.Default),
+            Throws.TypeOf<AlphaRlException>().With.Message.Contains("NaN or infinity"));
+        Assert.That(() => TorchTopSingular.Compute(matrix), Throws.TypeOf<AlphaRlException>().With.Message.Contains("NaN or infinity"));
     }
 }

@@ -19,7 +19,9 @@ public static class TorchTopSingular
     /// <param name="matrix">A 2-D tensor on any device and of any floating dtype.</param>
     /// <param name="warmStartV">Optional start vector for v (length = columns), e.g. the previous snapshot's v.</param>
     /// <param name="options">Tolerance and iteration cap; <see cref="PowerIterationOptions.Default"/> when null.</param>
-    /// <exception cref="ArgumentException">The tensor is not 2-D, the warm start has the wrong length, or the matrix holds NaN or infinity.</exception>
+    /// <exception cref="ArgumentException">The tensor is not 2-D or the warm start has the wrong length.</exception>
+    /// <exception cref="AlphaRlException">The matrix holds NaN or infinity, or its largest singular value exceeds the
+    /// float32 range. Finite values of any magnitude are handled (see <see cref="TopSingular.Compute"/>).</exception>
     public static SingularTriplet Compute(Tensor matrix, ReadOnlySpan<float> warmStartV = default, PowerIterationOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(matrix);
@@ -85,6 +87,27 @@ public static class TorchTopSingular
     /// <summary>The device path: power iteration with TorchSharp ops on a float32 matrix, one host sync per iteration.</summary>
     internal static SingularTriplet ComputeWithTorchOps(Tensor a, ReadOnlySpan<float> warmStartV, PowerIterationOptions options)
     {
+        var triplet = IterateWithTorchOps(a, warmStartV, options);
+        if (triplet is not null) return triplet;
+        // Rare path: the matrix holds NaN or infinity (a data error), or its values are too large or too small for
+        // float32 products; scale it by its largest magnitude and scale s1 back.
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        if (!a.isfinite().all().item<bool>())
+            throw new AlphaRlException("The matrix holds NaN or infinity; its top singular triplet is undefined.");
+        float maxAbs = a.abs().max().item<float>();
+        var scaled = IterateWithTorchOps(a / maxAbs, warmStartV, options)
+            ?? throw new AlphaRlException($"The top singular triplet of a {a.shape[0]}×{a.shape[1]} matrix could not be computed even after scaling it.");
+        double exact = (double)scaled.Value * maxAbs;
+        float value = exact <= float.MaxValue * (1 + 1e-6) ? (float)Math.Min(exact, float.MaxValue) : float.PositiveInfinity;
+        if (!float.IsFinite(value))
+            throw new AlphaRlException($"The largest singular value of a {a.shape[0]}×{a.shape[1]} matrix exceeds the float32 range.");
+        return scaled with { Value = value };
+    }
+
+    /// <summary>The device iteration; null when an intermediate left the float range (see <see cref="ComputeWithTorchOps"/>).</summary>
+    private static SingularTriplet? IterateWithTorchOps(Tensor a, ReadOnlySpan<float> warmStartV, PowerIterationOptions options)
+    {
         int rows = (int)a.shape[0], cols = (int)a.shape[1];
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -105,10 +128,11 @@ public static class TorchTopSingular
             var wNorm = w.norm();
             w = w / wNorm;
             // ||u||, sigma and the change of v come back together: one host sync per iteration instead of three.
-            var stats = stack([uNorm, wNorm, (w - v).norm()]).cpu().data<float>().ToArray();
+            var stats = stack([uNorm, wNorm, (w - v).norm(), uRaw.abs().max()]).cpu().data<float>().ToArray();
             float uNormValue = stats[0], change = stats[2];
-            if (!float.IsFinite(uNormValue))
-                throw new ArgumentException("Matrix holds NaN or infinity; its top singular triplet is undefined.", "matrix");
+            // Overflow, NaN or infinity, or a norm too small for float32 (underflowing, possibly to 0): the scaled path.
+            if (!float.IsFinite(uNormValue) || !float.IsFinite(stats[1]) || (stats[3] > 0f && uNormValue < 1e-15f))
+                return null;
             if (uNormValue == 0f)
             {
                 var e = new float[rows];
