@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Numerics;
 using System.Runtime.InteropServices;
 using AlphaRl.Linalg;
 using TorchSharp;
@@ -69,20 +68,53 @@ public static class TorchTopSingular
     }
 
     /// <summary>bf16 bit patterns to float32: the bf16 bits are the high half of the float32.</summary>
-    internal static void WidenBFloat16(ReadOnlySpan<ushort> bits, Span<float> values)
+    internal static void WidenBFloat16(ReadOnlySpan<ushort> bits, Span<float> values) => TopSingular.WidenBFloat16(bits, values);
+
+    /// <summary>
+    /// Computes (s1, u1, v1) of the update <paramref name="current"/> − <paramref name="initial"/> without forming it,
+    /// with ‖W_t − W0‖_F in <see cref="SingularTriplet.MatrixNorm"/>. On the CPU (float32 or bfloat16, same dtype) the
+    /// span kernel reads both tensors' memory in place, once per pass; on other devices TorchSharp ops on the device.
+    /// </summary>
+    /// <param name="current">W_t, a 2-D tensor.</param>
+    /// <param name="initial">W0, same shape; moved to W_t's device when it lives elsewhere.</param>
+    /// <param name="warmStartV">Optional start vector for v (length = columns), e.g. the previous snapshot's v.</param>
+    /// <param name="options">Tolerance and pass budget; <see cref="PowerIterationOptions.Default"/> when null.</param>
+    /// <exception cref="ArgumentException">The tensors are not 2-D of the same shape, or the warm start has the wrong length.</exception>
+    /// <exception cref="AlphaRlException">W_t or W0 holds NaN or infinity, or s1 exceeds the float32 range.</exception>
+    public static SingularTriplet ComputeOfDifference(Tensor current, Tensor initial, ReadOnlySpan<float> warmStartV = default, PowerIterationOptions? options = null)
     {
-        var target = MemoryMarshal.Cast<float, uint>(values);
-        int width = Vector<ushort>.Count, body = bits.Length - bits.Length % width;
-        var source = MemoryMarshal.Cast<ushort, Vector<ushort>>(bits[..body]);
-        var wide = MemoryMarshal.Cast<uint, Vector<uint>>(target[..body]);
-        for (int k = 0; k < source.Length; k++)
+        ArgumentNullException.ThrowIfNull(current);
+        ArgumentNullException.ThrowIfNull(initial);
+        options ??= PowerIterationOptions.Default;
+        if (current.dim() != 2 || initial.dim() != 2 || current.shape[0] != initial.shape[0] || current.shape[1] != initial.shape[1])
+            throw new ArgumentException($"Expected two 2-D tensors of the same shape; got [{string.Join(", ", current.shape)}] and [{string.Join(", ", initial.shape)}].", nameof(initial));
+        int rows = (int)current.shape[0], cols = (int)current.shape[1];
+        if (!warmStartV.IsEmpty && warmStartV.Length != cols)
+            throw new ArgumentException($"Warm-start vector has length {warmStartV.Length}; the matrix has {cols} columns.", nameof(warmStartV));
+
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var w0 = initial.device == current.device ? initial.detach() : initial.detach().to(current.device);
+        bool spanKernel = current.device_type == DeviceType.CPU && current.NumberOfElements <= int.MaxValue / sizeof(float);
+        if (spanKernel && current.dtype == ScalarType.BFloat16 && w0.dtype == ScalarType.BFloat16)
         {
-            Vector.Widen(source[k], out var low, out var high);
-            wide[2 * k] = Vector.ShiftLeft(low, 16);
-            wide[2 * k + 1] = Vector.ShiftLeft(high, 16);
+            Tensor a = current.detach().contiguous(), b = w0.contiguous();
+            return TopSingular.ComputeOfDifferenceBFloat16(MemoryMarshal.Cast<byte, ushort>(a.bytes), MemoryMarshal.Cast<byte, ushort>(b.bytes),
+                rows, cols, warmStartV, options);
         }
-        for (int i = body; i < bits.Length; i++) target[i] = (uint)bits[i] << 16;
+        Tensor wt = Float32(current.detach()), wb = Float32(w0);
+        if (spanKernel)
+        {
+            Tensor a = wt.contiguous(), b = wb.contiguous();
+            return TopSingular.ComputeOfDifference(MemoryMarshal.Cast<byte, float>(a.bytes), MemoryMarshal.Cast<byte, float>(b.bytes),
+                rows, cols, warmStartV, options);
+        }
+        var update = wt - wb;
+        var triplet = ComputeWithTorchOps(update, warmStartV, options);
+        return triplet with { MatrixNorm = update.norm().item<float>() };
     }
+
+    private static Tensor Float32(Tensor t) => t.dtype == ScalarType.Float32 ? t : t.to(ScalarType.Float32);
 
     /// <summary>The device path: power iteration with TorchSharp ops on a float32 matrix, one host sync per iteration.</summary>
     internal static SingularTriplet ComputeWithTorchOps(Tensor a, ReadOnlySpan<float> warmStartV, PowerIterationOptions options)
