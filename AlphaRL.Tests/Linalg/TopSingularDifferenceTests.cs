@@ -118,4 +118,28 @@ public class TopSingularDifferenceTests
         Assert.That(1 - Math.Abs(Synthetic.Cosine(one.V, exact.V)), Is.LessThan(startAngle));
         Assert.That(1 - Math.Abs(Synthetic.Cosine(two.V, exact.V)), Is.LessThan(1 - Math.Abs(Synthetic.Cosine(one.V, exact.V))));
     }
+
+    [Test]
+    public void DevicePath_OfTheDifference_MatchesTheSpanKernel_ColdAndWarm()
+    {
+        var (current, initial, update) = Pair(90, 70, 21);
+        using var scope = NewDisposeScope();
+        var wt = tensor(current).reshape(90, 70);
+        var w0 = tensor(initial).reshape(90, 70);
+        var exact = TopSingular.Compute(update, 90, 70);
+
+        var cold = TorchTopSingular.ComputeOfDifferenceWithTorchOps(wt, w0, default, PowerIterationOptions.Default);
+        var start = TopSingular.Compute(Synthetic.LowRankPlusNoise(90, 70, seed: 21, noise: 0.03f), 90, 70).V;
+        var warm = TorchTopSingular.ComputeOfDifferenceWithTorchOps(wt, w0, start, PowerIterationOptions.Default);
+
+        Assert.That(cold.Converged, Is.True);
+        Assert.That(cold.Value, Is.EqualTo(exact.Value).Within(1e-3).Percent);
+        Assert.That(Math.Abs(Synthetic.Cosine(cold.V, exact.V)), Is.GreaterThanOrEqualTo(0.9999));
+        Assert.That(cold.MatrixNorm, Is.EqualTo(Norm(update)).Within(1e-4).Percent);
+        Assert.That(warm.Iterations, Is.EqualTo(PowerIterationOptions.Default.WarmPasses));
+        Assert.That(1 - Math.Abs(Synthetic.Cosine(warm.V, exact.V)), Is.LessThan(1 - Math.Abs(Synthetic.Cosine(start, exact.V))));
+        var nan = tensor(initial.Select((x, i) => i == 5 ? float.NaN : x).ToArray()).reshape(90, 70);
+        Assert.That(() => TorchTopSingular.ComputeOfDifferenceWithTorchOps(wt, nan, start, PowerIterationOptions.Default),
+            Throws.TypeOf<AlphaRlException>().With.Message.Contains("NaN or infinity"));
+    }
 }

@@ -109,9 +109,57 @@ public static class TorchTopSingular
             return TopSingular.ComputeOfDifference(MemoryMarshal.Cast<byte, float>(a.bytes), MemoryMarshal.Cast<byte, float>(b.bytes),
                 rows, cols, warmStartV, options);
         }
-        var update = wt - wb;
-        var triplet = ComputeWithTorchOps(update, warmStartV, options);
-        return triplet with { MatrixNorm = update.norm().item<float>() };
+        return ComputeOfDifferenceWithTorchOps(wt, wb, warmStartV, options);
+    }
+
+    /// <summary>Iterations between host syncs of the device path's convergence check from a cold start.</summary>
+    private const int CheckEvery = 8;
+
+    /// <summary>
+    /// The device path of the difference (float32 W_t and W0 on one device): power iteration with
+    /// u = W_t v − W0 v and w = uᵀW_t − uᵀW0, never forming W_t − W0, and no host synchronisation inside the loop:
+    /// from a warm start a fixed <see cref="PowerIterationOptions.WarmPasses"/> iterations and one sync at the end;
+    /// from a cold start a convergence check every <see cref="CheckEvery"/> iterations. ‖W_t − W0‖_F by
+    /// <c>torch.dist</c>. Non-finite results take the scaled path of <see cref="ComputeWithTorchOps"/> on the formed update.
+    /// </summary>
+    internal static SingularTriplet ComputeOfDifferenceWithTorchOps(Tensor current, Tensor initial, ReadOnlySpan<float> warmStartV, PowerIterationOptions options)
+    {
+        int cols = (int)current.shape[1];
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var start = warmStartV.IsEmpty ? new float[cols] : warmStartV.ToArray();
+        bool warm = !warmStartV.IsEmpty && IsUsable(start);
+        if (!warm) TopSingular.FillRandomUnit(start, options.Seed);
+        var v = tensor(start, device: current.device);
+        v = v / v.norm();
+        int budget = warm && options.WarmPasses > 0 ? Math.Min(options.WarmPasses, options.MaxIterations) : options.MaxIterations;
+        Tensor u = v, uNorm = v.norm(), wNorm = v.norm();
+        int iterations = 0;
+        bool converged = false;
+        while (iterations < budget)
+        {
+            var previous = v;
+            var uRaw = current.mv(v) - initial.mv(v);
+            uNorm = uRaw.norm();
+            u = uRaw / uNorm;
+            var w = u.matmul(current) - u.matmul(initial);
+            wNorm = w.norm();
+            v = w / wNorm;
+            iterations++;
+            if (!warm && iterations % CheckEvery == 0 && (v - previous).norm().item<float>() < options.Tolerance)
+            {
+                converged = true;
+                break;
+            }
+        }
+        // σ = uᵀ(W_t − W0)v = ‖w‖ of the last iteration (‖W v‖ for the final v would need another pass).
+        var stats = stack([wNorm, uNorm, dist(current, initial)]).cpu().data<float>().ToArray();
+        if (!float.IsFinite(stats[0]) || !float.IsFinite(stats[1]) || !float.IsFinite(stats[2]) || stats[1] == 0f || stats[0] < 1e-15f)
+        {
+            var update = current - initial;
+            return ComputeWithTorchOps(update, warmStartV, options) with { MatrixNorm = TopSingular.FrobeniusNorm(ToArray(update)) };
+        }
+        return new SingularTriplet(stats[0], ToArray(u), ToArray(v), iterations, converged) { MatrixNorm = stats[2] };
     }
 
     private static Tensor Float32(Tensor t) => t.dtype == ScalarType.Float32 ? t : t.to(ScalarType.Float32);
