@@ -7,6 +7,7 @@ using BenchmarkDotNet.Running;
 // dotnet run -c Release --project AlphaRL.Benchmarks -- --filter '*'      BenchmarkDotNet suite
 // dotnet run -c Release --project AlphaRL.Benchmarks -- pretrain-base [PATH]  rebuilds the committed elicitation base
 // dotnet run -c Release --project AlphaRL.Benchmarks -- memory [N]        RSS / storage per snapshot
+// dotnet run -c Release --project AlphaRL.Benchmarks -- jump-accuracy     snapshot routine vs exact SVD, through the jump
 // dotnet run -c Release --project AlphaRL.Benchmarks -- summary           results -> benchmarks/results
 string root = RepositoryRoot();
 string resultsDir = Path.Combine(root, "benchmarks", "results");
@@ -34,6 +35,8 @@ switch (args.FirstOrDefault())
     case "memory":
         return SnapshotMemoryHarness.Run(Path.Combine(resultsDir, "snapshot-memory.json"),
             args.Length > 1 ? int.Parse(args[1]) : 30);
+    case "jump-accuracy":
+        return JumpAccuracyHarness.Run(Path.Combine(resultsDir, "jump-accuracy.json"), Environment.GetEnvironmentVariable("ALPHARL_CACHE") ?? Path.Combine(root, ".alpharl-cache"));
     case "summary":
         return ResultsSummary.Run(Path.Combine(root, "BenchmarkDotNet.Artifacts", "results"), resultsDir);
     default:

@@ -14,6 +14,7 @@ internal static class ResultsSummary
 {
     private const string Command = "dotnet run -c Release --project AlphaRL.Benchmarks -- --filter '*' && " +
                                    "dotnet run -c Release --project AlphaRL.Benchmarks -- memory && " +
+                                   "dotnet run -c Release --project AlphaRL.Benchmarks -- jump-accuracy && " +
                                    "dotnet run -c Release --project AlphaRL.Benchmarks -- summary";
 
     private sealed record Row(string Type, string Method, string Parameters, double MedianNs, long? AllocatedBytes)
@@ -63,6 +64,37 @@ internal static class ResultsSummary
                             maxWarmTorch = Math.Max(maxWarmTorch ?? 0, ratio.Value);
                     }
 
+        // Snapshot (default settings, warm) / reading W_t and W0 once, one matrix and the realistic model, per path.
+        var snapshotFloor = new JsonObject();
+        double? worstSpanSnapshot = null;
+        foreach (var dtype in new[] { "Float32", "BFloat16" })
+            foreach (var size in SnapshotVsReadBoth.Sizes)
+                foreach (var (method, path) in new[] { (nameof(SnapshotVsReadBoth.SpanSnapshot), "span kernel"), (nameof(SnapshotVsReadBoth.DeviceSnapshot), "device path") })
+                {
+                    var ratio = Ratio(Median(nameof(SnapshotVsReadBoth), method, size.ToString(), dtype), Median(nameof(SnapshotVsReadBoth), nameof(SnapshotVsReadBoth.ReadBoth), size.ToString(), dtype));
+                    if (ratio is null) continue;
+                    snapshotFloor[$"matrix/{dtype}/{size}/{path}"] = Math.Round(ratio.Value, 2);
+                    if (method == nameof(SnapshotVsReadBoth.SpanSnapshot) && Math.Min(size.Rows, size.Cols) >= 1024)
+                        worstSpanSnapshot = Math.Max(worstSpanSnapshot ?? 0, ratio.Value);
+                }
+        double? worstDeviceVsSpan = null;
+        foreach (var dtype in new[] { "Float32", "BFloat16" })
+            foreach (var width in new[] { "512", "1024" })
+            {
+                double? Model(string method) => rows.FirstOrDefault(r => r.Type == nameof(SnapshotOfRealisticModel) && r.Method == method && r.Param("DType") == dtype && r.Param("Width") == width)?.MedianNs;
+                double? floorNs = Model(nameof(SnapshotOfRealisticModel.ReadOnce)), span = Model(nameof(SnapshotOfRealisticModel.Snapshot)), device = Model(nameof(SnapshotOfRealisticModel.DeviceSnapshot));
+                if (Ratio(span, floorNs) is { } a) snapshotFloor[$"model d={width}/{dtype}/span kernel"] = Math.Round(a, 2);
+                if (Ratio(device, floorNs) is { } b) snapshotFloor[$"model d={width}/{dtype}/device path"] = Math.Round(b, 2);
+                if (Ratio(device, span) is { } c)
+                {
+                    snapshotFloor[$"model d={width}/{dtype}/device path / span kernel"] = Math.Round(c, 2);
+                    worstDeviceVsSpan = Math.Max(worstDeviceVsSpan ?? 0, c);
+                }
+            }
+        var accuracyPath = Path.Combine(resultsDir, "jump-accuracy.json");
+        var accuracy = File.Exists(accuracyPath) ? JsonNode.Parse(File.ReadAllText(accuracyPath)) : null;
+        double? jumpError = accuracy?["jump_error_vs_exact_svd"]?.GetValue<double>();
+
         double? storageShare = memory?.Select(m => m!["storage_share_per_snapshot"]!.GetValue<double>()).Max();
         double? overheadShare = TrackerOverheadShare(Path.Combine(resultsDir, "speedup.json"));
 
@@ -72,8 +104,12 @@ internal static class ResultsSummary
             ["max_ratio_to_bandwidth_floor"] = Round(maxWarmTorch, 2),
             ["snapshot_storage_share"] = Round(storageShare, 5),
             ["tracker_overhead_share"] = Round(overheadShare, 4),
+            ["snapshot_ratio_to_floor"] = Round(worstSpanSnapshot, 2),
+            ["jump_error_vs_exact_svd"] = Round(jumpError, 5),
             ["notes"] = new JsonObject
             {
+                ["snapshot_ratio_to_floor"] = "SnapshotVsReadBoth: max over sizes with rows, cols >= 1024 and over fp32/bf16 of median(snapshot, span kernel, warm start, default settings) / median(read W_t and W0 once, a SIMD sum over both); device path and the realistic model (8 layers, d = 512 and 1024) in details.snapshot_to_read_both.",
+                ["jump_error_vs_exact_svd"] = "jump-accuracy harness (jump-accuracy.json): worst over the llm-like run and the synthetic trajectories of ||W_pred(tracker snapshots, default settings) - W_pred(exact SVD snapshots)|| / ||W_pred(exact) - W_e|| for the rank-1 line jump; per trajectory and pass budget in jump-accuracy.json.",
                 ["top1_speedup_vs_svd_2048"] = "TopTripletVsFullSvd, 2048x2048 fp32: median of torch.linalg.svd (thin) / median of TorchTopSingular warm-started from the previous snapshot's V; cold start in details.",
                 ["max_ratio_to_bandwidth_floor"] = "TorchTopTripletVsReadOnce: max over sizes with rows, cols >= 1024 and over fp32/bf16 of median(top triplet, warm start) / median(read dW once); every ratio in details.",
                 ["snapshot_storage_share"] = "memory harness (snapshot-memory.json): tracker storage added per snapshot / bytes of the covered weights, 8 layers d=512 MLP 4x, worst of fp32 and bf16 weights. The single W0 copy (100% of the covered weights, optionally on the CPU) is not counted here.",
@@ -86,6 +122,9 @@ internal static class ResultsSummary
                 ["svd_2048_median_ms"] = Round(svd2048 / 1e6, 1),
                 ["top1_speedup_vs_svd_2048_cold_start"] = Round(speedupCold, 1),
                 ["ratio_to_read_once"] = floor,
+                ["snapshot_to_read_both"] = snapshotFloor,
+                ["realistic_model_device_path_over_span_kernel_worst"] = Round(worstDeviceVsSpan, 2),
+                ["tracker_overhead_share_jump_accuracy_harness"] = Round(accuracy?["tracker_overhead_share"]?.GetValue<double>(), 6),
                 ["snapshot_memory"] = memory?.DeepClone(),
             },
         };
@@ -93,7 +132,8 @@ internal static class ResultsSummary
         File.WriteAllText(summaryPath, summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         Console.WriteLine($"wrote {summaryPath}");
 
-        File.WriteAllText(Path.Combine(resultsDir, "performance.md"), Markdown(reportsDir, resultsDir, speedupWarm, speedupCold, maxWarmTorch, storageShare, floor, memory));
+        File.WriteAllText(Path.Combine(resultsDir, "performance.md"), Markdown(reportsDir, resultsDir, speedupWarm, speedupCold, maxWarmTorch, storageShare, floor, memory,
+            worstSpanSnapshot, worstDeviceVsSpan, jumpError, snapshotFloor));
         Console.WriteLine($"wrote {Path.Combine(resultsDir, "performance.md")}");
         return 0;
     }
@@ -128,7 +168,8 @@ internal static class ResultsSummary
     private static double? Round(double? x, int digits) => x is null ? null : Math.Round(x.Value, digits);
 
     private static string Markdown(string reportsDir, string resultsDir, double? speedupWarm, double? speedupCold,
-        double? maxWarmTorch, double? storageShare, JsonObject floor, JsonArray? memory)
+        double? maxWarmTorch, double? storageShare, JsonObject floor, JsonArray? memory,
+        double? worstSpanSnapshot, double? worstDeviceVsSpan, double? jumpError, JsonObject snapshotFloor)
     {
         var md = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
@@ -145,7 +186,15 @@ internal static class ResultsSummary
         md.AppendLine($"| top triplet vs full SVD at 2048x2048 (warm start; cold) | >= 100x | {Fmt(speedupWarm, "0.0")}x; {Fmt(speedupCold, "0.0")}x | {Verdict(speedupWarm >= 100)} |");
         md.AppendLine($"| top triplet / read-once floor, every size >= 1024 (torch, warm, worst of fp32/bf16) | <= 3x | {Fmt(maxWarmTorch, "0.00")}x | {Verdict(maxWarmTorch <= 3)} |");
         md.AppendLine($"| snapshot storage / model size, d = 512 (worst of fp32/bf16) | <= 1% | {Fmt(storageShare * 100, "0.000")}% | {Verdict(storageShare <= 0.01)} |");
-        md.AppendLine("| tracker overhead / training wall time, default interval | <= 2% | measured by the speedup harness (issue 4), not here | - |").AppendLine();
+        md.AppendLine("| tracker overhead / training wall time, default interval | <= 2% | measured by the speedup harness (issue 4), not here | - |");
+        md.AppendLine($"| snapshot / read W_t and W0 once, every size >= 1024 (span kernel, warm, worst of fp32/bf16) | <= 2x | {Fmt(worstSpanSnapshot, "0.00")}x | {Verdict(worstSpanSnapshot <= 2)} |");
+        md.AppendLine($"| realistic model: device path / span kernel on the CPU (worst of d, dtype) | <= 3x | {Fmt(worstDeviceVsSpan, "0.00")}x | {Verdict(worstDeviceVsSpan <= 3)} |");
+        md.AppendLine($"| rank-1 jump: tracker snapshots vs exact SVD, / the jump's correction | < 1% | {Fmt(jumpError * 100, "0.000")}% | {Verdict(jumpError < 0.01)} |").AppendLine();
+
+        md.AppendLine("### Snapshot / reading W_t and W0 once (default settings, warm start; medians, same run)").AppendLine();
+        md.AppendLine("| matrix or model / dtype / size / path | ratio |").AppendLine("|---|---|");
+        foreach (var (key, value) in snapshotFloor) md.AppendLine($"| {key} | {value!.GetValue<double>().ToString("0.00", inv)} |");
+        md.AppendLine();
 
         md.AppendLine("### Ratio to reading dW once (medians, same run)").AppendLine();
         md.AppendLine("| engine / dtype / size / start | ratio |").AppendLine("|---|---|");

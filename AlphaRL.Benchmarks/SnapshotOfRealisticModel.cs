@@ -5,12 +5,16 @@ using static TorchSharp.torch;
 namespace AlphaRl.Benchmarks;
 
 /// <summary>
-/// One tracker snapshot of every covered matrix of a realistic shape (8 layers, d = 512, MLP 4x; 48 matrices,
-/// 25.2 M weights), warm-started from the previous snapshot after one "training interval" of drift.
+/// One tracker snapshot of every covered matrix of a realistic shape (8 layers, d = 512 or 1024, MLP 4x; 48 matrices,
+/// 25.2 M or 100.7 M weights), warm-started from the previous snapshot after one "training interval" of drift.
 /// The baseline reads W_t and W0 once (two sums per matrix): the least any snapshot of dW = W_t − W0 can cost.
+/// The tracker on the CPU runs the span kernel; the device path (TorchSharp ops, what a GPU runs) is timed on the
+/// same weights with the same warm starts. Fewer iterations than the other suites: each one moves 100 M weights first.
 /// </summary>
 [Config(typeof(ShortNoisyConfig))]
 [InvocationCount(1)]
+[WarmupCount(1)]
+[IterationCount(7)]
 public class SnapshotOfRealisticModel
 {
     private RealisticModel _model = null!;
@@ -20,10 +24,13 @@ public class SnapshotOfRealisticModel
     [Params(ScalarType.Float32, ScalarType.BFloat16)]
     public ScalarType DType { get; set; }
 
+    [Params(512, 1024)]
+    public int Width { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
-        _model = new RealisticModel(DType);
+        _model = new RealisticModel(DType, width: Width);
         _tracker = _model.StartTracking(1);
         _step = _tracker.Steps[^1];
     }
@@ -49,10 +56,27 @@ public class SnapshotOfRealisticModel
         return total;
     }
 
-    [Benchmark(Description = "snapshot (tracker.Observe)")]
+    [Benchmark(Description = "snapshot (tracker.Observe, span kernel)")]
     public long Snapshot()
     {
         _tracker.Observe(++_step);
         return _tracker.StorageBytes;
+    }
+
+    /// <summary>The device path for every matrix (bf16 widened to float32 first, as on a GPU), warm-started from the
+    /// tracker's newest V; nothing is recorded.</summary>
+    [Benchmark(Description = "snapshot, device path (torch ops)")]
+    public float DeviceSnapshot()
+    {
+        float total = 0;
+        foreach (var m in _model.Covered)
+        {
+            using var scope = NewDisposeScope();
+            var wt = m.Parameter.detach().to(ScalarType.Float32);
+            var w0 = _tracker.Base[m.Name].to(ScalarType.Float32);
+            total += AlphaRl.TorchSharp.Linalg.TorchTopSingular.ComputeOfDifferenceWithTorchOps(wt, w0, _tracker.Snapshots(m.Name)[^1].V,
+                AlphaRl.Linalg.PowerIterationOptions.Default).Value;
+        }
+        return total;
     }
 }

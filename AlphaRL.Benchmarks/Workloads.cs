@@ -92,11 +92,11 @@ internal sealed class RealisticModel : IDisposable
     private readonly List<(Parameter P, Tensor U, Tensor V, double Scale)> _drift = new();
     private readonly Generator _generator;
 
-    public RealisticModel(ScalarType dtype, long seed = 7)
+    public RealisticModel(ScalarType dtype, long seed = 7, int width = Width)
     {
         _generator = new Generator((ulong)seed);
         using var noGrad = no_grad();
-        foreach (var (name, rows, cols) in Workloads.TransformerMatrices(Layers, Width))
+        foreach (var (name, rows, cols) in Workloads.TransformerMatrices(Layers, width))
         {
             var p = new Parameter((randn(rows, cols, generator: _generator) * 0.02).to(dtype).to(Workloads.Device));
             var u = randn(rows, generator: _generator);

@@ -36,8 +36,112 @@ public static class TopSingular
         if (!warmStartV.IsEmpty && warmStartV.Length != cols)
             throw new ArgumentException($"Warm-start vector has length {warmStartV.Length}; the matrix has {cols} columns.", nameof(warmStartV));
 
-        return Iterate(matrix, rows, cols, warmStartV, options) ?? ComputeScaled(matrix, rows, cols, warmStartV, options);
+        return IterateDense(matrix, rows, cols, warmStartV, options) ?? ComputeScaled(matrix, rows, cols, warmStartV, options);
     }
+
+    /// <summary>
+    /// The top singular triplet of the update W_t − W0 read straight from the two matrices (fp32, row-major), without
+    /// materialising it: each iteration reads W_t and W0 once, a few rows at a time into an L1-sized buffer. The
+    /// triplet's <see cref="SingularTriplet.MatrixNorm"/> is ‖W_t − W0‖_F from the same first read.
+    /// </summary>
+    /// <param name="current">W_t, row-major, rows·cols values.</param>
+    /// <param name="initial">W0, row-major, rows·cols values.</param>
+    /// <param name="rows">Number of rows (length of U).</param>
+    /// <param name="cols">Number of columns (length of V).</param>
+    /// <param name="warmStartV">Optional start vector for V (length cols), e.g. the previous snapshot's V.</param>
+    /// <param name="options">Tolerance and pass budget; <see cref="PowerIterationOptions.Default"/> when null.</param>
+    /// <exception cref="ArgumentException">Shapes do not match.</exception>
+    /// <exception cref="AlphaRlException">W_t or W0 holds NaN or infinity, or s1 exceeds the float32 range.</exception>
+    public static unsafe SingularTriplet ComputeOfDifference(ReadOnlySpan<float> current, ReadOnlySpan<float> initial, int rows, int cols,
+        ReadOnlySpan<float> warmStartV = default, PowerIterationOptions? options = null)
+    {
+        options ??= PowerIterationOptions.Default;
+        CheckDifferenceShapes(current.Length, initial.Length, rows, cols, warmStartV.Length);
+        SingularTriplet? t;
+        fixed (float* pc = current, pb = initial)
+            t = Iterate(new GramSource(GramSource.Kind.Difference, (nint)pc, (nint)pb, rows, cols), warmStartV, options);
+        return t ?? ComputeOfDifferenceScaled(current, initial, rows, cols, warmStartV, options);
+    }
+
+    /// <summary>
+    /// <see cref="ComputeOfDifference(ReadOnlySpan{float}, ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, PowerIterationOptions?)"/>
+    /// for bfloat16 weights given as their bit patterns: the kernel widens W_t and W0 to float32 as it reads them
+    /// (a 16-bit shift), so a pass reads 2 bytes per value of each.
+    /// </summary>
+    /// <param name="currentBits">W_t as bfloat16 bit patterns, row-major.</param>
+    /// <param name="initialBits">W0 as bfloat16 bit patterns, row-major.</param>
+    /// <param name="rows">Number of rows.</param>
+    /// <param name="cols">Number of columns.</param>
+    /// <param name="warmStartV">Optional start vector for V (length cols).</param>
+    /// <param name="options">Tolerance and pass budget; <see cref="PowerIterationOptions.Default"/> when null.</param>
+    /// <exception cref="ArgumentException">Shapes do not match.</exception>
+    /// <exception cref="AlphaRlException">W_t or W0 holds NaN or infinity, or s1 exceeds the float32 range.</exception>
+    public static unsafe SingularTriplet ComputeOfDifferenceBFloat16(ReadOnlySpan<ushort> currentBits, ReadOnlySpan<ushort> initialBits, int rows, int cols,
+        ReadOnlySpan<float> warmStartV = default, PowerIterationOptions? options = null)
+    {
+        options ??= PowerIterationOptions.Default;
+        CheckDifferenceShapes(currentBits.Length, initialBits.Length, rows, cols, warmStartV.Length);
+        SingularTriplet? t;
+        fixed (ushort* pc = currentBits, pb = initialBits)
+            t = Iterate(new GramSource(GramSource.Kind.BFloat16Difference, (nint)pc, (nint)pb, rows, cols), warmStartV, options);
+        if (t is not null) return t;
+        var current = new float[currentBits.Length];
+        var initial = new float[initialBits.Length];
+        WidenBFloat16(currentBits, current);
+        WidenBFloat16(initialBits, initial);
+        return ComputeOfDifferenceScaled(current, initial, rows, cols, warmStartV, options);
+    }
+
+    private static void CheckDifferenceShapes(int currentLength, int initialLength, int rows, int cols, int warmLength)
+    {
+        if (rows <= 0 || cols <= 0)
+            throw new ArgumentException($"Matrix shape must be positive; got {rows}×{cols}.", nameof(rows));
+        if (currentLength != (long)rows * cols || initialLength != (long)rows * cols)
+            throw new ArgumentException($"W_t holds {currentLength} values and W0 {initialLength}, but the shape {rows}×{cols} needs {(long)rows * cols}.");
+        if (warmLength != 0 && warmLength != cols)
+            throw new ArgumentException($"Warm-start vector has length {warmLength}; the matrix has {cols} columns.", "warmStartV");
+    }
+
+    /// <summary>The rare path of the difference routines: W_t − W0 formed in double (it may overflow float32 even
+    /// when both are finite), scaled by a power of two into float32, then the scaled dense iteration.</summary>
+    private static SingularTriplet ComputeOfDifferenceScaled(ReadOnlySpan<float> current, ReadOnlySpan<float> initial, int rows, int cols,
+        ReadOnlySpan<float> warmStartV, PowerIterationOptions options)
+    {
+        double maxAbs = 0;
+        for (int i = 0; i < current.Length; i++)
+        {
+            if (!float.IsFinite(current[i]) || !float.IsFinite(initial[i]))
+                throw new AlphaRlException("W_t or W0 holds NaN or infinity; the top singular triplet of the update is undefined.");
+            maxAbs = Math.Max(maxAbs, Math.Abs((double)current[i] - initial[i]));
+        }
+        if (maxAbs == 0)
+            return new SingularTriplet(0f, UnitBasis(rows), StartVector(cols, warmStartV, options), 1, Converged: true) { MatrixNorm = 0f };
+        int exponent = Math.ILogB(maxAbs);
+        var scaled = new float[current.Length];
+        for (int i = 0; i < scaled.Length; i++) scaled[i] = (float)Math.ScaleB((double)current[i] - initial[i], -exponent);
+        var t = IterateDense(scaled, rows, cols, warmStartV, options)
+            ?? throw new AlphaRlException($"The top singular triplet of a {rows}×{cols} update could not be computed even after scaling it.");
+        return t with { Value = ScaleBack(t.Value, exponent, rows, cols), MatrixNorm = ScaleNormBack(t.MatrixNorm, exponent) };
+    }
+
+    private static unsafe SingularTriplet? IterateDense(ReadOnlySpan<float> matrix, int rows, int cols, ReadOnlySpan<float> warmStartV, PowerIterationOptions options)
+    {
+        fixed (float* pm = matrix)
+            return Iterate(new GramSource(GramSource.Kind.Dense, (nint)pm, 0, rows, cols), warmStartV, options);
+    }
+
+    /// <summary>s·2^exponent as float32; rounding within 1e-6 of float.MaxValue is clamped rather than reported.</summary>
+    /// <exception cref="AlphaRlException">s1 exceeds the float32 range.</exception>
+    private static float ScaleBack(float value, int exponent, int rows, int cols)
+    {
+        double exact = Math.ScaleB((double)value, exponent);
+        if (exact > float.MaxValue * (1 + 1e-6))
+            throw new AlphaRlException($"The largest singular value of a {rows}×{cols} matrix exceeds the float32 range (about {value:G3}·2^{exponent}).");
+        return (float)Math.Min(exact, float.MaxValue);
+    }
+
+    /// <summary>A Frobenius norm scaled back; +∞ when it exceeds the float range (the norm, unlike s1, is only reported).</summary>
+    private static float ScaleNormBack(float norm, int exponent) => (float)Math.ScaleB((double)norm, exponent);
 
     /// <summary>Singular values below this (or overflow anywhere) send the matrix through <see cref="ComputeScaled"/>:
     /// AᵀA holds s1², which leaves the float range below about 1e-19 or above about 1.8e19.</summary>
@@ -53,18 +157,13 @@ public static class TopSingular
     {
         float maxAbs = MaxMagnitudeOrThrow(matrix);
         if (maxAbs == 0f)
-            return new SingularTriplet(0f, UnitBasis(rows), StartVector(cols, warmStartV, options), 1, Converged: true);
+            return new SingularTriplet(0f, UnitBasis(rows), StartVector(cols, warmStartV, options), 1, Converged: true) { MatrixNorm = 0f };
         int exponent = MathF.ILogB(maxAbs);
         var scaled = new float[matrix.Length];
         for (int i = 0; i < scaled.Length; i++) scaled[i] = MathF.ScaleB(matrix[i], -exponent);
-        var t = Iterate(scaled, rows, cols, warmStartV, options)
+        var t = IterateDense(scaled, rows, cols, warmStartV, options)
             ?? throw new AlphaRlException($"The top singular triplet of a {rows}×{cols} matrix could not be computed even after scaling it.");
-        // Rounding of s1 at the top of the range (within 1e-6 of float.MaxValue) is clamped rather than reported.
-        double exact = Math.ScaleB((double)t.Value, exponent);
-        float value = exact <= float.MaxValue * (1 + 1e-6) ? (float)Math.Min(exact, float.MaxValue) : float.PositiveInfinity;
-        if (!float.IsFinite(value))
-            throw new AlphaRlException($"The largest singular value of a {rows}×{cols} matrix exceeds the float32 range (about {t.Value:G3}·2^{exponent}).");
-        return t with { Value = value };
+        return t with { Value = ScaleBack(t.Value, exponent, rows, cols), MatrixNorm = ScaleNormBack(t.MatrixNorm, exponent) };
     }
 
     /// <summary>The largest magnitude of a matrix's values.</summary>
@@ -112,16 +211,22 @@ public static class TopSingular
 
     /// <summary>The iteration itself; null when an intermediate left the float range (overflow, NaN or infinity in
     /// the matrix, or a top singular value too small for AᵀA), so that the caller takes the scaled path.</summary>
-    private static SingularTriplet? Iterate(ReadOnlySpan<float> matrix, int rows, int cols, ReadOnlySpan<float> warmStartV, PowerIterationOptions options)
+    private static SingularTriplet? Iterate(GramSource matrix, ReadOnlySpan<float> warmStartV, PowerIterationOptions options)
     {
+        int rows = matrix.Rows, cols = matrix.Cols;
         var v = StartVector(cols, warmStartV, options);
+        // A warm start follows a slowly moving matrix: a fixed budget of reads instead of convergence from scratch.
+        bool warm = !warmStartV.IsEmpty && IsUsable(warmStartV);
+        int budget = warm && options.WarmPasses > 0 ? Math.Min(options.WarmPasses, options.MaxIterations) : options.MaxIterations;
 
         // Locally optimal block-free iteration (LOBPCG with one vector) on G = AᵀA: each step takes the best unit
         // vector in span{v, r, p} (r the residual G v − λ v, p the previous step) by Rayleigh–Ritz. It reads the
         // matrix once per step like power iteration (only G r is new; G v and G p follow by linearity) but converges
         // at a Chebyshev-like rate, so fewer reads reach the same tolerance on the change of V.
         var basis = new Subspace(rows, cols);
-        GramProductInto(matrix, rows, cols, v, basis.AX, basis.GX, basis.Scratch);
+        double sumOfSquares = GramProductInto(matrix, v, basis.AX, basis.GX, basis, withNorm: true);
+        float matrixNorm = (float)Math.Sqrt(sumOfSquares);
+        if (!float.IsFinite(matrixNorm)) return null;
         v.CopyTo(basis.X, 0);
         // Iterations are counted as reads of the matrix (the first included), so the cap bounds the cost.
         int passes = 1;
@@ -131,28 +236,34 @@ public static class TopSingular
             if (!float.IsFinite(sigma) || !float.IsFinite(TensorPrimitives.Norm(basis.GX)))
                 return null;
             if (sigma == 0f && TensorPrimitives.MaxMagnitude(basis.AX) == 0f)
-                return new SingularTriplet(0f, UnitBasis(rows), basis.X, passes, Converged: true);
+                return new SingularTriplet(0f, UnitBasis(rows), basis.X, passes, Converged: true) { MatrixNorm = matrixNorm };
             if (sigma < SmallestSafeValue)
                 return null;
-            if (passes >= options.MaxIterations)
-                return basis.Result(sigma, passes, converged: false);
-            if (passes % RefreshEvery == 0 && passes + 1 < options.MaxIterations)
+            if (passes >= budget)
+                return (passes == 1 ? basis.PowerStepResult(sigma) : basis.Result(sigma, passes, converged: false)) with { MatrixNorm = matrixNorm };
+            if (passes % RefreshEvery == 0 && passes + 1 < budget)
             {
                 // G v and A v are carried by linearity; re-reading them now and then keeps rounding from piling up.
-                GramProductInto(matrix, rows, cols, basis.X, basis.AX, basis.GX, basis.Scratch);
+                GramProductInto(matrix, basis.X, basis.AX, basis.GX, basis, withNorm: false);
                 passes++;
                 sigma = TensorPrimitives.Norm(basis.AX);
             }
             if (!basis.PrepareResidual(sigma))
-                return basis.Result(sigma, passes, converged: true);
-            GramProductInto(matrix, rows, cols, basis.R, basis.AR, basis.GR, basis.Scratch);
+                return basis.Result(sigma, passes, converged: true) with { MatrixNorm = matrixNorm };
+            GramProductInto(matrix, basis.R, basis.AR, basis.GR, basis, withNorm: false);
             passes++;
             float change = basis.Step();
             if (!float.IsFinite(change))
                 return null;
             if (change < options.Tolerance)
-                return basis.Result(TensorPrimitives.Norm(basis.AX), passes, converged: true);
+                return basis.Result(TensorPrimitives.Norm(basis.AX), passes, converged: true) with { MatrixNorm = matrixNorm };
         }
+    }
+
+    private static bool IsUsable(ReadOnlySpan<float> v)
+    {
+        float norm = FrobeniusNorm(v);
+        return norm > 0f && float.IsFinite(norm);
     }
 
     private const int RefreshEvery = 16;
@@ -163,35 +274,109 @@ public static class TopSingular
     /// <summary>
     /// u = A v and w = Aᵀ A v = Σ_i u_i row_i in a single read of the row-major A: each row is dotted with v and,
     /// while it is still in L1, added into w. Half the memory traffic of A v followed by Aᵀ u. Large matrices are
-    /// split into two row blocks read at once by two threads (the second block sums into <paramref name="scratch"/>).
+    /// split into two row blocks read at once by two threads (the second block sums into a scratch vector).
+    /// Returns Σ a² over A when <paramref name="withNorm"/> (else 0), from the same read.
     /// </summary>
-    internal static unsafe void GramProductInto(ReadOnlySpan<float> matrix, int rows, int cols, ReadOnlySpan<float> v,
-        Span<float> u, Span<float> w, Span<float> scratch = default)
+    private static double GramProductInto(GramSource matrix, float[] v, float[] u, float[] w, Subspace buffers, bool withNorm)
     {
-        if ((long)rows * cols < ParallelThreshold || rows < 2 || Environment.ProcessorCount < 2 || scratch.Length < cols)
-        {
-            GramProductRows(matrix, cols, v, u, w);
-            return;
-        }
+        int rows = matrix.Rows, cols = matrix.Cols;
+        w.AsSpan().Clear();
+        if ((long)rows * cols < ParallelThreshold || rows < 2 || Environment.ProcessorCount < 2)
+            return matrix.GramProductRows(0, rows, v, u, w, buffers.Chunk, withNorm);
         int half = rows / 2;
-        fixed (float* pm = matrix, pv = v, pu = u, pw = w, ps = scratch)
-        {
-            nint m = (nint)pm, vv = (nint)pv, uu = (nint)pu, ww = (nint)pw, ss = (nint)ps;
-            Parallel.Invoke(
-                () => GramProductRows(new ReadOnlySpan<float>((float*)m, half * cols), cols,
-                    new ReadOnlySpan<float>((float*)vv, cols), new Span<float>((float*)uu, half), new Span<float>((float*)ww, cols)),
-                () => GramProductRows(new ReadOnlySpan<float>((float*)m + (long)half * cols, (rows - half) * cols), cols,
-                    new ReadOnlySpan<float>((float*)vv, cols), new Span<float>((float*)uu + half, rows - half), new Span<float>((float*)ss, cols)));
-        }
-        TensorPrimitives.Add(w, scratch.Slice(0, cols), w);
+        double first = 0, second = 0;
+        var scratch = buffers.Scratch;
+        scratch.AsSpan().Clear();
+        Parallel.Invoke(
+            () => first = matrix.GramProductRows(0, half, v, u, w, buffers.Chunk, withNorm),
+            () => second = matrix.GramProductRows(half, rows, v, u, scratch, buffers.SecondChunk, withNorm));
+        TensorPrimitives.Add(w, scratch, w);
+        return first + second;
     }
 
-    /// <summary>The kernel of <see cref="GramProductInto"/> on one row block. Rows go four at a time so that v and w
-    /// are loaded (and w stored) once per four rows; each row is read from memory once and again from L1.</summary>
-    private static void GramProductRows(ReadOnlySpan<float> block, int cols, ReadOnlySpan<float> v, Span<float> u, Span<float> w)
+    /// <summary>Rows read together by the difference kernels: W_t − W0 of this many rows is formed in an L1-sized buffer.</summary>
+    private const int ChunkRows = 4;
+
+    /// <summary>
+    /// A row-major matrix as the kernel reads it: a dense float32 matrix, or the difference W_t − W0 of two float32 or
+    /// two bfloat16 matrices (formed a few rows at a time, never whole). Holds raw addresses of memory the caller
+    /// keeps pinned for the duration of the call.
+    /// </summary>
+    private readonly struct GramSource(GramSource.Kind kind, nint first, nint second, int rows, int cols)
     {
-        w.Clear();
+        public enum Kind { Dense, Difference, BFloat16Difference }
+
+        public int Rows => rows;
+
+        public int Cols => cols;
+
+        /// <summary>The kernel on rows [start, end): u[start..end) and w += Σ u_i row_i; returns Σ a² when asked.</summary>
+        public unsafe double GramProductRows(int start, int end, ReadOnlySpan<float> v, Span<float> u, Span<float> w, float[] chunk, bool withNorm)
+        {
+            if (kind == Kind.Dense)
+            {
+                var block = new ReadOnlySpan<float>((float*)first + (long)start * cols, (end - start) * cols);
+                return KernelRows(block, cols, v, u[start..end], w, withNorm);
+            }
+            double sumOfSquares = 0;
+            for (int i = start; i < end; i += ChunkRows)
+            {
+                int n = Math.Min(ChunkRows, end - i), length = n * cols;
+                long offset = (long)i * cols;
+                var target = chunk.AsSpan(0, length);
+                if (kind == Kind.Difference)
+                    TensorPrimitives.Subtract(new ReadOnlySpan<float>((float*)first + offset, length),
+                        new ReadOnlySpan<float>((float*)second + offset, length), target);
+                else
+                    SubtractBFloat16(new ReadOnlySpan<ushort>((ushort*)first + offset, length),
+                        new ReadOnlySpan<ushort>((ushort*)second + offset, length), target);
+                sumOfSquares += KernelRows(target, cols, v, u.Slice(i, n), w, withNorm);
+            }
+            return sumOfSquares;
+        }
+    }
+
+    /// <summary>a − b of two bfloat16 bit-pattern rows, widened to float32 (the bf16 bits are the high half).</summary>
+    private static void SubtractBFloat16(ReadOnlySpan<ushort> a, ReadOnlySpan<ushort> b, Span<float> target)
+    {
+        int width = Vector<ushort>.Count, body = a.Length - a.Length % width;
+        var va = MemoryMarshal.Cast<ushort, Vector<ushort>>(a[..body]);
+        var vb = MemoryMarshal.Cast<ushort, Vector<ushort>>(b[..body]);
+        var wide = MemoryMarshal.Cast<float, Vector<float>>(target[..body]);
+        for (int k = 0; k < va.Length; k++)
+        {
+            Vector.Widen(va[k], out var aLow, out var aHigh);
+            Vector.Widen(vb[k], out var bLow, out var bHigh);
+            wide[2 * k] = Vector.AsVectorSingle(Vector.ShiftLeft(aLow, 16)) - Vector.AsVectorSingle(Vector.ShiftLeft(bLow, 16));
+            wide[2 * k + 1] = Vector.AsVectorSingle(Vector.ShiftLeft(aHigh, 16)) - Vector.AsVectorSingle(Vector.ShiftLeft(bHigh, 16));
+        }
+        for (int i = body; i < a.Length; i++)
+            target[i] = BitConverter.UInt32BitsToSingle((uint)a[i] << 16) - BitConverter.UInt32BitsToSingle((uint)b[i] << 16);
+    }
+
+    /// <summary>bf16 bit patterns to float32: the bf16 bits are the high half of the float32.</summary>
+    internal static void WidenBFloat16(ReadOnlySpan<ushort> bits, Span<float> values)
+    {
+        var target = MemoryMarshal.Cast<float, uint>(values);
+        int width = Vector<ushort>.Count, body = bits.Length - bits.Length % width;
+        var source = MemoryMarshal.Cast<ushort, Vector<ushort>>(bits[..body]);
+        var wide = MemoryMarshal.Cast<uint, Vector<uint>>(target[..body]);
+        for (int k = 0; k < source.Length; k++)
+        {
+            Vector.Widen(source[k], out var low, out var high);
+            wide[2 * k] = Vector.ShiftLeft(low, 16);
+            wide[2 * k + 1] = Vector.ShiftLeft(high, 16);
+        }
+        for (int i = body; i < bits.Length; i++) target[i] = (uint)bits[i] << 16;
+    }
+
+    /// <summary>The kernel on one row block: u = block·v and w += blockᵀ u (w is not cleared). Rows go four at a
+    /// time so that v and w are loaded (and w stored) once per four rows; each row is read from memory once and again
+    /// from L1. Returns Σ a² over the block when <paramref name="withNorm"/> (from L1, while the rows are there).</summary>
+    private static double KernelRows(ReadOnlySpan<float> block, int cols, ReadOnlySpan<float> v, Span<float> u, Span<float> w, bool withNorm)
+    {
         int rows = u.Length, i = 0;
+        double sumOfSquares = 0;
         int width = Vector<float>.Count, body = cols - cols % width;
         var vv = MemoryMarshal.Cast<float, Vector<float>>(v[..body]);
         var ww = MemoryMarshal.Cast<float, Vector<float>>(w[..body]);
@@ -230,6 +415,7 @@ public static class TopSingular
                     Vector.FusedMultiplyAdd(a1[k], c1, Vector.FusedMultiplyAdd(a0[k], c0, ww[k]))));
             for (int k = body; k < cols; k++)
                 w[k] += d0 * r0[k] + d1 * r1[k] + d2 * r2[k] + d3 * r3[k];
+            if (withNorm) sumOfSquares += TensorPrimitives.SumOfSquares(block.Slice(i * cols, 4 * cols));
         }
         for (; i < rows; i++)
         {
@@ -237,7 +423,9 @@ public static class TopSingular
             float ui = TensorPrimitives.Dot(row, v);
             u[i] = ui;
             TensorPrimitives.MultiplyAdd(row, ui, w, w);
+            if (withNorm) sumOfSquares += TensorPrimitives.SumOfSquares(row);
         }
+        return sumOfSquares;
     }
 
     internal static void FillRandomUnit(Span<float> v, int seed)
@@ -260,6 +448,7 @@ public static class TopSingular
     {
         public readonly float[] X = new float[cols], AX = new float[rows], GX = new float[cols];
         public readonly float[] R = new float[cols], AR = new float[rows], GR = new float[cols], Scratch = new float[cols];
+        public readonly float[] Chunk = new float[ChunkRows * cols], SecondChunk = new float[ChunkRows * cols];
         private readonly float[] _p = new float[cols], _ap = new float[rows], _gp = new float[cols];
         private readonly float[] _nx = new float[cols], _nax = new float[rows], _ngx = new float[cols];
         private bool _hasP;
@@ -316,6 +505,17 @@ public static class TopSingular
             _nax.CopyTo(AX, 0);
             _ngx.CopyTo(GX, 0);
             return change;
+        }
+
+        /// <summary>After a single read: u = A x / σ, σ = ‖A x‖, and V the power step G x / ‖G x‖ (the better
+        /// estimate, and the next warm start; σ and u are those of x, within the same small angle).</summary>
+        public SingularTriplet PowerStepResult(float sigma)
+        {
+            var u = new float[AX.Length];
+            TensorPrimitives.Divide(AX, sigma, u);
+            var v = new float[GX.Length];
+            TensorPrimitives.Divide(GX, TensorPrimitives.Norm(GX), v);
+            return new SingularTriplet(sigma, u, v, 1, Converged: false);
         }
 
         public SingularTriplet Result(float sigma, int passes, bool converged)

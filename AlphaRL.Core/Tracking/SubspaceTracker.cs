@@ -24,8 +24,11 @@ public sealed class SubspaceTracker : ISubspaceTracker
     private readonly PowerIterationOptions _power;
 
     /// <summary>Creates an empty tracker.</summary>
-    /// <param name="powerIteration">Settings of the top-triplet routine used by <see cref="Observe"/>.</param>
-    public SubspaceTracker(PowerIterationOptions? powerIteration = null) => _power = powerIteration ?? PowerIterationOptions.Default;
+    /// <param name="powerIteration">Settings of the top-triplet routine used by <see cref="Observe"/>;
+    /// when null, <see cref="PowerIterationOptions.Converged"/>: this tracker serves offline checkpoints far apart,
+    /// where each snapshot converges from the previous V. Pass <see cref="PowerIterationOptions.Default"/> to follow
+    /// a run online with a fixed pass budget, as the TorchSharp tracker does.</param>
+    public SubspaceTracker(PowerIterationOptions? powerIteration = null) => _power = powerIteration ?? PowerIterationOptions.Converged;
 
     /// <inheritdoc />
     public IReadOnlyList<string> Matrices => _order;
@@ -52,13 +55,42 @@ public sealed class SubspaceTracker : ISubspaceTracker
     /// <param name="cols">Columns of the matrix.</param>
     public Rank1Snapshot Observe(string matrix, long step, ReadOnlySpan<float> update, int rows, int cols)
     {
-        float norm = TensorPrimitives.Norm(update);
-        if (!float.IsFinite(norm))
-            throw new AlphaRlException($"The update of '{matrix}' at step {step} holds NaN or infinity; nothing was recorded.");
         if (_series.TryGetValue(matrix, out var series))
             series.EnsureShape(matrix, step, rows, cols);
-        var triplet = TopSingular.Compute(update, rows, cols, WarmStart(matrix), _power);
-        return Record(matrix, step, triplet, norm);
+        SingularTriplet triplet;
+        try
+        {
+            triplet = TopSingular.Compute(update, rows, cols, WarmStart(matrix), _power);
+        }
+        catch (AlphaRlException e)
+        {
+            throw new AlphaRlException($"The update of '{matrix}' at step {step} holds NaN or infinity, or is out of the float32 range; nothing was recorded. {e.Message}", e);
+        }
+        return Record(matrix, step, triplet, triplet.MatrixNorm);
+    }
+
+    /// <summary>Computes the top triplet of the update W_t − W0 from the two matrices, without forming it (each pass
+    /// reads W_t and W0 once), and records it, sign-aligned, with ‖W_t − W0‖_F.</summary>
+    /// <param name="matrix">Name of the matrix.</param>
+    /// <param name="step">Training step; must increase from one snapshot of the matrix to the next.</param>
+    /// <param name="current">W_t, row-major.</param>
+    /// <param name="initial">W0, row-major.</param>
+    /// <param name="rows">Rows of the matrix.</param>
+    /// <param name="cols">Columns of the matrix.</param>
+    public Rank1Snapshot ObserveDifference(string matrix, long step, ReadOnlySpan<float> current, ReadOnlySpan<float> initial, int rows, int cols)
+    {
+        if (_series.TryGetValue(matrix, out var series))
+            series.EnsureShape(matrix, step, rows, cols);
+        SingularTriplet triplet;
+        try
+        {
+            triplet = TopSingular.ComputeOfDifference(current, initial, rows, cols, WarmStart(matrix), _power);
+        }
+        catch (AlphaRlException e)
+        {
+            throw new AlphaRlException($"The update of '{matrix}' at step {step} holds NaN or infinity, or is out of the float32 range; nothing was recorded. {e.Message}", e);
+        }
+        return Record(matrix, step, triplet, triplet.MatrixNorm);
     }
 
     /// <summary>Records a triplet computed elsewhere, flipping (u, v) together when u points against the previous snapshot's.</summary>

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Numerics;
 using System.Runtime.InteropServices;
 using AlphaRl.Linalg;
 using TorchSharp;
@@ -69,20 +68,101 @@ public static class TorchTopSingular
     }
 
     /// <summary>bf16 bit patterns to float32: the bf16 bits are the high half of the float32.</summary>
-    internal static void WidenBFloat16(ReadOnlySpan<ushort> bits, Span<float> values)
+    internal static void WidenBFloat16(ReadOnlySpan<ushort> bits, Span<float> values) => TopSingular.WidenBFloat16(bits, values);
+
+    /// <summary>
+    /// Computes (s1, u1, v1) of the update <paramref name="current"/> − <paramref name="initial"/> without forming it,
+    /// with ‖W_t − W0‖_F in <see cref="SingularTriplet.MatrixNorm"/>. On the CPU (float32 or bfloat16, same dtype) the
+    /// span kernel reads both tensors' memory in place, once per pass; on other devices TorchSharp ops on the device.
+    /// </summary>
+    /// <param name="current">W_t, a 2-D tensor.</param>
+    /// <param name="initial">W0, same shape; moved to W_t's device when it lives elsewhere.</param>
+    /// <param name="warmStartV">Optional start vector for v (length = columns), e.g. the previous snapshot's v.</param>
+    /// <param name="options">Tolerance and pass budget; <see cref="PowerIterationOptions.Default"/> when null.</param>
+    /// <exception cref="ArgumentException">The tensors are not 2-D of the same shape, or the warm start has the wrong length.</exception>
+    /// <exception cref="AlphaRlException">W_t or W0 holds NaN or infinity, or s1 exceeds the float32 range.</exception>
+    public static SingularTriplet ComputeOfDifference(Tensor current, Tensor initial, ReadOnlySpan<float> warmStartV = default, PowerIterationOptions? options = null)
     {
-        var target = MemoryMarshal.Cast<float, uint>(values);
-        int width = Vector<ushort>.Count, body = bits.Length - bits.Length % width;
-        var source = MemoryMarshal.Cast<ushort, Vector<ushort>>(bits[..body]);
-        var wide = MemoryMarshal.Cast<uint, Vector<uint>>(target[..body]);
-        for (int k = 0; k < source.Length; k++)
+        ArgumentNullException.ThrowIfNull(current);
+        ArgumentNullException.ThrowIfNull(initial);
+        options ??= PowerIterationOptions.Default;
+        if (current.dim() != 2 || initial.dim() != 2 || current.shape[0] != initial.shape[0] || current.shape[1] != initial.shape[1])
+            throw new ArgumentException($"Expected two 2-D tensors of the same shape; got [{string.Join(", ", current.shape)}] and [{string.Join(", ", initial.shape)}].", nameof(initial));
+        int rows = (int)current.shape[0], cols = (int)current.shape[1];
+        if (!warmStartV.IsEmpty && warmStartV.Length != cols)
+            throw new ArgumentException($"Warm-start vector has length {warmStartV.Length}; the matrix has {cols} columns.", nameof(warmStartV));
+
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var w0 = initial.device == current.device ? initial.detach() : initial.detach().to(current.device);
+        bool spanKernel = current.device_type == DeviceType.CPU && current.NumberOfElements <= int.MaxValue / sizeof(float);
+        if (spanKernel && current.dtype == ScalarType.BFloat16 && w0.dtype == ScalarType.BFloat16)
         {
-            Vector.Widen(source[k], out var low, out var high);
-            wide[2 * k] = Vector.ShiftLeft(low, 16);
-            wide[2 * k + 1] = Vector.ShiftLeft(high, 16);
+            Tensor a = current.detach().contiguous(), b = w0.contiguous();
+            return TopSingular.ComputeOfDifferenceBFloat16(MemoryMarshal.Cast<byte, ushort>(a.bytes), MemoryMarshal.Cast<byte, ushort>(b.bytes),
+                rows, cols, warmStartV, options);
         }
-        for (int i = body; i < bits.Length; i++) target[i] = (uint)bits[i] << 16;
+        Tensor wt = Float32(current.detach()), wb = Float32(w0);
+        if (spanKernel)
+        {
+            Tensor a = wt.contiguous(), b = wb.contiguous();
+            return TopSingular.ComputeOfDifference(MemoryMarshal.Cast<byte, float>(a.bytes), MemoryMarshal.Cast<byte, float>(b.bytes),
+                rows, cols, warmStartV, options);
+        }
+        return ComputeOfDifferenceWithTorchOps(wt, wb, warmStartV, options);
     }
+
+    /// <summary>Iterations between host syncs of the device path's convergence check from a cold start.</summary>
+    private const int CheckEvery = 8;
+
+    /// <summary>
+    /// The device path of the difference (float32 W_t and W0 on one device): power iteration with
+    /// u = W_t v − W0 v and w = uᵀW_t − uᵀW0, never forming W_t − W0, and no host synchronisation inside the loop:
+    /// from a warm start a fixed <see cref="PowerIterationOptions.WarmPasses"/> iterations and one sync at the end;
+    /// from a cold start a convergence check every <see cref="CheckEvery"/> iterations. ‖W_t − W0‖_F by
+    /// <c>torch.dist</c>. Non-finite results take the scaled path of <see cref="ComputeWithTorchOps"/> on the formed update.
+    /// </summary>
+    internal static SingularTriplet ComputeOfDifferenceWithTorchOps(Tensor current, Tensor initial, ReadOnlySpan<float> warmStartV, PowerIterationOptions options)
+    {
+        int cols = (int)current.shape[1];
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var start = warmStartV.IsEmpty ? new float[cols] : warmStartV.ToArray();
+        bool warm = !warmStartV.IsEmpty && IsUsable(start);
+        if (!warm) TopSingular.FillRandomUnit(start, options.Seed);
+        var v = tensor(start, device: current.device);
+        v = v / v.norm();
+        int budget = warm && options.WarmPasses > 0 ? Math.Min(options.WarmPasses, options.MaxIterations) : options.MaxIterations;
+        Tensor u = v, uNorm = v.norm(), wNorm = v.norm();
+        int iterations = 0;
+        bool converged = false;
+        while (iterations < budget)
+        {
+            var previous = v;
+            var uRaw = current.mv(v) - initial.mv(v);
+            uNorm = uRaw.norm();
+            u = uRaw / uNorm;
+            var w = u.matmul(current) - u.matmul(initial);
+            wNorm = w.norm();
+            v = w / wNorm;
+            iterations++;
+            if (!warm && iterations % CheckEvery == 0 && (v - previous).norm().item<float>() < options.Tolerance)
+            {
+                converged = true;
+                break;
+            }
+        }
+        // σ = uᵀ(W_t − W0)v = ‖w‖ of the last iteration (‖W v‖ for the final v would need another pass).
+        var stats = stack([wNorm, uNorm, dist(current, initial)]).cpu().data<float>().ToArray();
+        if (!float.IsFinite(stats[0]) || !float.IsFinite(stats[1]) || !float.IsFinite(stats[2]) || stats[1] == 0f || stats[0] < 1e-15f)
+        {
+            var update = current - initial;
+            return ComputeWithTorchOps(update, warmStartV, options) with { MatrixNorm = TopSingular.FrobeniusNorm(ToArray(update)) };
+        }
+        return new SingularTriplet(stats[0], ToArray(u), ToArray(v), iterations, converged) { MatrixNorm = stats[2] };
+    }
+
+    private static Tensor Float32(Tensor t) => t.dtype == ScalarType.Float32 ? t : t.to(ScalarType.Float32);
 
     /// <summary>The device path: power iteration with TorchSharp ops on a float32 matrix, one host sync per iteration.</summary>
     internal static SingularTriplet ComputeWithTorchOps(Tensor a, ReadOnlySpan<float> warmStartV, PowerIterationOptions options)

@@ -67,11 +67,17 @@ public sealed class TorchSubspaceTracker : ISubspaceTracker, IDisposable
             {
                 using var scope = NewDisposeScope();
                 var m = Covered[i];
-                var update = Base.UpdateOf(m);
-                float norm = update.norm().item<float>();
-                if (!float.IsFinite(norm))
-                    throw new AlphaRlException($"The update of '{m.Name}' at step {step} holds NaN or infinity; no snapshot was recorded.");
-                triplets[i] = (TorchTopSingular.Compute(update, _snapshots.WarmStart(m.Name), _power), norm);
+                // The triplet and ‖dW‖ come from W_t and W0 directly, read once per pass; dW is never formed.
+                SingularTriplet triplet;
+                try
+                {
+                    triplet = TorchTopSingular.ComputeOfDifference(m.Parameter, Base[m.Name], _snapshots.WarmStart(m.Name), _power);
+                }
+                catch (AlphaRlException e)
+                {
+                    throw new AlphaRlException($"The update of '{m.Name}' at step {step} holds NaN or infinity, or is out of the float32 range; no snapshot was recorded. {e.Message}", e);
+                }
+                triplets[i] = (triplet, triplet.MatrixNorm);
             }
         }
         for (int i = 0; i < Covered.Count; i++)
