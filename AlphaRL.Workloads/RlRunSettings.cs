@@ -5,7 +5,7 @@ namespace AlphaRl.Workloads;
 
 /// <summary>
 /// Everything that defines an RL run of the evidence workload. Two runs with equal settings produce the same
-/// weights step by step on the same machine. Defaults are the benchmark's GRPO regime.
+/// weights step by step on the same machine's CPU. Defaults are the benchmark's GRPO regime.
 /// </summary>
 public sealed record RlRunSettings
 {
