@@ -248,7 +248,23 @@ public class GuardAndTelemetryTests
         using var critic = factory.Accelerate(criticPolicy, "critic");
         Assert.That((actor.Name, actor.Options.SnapshotInterval, actor.Options.MaxJumps), Is.EqualTo(("actor", 5, 3)));
         Assert.That((critic.Name, critic.Options.SnapshotInterval, critic.Options.MaxJumps), Is.EqualTo(("critic", 20, 0)));
-        Assert.That(meterFactory.Created, Is.EqualTo(2));
+        Assert.That(meterFactory.Created, Is.EqualTo(2), "one meter per session, from the container's factory");
+
+        // Resume through the factory with the named options; the other name's options do not match the saved state.
+        string folder = Path.Combine(Path.GetTempPath(), "alpharl-tests-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            actor.Step(5);
+            actor.Save(folder);
+            using (var resumed = factory.Resume(actorPolicy, folder, "actor"))
+                Assert.That((resumed.Name, resumed.LastStep, resumed.Options.SnapshotInterval), Is.EqualTo(("actor", 5L, 5)));
+            var e2 = Assert.Throws<AlphaRlException>(() => factory.Resume(actorPolicy, folder, "critic"));
+            Assert.That(e2!.Message, Does.Contain("AlphaRLOptions.SnapshotInterval is 5 in the saved state and 20 in the options given"));
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
 
         using var bad = new ServiceCollection().AddAlphaRL("actor").AddAlphaRL("critic", o => o.SnapshotInterval = 0).BuildServiceProvider();
         var e = Assert.Throws<OptionsValidationException>(() => bad.GetRequiredService<IStartupValidator>().Validate());

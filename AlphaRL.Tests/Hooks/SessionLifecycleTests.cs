@@ -242,4 +242,24 @@ public class SessionLifecycleTests : TempFolderTests
         velocity.SkipSnapshots = 99;
         Assert.That(((VelocityJumpOptions)alpha.Options.Methods[0]).SkipSnapshots, Is.EqualTo(0));
     }
+
+    [Test]
+    public void Resume_OnAPolicyWhoseCheckpointWasNotLoaded_WarnsOnce()
+    {
+        string folder = Temp["state"];
+        using var run = new Lifecycle();
+        using var policy = Lifecycle.NewPolicy();
+        using (var alpha = AlphaRL.Accelerate(policy, Lifecycle.Options()))
+        {
+            for (int t = 1; t <= 7; t++) { run.Train(policy, t); alpha.Step(t); }
+            alpha.Save(folder);
+        }
+        var loaded = new GuardAndTelemetryTests.ListLogger();
+        using (AlphaRL.Resume(policy, folder, logger: loaded)) { }
+        Assert.That(loaded.Entries.Count(e => e.Id == 15), Is.Zero, "the policy holds the saved step's weights");
+        var fresh = new GuardAndTelemetryTests.ListLogger();
+        using var other = Lifecycle.NewPolicy();
+        using (AlphaRL.Resume(other, folder, logger: fresh)) { }
+        Assert.That(fresh.Entries.Single(e => e.Id == 15).Message, Does.Contain("load the policy's checkpoint of that step"));
+    }
 }

@@ -108,6 +108,7 @@ public sealed partial class AlphaRLSession
             CustomExtrapolator = _options.Extrapolator?.Name,
             CustomCover = _options.Cover is not null,
             Covered = _tracker.Covered.Select(m => new CoveredEntry(m.Name, [m.Rows, m.Cols], StateTensors.DTypeName(m.DType))).ToList(),
+            CoveredWeightsSha256 = CoveredWeightsHash(),
             Window = window,
             SketchSteps = sketches.Select(s => s.Step).ToList(),
             Methods = methods,
@@ -175,6 +176,18 @@ public sealed partial class AlphaRLSession
         }
         Log.Resumed(session._logger, folder, session._lastStep, session.SessionStart, session._tracker.Steps.Count, session._jumps.Count);
         return session;
+    }
+
+    /// <summary>SHA-256 of the covered parameters' current bytes, in order: tells at resume whether the policy was loaded.</summary>
+    private string CoveredWeightsHash()
+    {
+        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        foreach (var m in _tracker.Covered)
+        {
+            using var scope = NewDisposeScope();
+            sha.AppendData(m.Parameter.detach().cpu().contiguous().bytes);
+        }
+        return Convert.ToHexString(sha.GetHashAndReset());
     }
 
     private static string Compact(string json) => JsonSerializer.Serialize(JsonSerializer.Deserialize<JsonElement>(json));
@@ -259,5 +272,7 @@ public sealed partial class AlphaRLSession
         _missedSnapshotWarned = document.MissedSnapshotWarned;
         _jumps.Clear();
         _jumps.AddRange(SessionStateFiles.Read<List<JumpOutcome>>(folder, SessionStateFiles.JumpsFile));
+        if (document.CoveredWeightsSha256 is { } saved && saved != CoveredWeightsHash())
+            Log.WeightsDiffer(_logger, folder, document.LastStep);
     }
 }

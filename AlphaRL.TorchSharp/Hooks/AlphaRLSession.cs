@@ -367,7 +367,7 @@ public sealed partial class AlphaRLSession : IDisposable
         if (result.Kept)
             Log.JumpKept(_logger, from, chosen.TargetStep, chosen.Method, chosen.Length, evaluate is null ? "unguarded" : "guarded", before, chosen.Score, result.Evaluations);
         else
-            Log.JumpRejected(_logger, from, chosen.TargetStep, chosen.Method, chosen.Length, before, chosen.Score, _options.GuardTolerance, result.Evaluations);
+            Log.JumpRejected(_logger, from, chosen.TargetStep, chosen.Method, chosen.Length, before, chosen.Score, _options.GuardTolerance, _options.GuardNoiseZ, result.Evaluations);
         return new JumpOutcome(step, from, chosen.TargetStep, result.Kept, evaluate is not null, before, chosen.Score, quality,
             _tracker.Covered.Count, result.BuildTime, result.EvaluationTime, chosen.Method, chosen.Length, result.Evaluations, result.Candidates, diagnostics)
         {

@@ -19,8 +19,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "Jump kept: step {From} -> {Target} by {Method} j={Length} ({Guard}, score {Before} -> {After}, {Evaluations} evaluations)")]
     public static partial void JumpKept(ILogger logger, long from, long target, string method, double length, string guard, double? before, double? after, int evaluations);
 
-    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "Jump rejected by the guard: best candidate step {From} -> {Target} ({Method} j={Length}) scored {After} against {Before} (tolerance {Tolerance}, {Evaluations} evaluations); weights restored")]
-    public static partial void JumpRejected(ILogger logger, long from, long target, string method, double length, double? before, double? after, double tolerance, int evaluations);
+    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "Jump rejected by the guard: best candidate step {From} -> {Target} ({Method} j={Length}) scored {After} against {Before} (tolerance {Tolerance}, noise z {Z}, {Evaluations} evaluations); weights restored")]
+    public static partial void JumpRejected(ILogger logger, long from, long target, string method, double length, double? before, double? after, double tolerance, double z, int evaluations);
 
     [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "Target step {Target} is not beyond the window's end at step {Step}; no jump")]
     public static partial void TargetPassed(ILogger logger, long target, long step);
@@ -45,4 +45,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 14, Level = LogLevel.Information, Message = "AlphaRL session resumed from {Folder} at step {Step} (started at step {Start}, {Snapshots} snapshots in the window, {Jumps} jumps tried)")]
     public static partial void Resumed(ILogger logger, string folder, long step, long start, int snapshots, int jumps);
+
+    [LoggerMessage(EventId = 15, Level = LogLevel.Warning, Message = "The policy's covered weights are not the ones the session saved in {Folder} at step {Step}: load the policy's checkpoint of that step before AlphaRL.Resume, or the resumed run will not continue the saved one")]
+    public static partial void WeightsDiffer(ILogger logger, string folder, long step);
 }

@@ -68,6 +68,7 @@ internal sealed record SessionStateDocument
     public string? CustomExtrapolator { get; init; }
     public bool CustomCover { get; init; }
     public List<CoveredEntry> Covered { get; init; } = [];
+    public string? CoveredWeightsSha256 { get; init; }
     public List<SnapshotEntry> Window { get; init; } = [];
     public List<long> SketchSteps { get; init; } = [];
     public List<MethodEntry> Methods { get; init; } = [];
