@@ -9,7 +9,7 @@ namespace AlphaRl.Cli;
 internal sealed record FuzzResult(int Cases, IReadOnlyDictionary<string, int> Outcomes, IReadOnlyList<string> Failures, TimeSpan Elapsed);
 
 /// <summary>
-/// Runs <c>predict</c> and <c>analyze</c> in-process on a small synthetic series one of whose files (the base or a
+/// Runs <c>predict</c>, <c>analyze</c> and <c>record</c> in-process on a small synthetic series one of whose files (the base or a
 /// checkpoint) is a <see cref="HeaderFuzzer"/> mutant. The contract checked: every run returns 0, 1 or 2 (never an
 /// unhandled exception); a failure prints "error: " and leaves no output or temporary folder; a success leaves a
 /// complete, readable output. The fuzz tests run a few hundred cases; the hidden <c>fuzz</c> command runs any number.
@@ -40,12 +40,15 @@ internal static class CliFuzz
             byte[] mutant = fuzzers[victim].Mutate(random);
             for (int f = 0; f < files.Length; f++) File.WriteAllBytes(files[f], f == victim ? mutant : valid[f]);
             string output = Path.Combine(outputs, $"o{i}");
-            string[] args =
-            [
-                command, "--base", SyntheticSeries.Folder(series, 0),
-                .. steps.SelectMany(s => new[] { "--checkpoint", $"{s}:{SyntheticSeries.Folder(series, s)}" }),
-                .. command == "predict" ? new[] { "--target-step", "50", "--out", output } : [],
-            ];
+            long recorded = victim == 0 ? steps[0] : steps[victim - 1];
+            string[] args = command == "record"
+                ? ["record", SyntheticSeries.Folder(series, recorded), "--step", $"{recorded}", "--base", SyntheticSeries.Folder(series, 0), "--store", output]
+                :
+                [
+                    command, "--base", SyntheticSeries.Folder(series, 0),
+                    .. steps.SelectMany(s => new[] { "--checkpoint", $"{s}:{SyntheticSeries.Folder(series, s)}" }),
+                    .. command == "predict" ? new[] { "--target-step", "50", "--out", output } : [],
+                ];
             string what = $"case {i} ({command}, {Path.GetFileName(Path.GetDirectoryName(files[victim]))}: {fuzzers[victim].LastMutation})";
             var error = new StringWriter();
             int exit;
@@ -64,9 +67,12 @@ internal static class CliFuzz
             string? broken = exit switch
             {
                 0 when command == "predict" && !Readable(output) => "exit 0 but the output does not open",
+                0 when command == "record" && !StoreOpens(output) => "exit 0 but the store does not open",
                 0 => null,
                 AlphaRlCli.InputError or AlphaRlCli.UsageError when !error.ToString().StartsWith("error: ", StringComparison.Ordinal) => $"exit {exit} without an error message",
-                AlphaRlCli.InputError or AlphaRlCli.UsageError when Directory.Exists(output) => $"exit {exit} but an output folder was left",
+                AlphaRlCli.InputError or AlphaRlCli.UsageError when command != "record" && Directory.Exists(output) => $"exit {exit} but an output folder was left",
+                AlphaRlCli.InputError or AlphaRlCli.UsageError when command == "record" && Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any() =>
+                    $"exit {exit} but the store holds files",
                 AlphaRlCli.InputError or AlphaRlCli.UsageError => null,
                 _ => $"exit code {exit} is not 0, 1 or 2",
             };
@@ -85,7 +91,7 @@ internal static class CliFuzz
         var dir = new Option<string>("--dir") { Description = "Work folder (a small series is written there).", Required = true };
         var cases = new Option<int>("--cases") { DefaultValueFactory = _ => 10_000 };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
-        var commands = new Option<string[]>("--commands") { DefaultValueFactory = _ => ["predict", "analyze"], AllowMultipleArgumentsPerToken = true };
+        var commands = new Option<string[]>("--commands") { DefaultValueFactory = _ => ["predict", "analyze", "record"], AllowMultipleArgumentsPerToken = true };
         var command = new Command("fuzz", "Run predict and analyze on structurally mutated checkpoint files; exit 1 if any run broke the contract.") { Hidden = true };
         foreach (var o in new Option[] { dir, cases, seed, commands }) command.Options.Add(o);
         command.SetAction(r =>
@@ -110,6 +116,12 @@ internal static class CliFuzz
         {
             return false;
         }
+    }
+
+    private static bool StoreOpens(string folder)
+    {
+        var store = SnapshotStore.Open(folder);
+        return store.Manifest.Steps.Count == 1 && store.LoadSnapshots().Values.All(v => v.Count == 1);
     }
 
     private static void Count(IDictionary<string, int> outcomes, string key) => outcomes[key] = outcomes.TryGetValue(key, out int n) ? n + 1 : 1;

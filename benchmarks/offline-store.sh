@@ -23,8 +23,10 @@ for i in $(seq 1 "$RUNS"); do
   timed record "${CLI[@]}" record "$DIR/step-60" --step 60 --store "$DIR/store-run-$i"
   timed cat-base-last sh -c "cat '$DIR'/base/*.safetensors '$DIR'/step-60/*.safetensors > /dev/null"
   timed predict "${CLI[@]}" predict --store "$DIR/store-run-$i" --target-step 180 --out "$DIR/pred-$i"
+  timed cp-last cp -r "$DIR/step-60" "$DIR/copy-$i"
+  timed analyze "${CLI[@]}" analyze --store "$DIR/store-run-$i"
   timed startup "${CLI[@]}" --version
-  rm -rf "$DIR/store-run-$i" "$DIR/pred-$i"
+  rm -rf "$DIR/store-run-$i" "$DIR/pred-$i" "$DIR/copy-$i"
 done
 python3 - "$OUT" <<'PY'
 import sys, statistics as st
@@ -38,5 +40,6 @@ for k, v in t.items():
 print(f"record / cat(step-60)            = {med['record'] / med['cat-last']:.2f}x")
 print(f"record / cat(base + step-60)     = {med['record'] / med['cat-base-last']:.2f}x")
 print(f"predict --store / cat(base + step-60) = {med['predict'] / med['cat-base-last']:.2f}x")
+print(f"predict --store / cp -r step-60 (read it and write as much) = {med['predict'] / med['cp-last']:.2f}x")
 print(f"(.NET start-up alone, alpharl --version: {med['startup']:.2f} s, included in both tool timings)")
 PY

@@ -5,30 +5,30 @@ using AlphaRl.Tests.Checkpoints;
 namespace AlphaRl.Tests.Cli;
 
 /// <summary>
-/// predict and analyze on series one of whose files is a structural mutant (<see cref="HeaderFuzzer"/>: JSON-level header
+/// predict, analyze and record on series one of whose files is a structural mutant (<see cref="HeaderFuzzer"/>: JSON-level header
 /// mutations, values in the data, raw damage): every run ends with exit 0, 1 or 2, never an unhandled exception, and
 /// leaves a complete output or nothing. The long run is the hidden command
-/// <c>alpharl fuzz --dir DIR --cases 100000</c>.
+/// <c>alpharl fuzz --dir DIR --cases 100000</c>. (A record mutant whose victim is the base records step 10.)
 /// </summary>
 public class StructuralFuzzTests
 {
     public const int Cases = 600;
 
     [Test]
-    public void PredictAndAnalyze_OnStructuralMutants_EndWithExit0_1Or2_AndLeaveNothingHalfWritten()
+    public void PredictAnalyzeAndRecord_OnStructuralMutants_EndWithExit0_1Or2_AndLeaveNothingHalfWritten()
     {
         using var temp = new TempFolder();
 
-        var result = CliFuzz.Run(temp.Path, Cases, seed: 20261202, ["predict", "analyze"]);
+        var result = CliFuzz.Run(temp.Path, Cases, seed: 20261202, ["predict", "analyze", "record"]);
 
         TestContext.Out.WriteLine($"{result.Cases} cases in {result.Elapsed.TotalSeconds:0.0} s: " +
             string.Join(", ", result.Outcomes.Select(o => $"{o.Key} × {o.Value}")));
         Assert.That(result.Failures, Is.Empty);
         Assert.That(result.Outcomes.Values.Sum(), Is.EqualTo(Cases));
-        foreach (string command in new[] { "predict", "analyze" })
+        foreach (string command in new[] { "predict", "analyze", "record" })
         {
             Assert.That(result.Outcomes.GetValueOrDefault($"{command}: exit 0"), Is.GreaterThan(0), $"some {command} mutants are still valid");
-            Assert.That(result.Outcomes.GetValueOrDefault($"{command}: exit 1"), Is.GreaterThan(Cases / 4), $"most {command} mutants are rejected");
+            Assert.That(result.Outcomes.GetValueOrDefault($"{command}: exit 1"), Is.GreaterThan(Cases / 6), $"most {command} mutants are rejected");
         }
     }
 
