@@ -5,7 +5,8 @@ using Spectre.Console;
 
 namespace AlphaRl.Cli;
 
-/// <summary>The <c>alpharl</c> command line: <c>predict</c>, <c>analyze</c> and the hidden <c>bench-offline</c>.</summary>
+/// <summary>The <c>alpharl</c> command line: <c>predict</c>, <c>analyze</c>, <c>record</c>, <c>watch</c>, <c>merge</c>, <c>clean</c>
+/// and the hidden <c>bench-offline</c> and <c>fuzz</c>.</summary>
 internal static class AlphaRlCli
 {
     public const int Ok = 0, InputError = 1, UsageError = 2, Cancelled = 130;

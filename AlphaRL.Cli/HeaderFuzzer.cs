@@ -237,7 +237,7 @@ internal sealed class HeaderFuzzer
                     long at = t.Begin + random.NextInt64(elements) * size;
                     var encoded = new byte[size];
                     FloatCodec.Encode([value], t.DType, encoded);
-                    encoded.CopyTo(data.AsSpan((int)at));
+                    if (at + size <= data.Length) encoded.CopyTo(data.AsSpan((int)at)); // an earlier mutation may have shrunk the data
                 }
                 notes.Add($"{n} value(s) {value} written into '{t.Name}'");
                 break;
