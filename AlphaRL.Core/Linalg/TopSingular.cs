@@ -5,14 +5,18 @@ using System.Numerics.Tensors;
 namespace AlphaRl.Linalg;
 
 /// <summary>
-/// Top singular triplet of a dense row-major float matrix by a locally optimal (LOBPCG-style) power iteration on
-/// AᵀA, in pure .NET (SIMD through <see cref="TensorPrimitives"/>). Each iteration reads the matrix once (A x and
-/// AᵀA x together); a warm start from the previous snapshot's V makes a few iterations enough. Also the CPU path of
-/// the TorchSharp routine, which hands it the tensor's memory.
+/// Top singular triplet of a dense row-major float matrix, or of the update W_t − W0 read straight from W_t and W0
+/// (fp32, or bf16 bit patterns widened in the kernel), by a locally optimal (LOBPCG-style) power iteration on AᵀA,
+/// in pure .NET (SIMD through <see cref="TensorPrimitives"/>). Each pass reads the matrix (or W_t and W0) once
+/// (A x and AᵀA x together, and the Frobenius norm in the first pass). From a warm start, the previous snapshot's V,
+/// it spends a fixed budget of passes (<see cref="PowerIterationOptions.WarmPasses"/>): the tracker carries the
+/// iteration across snapshots of a slowly moving matrix instead of converging from scratch. Also the CPU path of
+/// the TorchSharp routine, which hands it the tensors' memory.
 /// </summary>
 /// <remarks>Hand-written because it is the product's core operation: no .NET library offers a warm-started
-/// top-1 SVD on spans, and a full SVD costs hundreds of times more. Matrices of 512K values or more are read by two
-/// thread-pool workers at once (<see cref="Parallel.Invoke(Action[])"/>) when the machine has two or more cores.</remarks>
+/// top-1 SVD on spans, let alone of a difference of two matrices without forming it, and a full SVD costs hundreds
+/// of times more. Matrices of 512K values or more are read by two thread-pool workers at once
+/// (<see cref="Parallel.Invoke(Action[])"/>) when the machine has two or more cores.</remarks>
 public static class TopSingular
 {
     /// <summary>Computes the top singular triplet of <paramref name="matrix"/> (row-major, rows × cols).</summary>

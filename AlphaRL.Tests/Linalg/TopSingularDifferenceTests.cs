@@ -98,12 +98,14 @@ public class TopSingularDifferenceTests
         var start = TopSingular.Compute(Synthetic.LowRankPlusNoise(80, 60, seed: 11, noise: 0.05f), 80, 60).V;
         var exact = TopSingular.Compute(update, 80, 60);
 
-        var two = TopSingular.ComputeOfDifference(current, initial, 80, 60, start);
+        var two = TopSingular.ComputeOfDifference(current, initial, 80, 60, start, new PowerIterationOptions { WarmPasses = 2 });
+        var byDefault = TopSingular.ComputeOfDifference(current, initial, 80, 60, start);
         var one = TopSingular.ComputeOfDifference(current, initial, 80, 60, start, new PowerIterationOptions { WarmPasses = 1 });
         var converged = TopSingular.ComputeOfDifference(current, initial, 80, 60, start, PowerIterationOptions.Converged);
 
         Assert.That((one.Iterations, two.Iterations), Is.EqualTo((1, 2)));
-        Assert.That(converged.Iterations, Is.GreaterThan(2));
+        Assert.That(byDefault.Iterations, Is.EqualTo(PowerIterationOptions.Default.WarmPasses));
+        Assert.That(converged.Iterations, Is.GreaterThan(PowerIterationOptions.Default.WarmPasses));
         // One power step from the start: V = G v / ‖G v‖ with G = dWᵀ dW.
         var gv = new float[60];
         for (int i = 0; i < 80; i++)

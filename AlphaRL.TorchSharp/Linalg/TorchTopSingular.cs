@@ -7,10 +7,12 @@ using static TorchSharp.torch;
 namespace AlphaRl.TorchSharp.Linalg;
 
 /// <summary>
-/// Top singular triplet of a 2-D tensor by warm-started power iteration, in float32 whatever the input dtype.
-/// On the CPU it reads the tensor's memory in place with the single-pass kernel of <see cref="TopSingular"/>
-/// (one read of the matrix per iteration); on other devices it runs TorchSharp ops on the tensor's own device
-/// (two matrix-vector products and one host sync per iteration).
+/// Top singular triplet of a 2-D tensor, or of the update W_t − W0 of two tensors without forming it
+/// (<see cref="ComputeOfDifference"/>, what the tracker calls), in float32 whatever the input dtype.
+/// On the CPU it reads the tensors' memory in place with the single-pass kernels of <see cref="TopSingular"/>
+/// (one read of W_t and W0 per pass, bf16 widened in the kernel); on other devices it runs TorchSharp ops on the
+/// tensors' own device with no host synchronisation inside the loop (two products with W_t and two with W0 per
+/// iteration, one sync at the end from a warm start).
 /// </summary>
 public static class TorchTopSingular
 {
