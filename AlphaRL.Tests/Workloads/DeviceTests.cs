@@ -180,7 +180,12 @@ public class RunDeviceTests
     {
         RequireDevice(device);
         using var run = RlRuns.Create(Small("grpo") with { Device = device, DType = "bf16" }, _cache);
-        var options = new AlphaRLOptions { SnapshotInterval = 1, MinSnapshots = 3, MaxSnapshots = 5, MaxJumps = 0 };
+        // Converged snapshots: the check is the fp32 arithmetic on bf16 weights, not the warm pass budget's approximation.
+        var options = new AlphaRLOptions
+        {
+            SnapshotInterval = 1, MinSnapshots = 3, MaxSnapshots = 5, MaxJumps = 0,
+            PowerIteration = AlphaRl.Linalg.PowerIterationOptions.Converged,
+        };
         var weights = new Dictionary<long, Dictionary<string, Tensor>> { [0] = Float64Copy(run.Policy) };
         var snapshots = new Dictionary<string, IReadOnlyList<AlphaRl.Tracking.Rank1Snapshot>>();
         try
