@@ -16,6 +16,7 @@ public class TorchBundleTests
 
     [TestCase("AlphaRL.Benchmarks/AlphaRL.Benchmarks.csproj")]
     [TestCase("samples/QuickStart/QuickStart.csproj")]
+    [TestCase("samples/LongRun/LongRun.csproj")]
     [TestCase("AlphaRL.Tests/AlphaRL.Tests.csproj")]
     public void RunnableProject_ReferencesTheCpuBundle_ByDefault(string project)
     {
@@ -26,6 +27,7 @@ public class TorchBundleTests
 
     [TestCase("AlphaRL.Benchmarks/AlphaRL.Benchmarks.csproj", "TorchSharp-cuda-windows")]
     [TestCase("samples/QuickStart/QuickStart.csproj", "TorchSharp-cuda-windows")]
+    [TestCase("samples/LongRun/LongRun.csproj", "TorchSharp-cuda-linux")]
     [TestCase("AlphaRL.Tests/AlphaRL.Tests.csproj", "TorchSharp-cuda-linux")]
     public void RunnableProject_ReferencesTheNamedBundle_AndNotTheCpuOne(string project, string bundle)
     {
