@@ -161,20 +161,26 @@ public static class TorchTopSingular
         if (!float.IsFinite(stats[0]) || !float.IsFinite(stats[1]) || !float.IsFinite(stats[2]) || stats[1] == 0f || stats[0] < 1e-15f)
         {
             var update = current - initial;
-            return ComputeWithTorchOps(update, warmStartV, options) with { MatrixNorm = TopSingular.FrobeniusNorm(ToArray(update)) };
+            var triplet = ComputeWithTorchOps(update, warmStartV, options);
+            float norm = TopSingular.FrobeniusNorm(ToArray(update));
+            // The rule of s1: a norm beyond the float32 range fails rather than being reported as +∞.
+            if (!float.IsFinite(norm))
+                throw new AlphaRlException($"The Frobenius norm of the {update.shape[0]}×{update.shape[1]} update exceeds the float32 range.");
+            return triplet with { MatrixNorm = norm };
         }
         return new SingularTriplet(stats[0], ToArray(u), ToArray(v), iterations, converged) { MatrixNorm = stats[2] };
     }
 
     /// <summary>
     /// The device path for a group of matrices of one shape (e.g. the same projection across layers): the same
-    /// iteration as <see cref="ComputeOfDifferenceWithTorchOps"/>, run on all of them together with batched products
-    /// (<c>bmm</c> on [L, m, n] stacks, vectors [L, n, 1]), so a snapshot costs a handful of launches per shape, not per
-    /// matrix, and no host synchronisation inside the loop. W_t and W0 are copied once into float32 stacks on W_t's
-    /// device (a read and a write of each; bf16 is widened in the same copy, which the per-matrix path also makes);
-    /// the update is never formed except inside <c>torch.dist</c> for ‖W_t − W0‖_F, as in the per-matrix path.
-    /// The group iterates warm (<see cref="PowerIterationOptions.WarmPasses"/>) only when every warm start is usable;
-    /// otherwise every member starts cold, each from its warm start when usable and a seeded random vector when not.
+    /// iteration as <see cref="ComputeOfDifferenceWithTorchOps"/>, run on all of them together. The vectors are
+    /// batched ([L, n] and [L, m]: one norm, one division and one convergence check per group, not per matrix) and the
+    /// whole group has one host synchronisation at the end; the products W_t v − W0 v and uᵀW_t − uᵀW0 read each
+    /// member where it lies (no [L, m, n] stack: copying W_t and W0 into stacks for <c>bmm</c> made the snapshot
+    /// about 2x slower on the CPU, see docs/performance.md). bf16 members are widened to float32 first, as in the
+    /// per-matrix path. The group iterates warm (<see cref="PowerIterationOptions.WarmPasses"/>) only when every warm
+    /// start is usable; otherwise every member iterates to the tolerance, each from its warm start when usable and a
+    /// seeded random vector when not.
     /// </summary>
     /// <param name="currents">W_t of each member: 2-D tensors of one shape on one device.</param>
     /// <param name="initials">W0 of each member, same shape (any device, any floating dtype).</param>
@@ -199,14 +205,8 @@ public static class TorchTopSingular
 
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        // One copy of each member into a float32 stack: the batched products need [L, m, n] operands.
-        var wt = empty([count, rows, cols], ScalarType.Float32, device);
-        var w0 = empty([count, rows, cols], ScalarType.Float32, device);
-        for (int i = 0; i < count; i++)
-        {
-            wt[i].copy_(currents[i].detach());
-            w0[i].copy_(initials[i].detach());
-        }
+        var wt = currents.Select(c => Float32(c.detach())).ToArray();
+        var w0 = initials.Select(b => Float32(b.device_type == device.type && b.device_index == device.index ? b.detach() : b.detach().to(device))).ToArray();
 
         var start = new float[count * cols];
         bool warm = options.WarmPasses > 0;
@@ -225,7 +225,7 @@ public static class TorchTopSingular
                 random.CopyTo(member);
             }
         }
-        var v = tensor(start, [count, cols, 1], device: device);
+        var v = tensor(start, [count, cols], device: device);
         v = v / v.norm(1, keepdim: true);
         int budget = warm ? Math.Min(options.WarmPasses, options.MaxIterations) : options.MaxIterations;
         Tensor u = v, uNorm = v.norm(1, keepdim: true), wNorm = uNorm;
@@ -234,11 +234,10 @@ public static class TorchTopSingular
         while (iterations < budget)
         {
             var previous = v;
-            var uRaw = wt.bmm(v) - w0.bmm(v);                        // [L, m, 1]
+            var uRaw = stack(Enumerable.Range(0, count).Select(i => wt[i].mv(v[i]) - w0[i].mv(v[i])).ToArray());          // [L, m]
             uNorm = uRaw.norm(1, keepdim: true);
             u = uRaw / uNorm;
-            var ut = u.transpose(1, 2);                               // [L, 1, m]
-            var w = (ut.bmm(wt) - ut.bmm(w0)).transpose(1, 2);       // [L, n, 1]
+            var w = stack(Enumerable.Range(0, count).Select(i => u[i].matmul(wt[i]) - u[i].matmul(w0[i])).ToArray());     // [L, n]
             wNorm = w.norm(1, keepdim: true);
             v = w / wNorm;
             iterations++;
