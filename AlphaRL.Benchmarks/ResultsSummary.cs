@@ -82,12 +82,16 @@ internal static class ResultsSummary
             foreach (var width in new[] { "512", "1024" })
             {
                 double? Model(string method) => rows.FirstOrDefault(r => r.Type == nameof(SnapshotOfRealisticModel) && r.Method == method && r.Param("DType") == dtype && r.Param("Width") == width)?.MedianNs;
-                double? floorNs = Model(nameof(SnapshotOfRealisticModel.ReadOnce)), span = Model(nameof(SnapshotOfRealisticModel.Snapshot)), device = Model(nameof(SnapshotOfRealisticModel.DeviceSnapshot));
+                double? floorNs = Model(nameof(SnapshotOfRealisticModel.ReadOnce)), span = Model(nameof(SnapshotOfRealisticModel.Snapshot)),
+                    perMatrix = Model(nameof(SnapshotOfRealisticModel.DeviceSnapshot)), device = Model(nameof(SnapshotOfRealisticModel.BatchedDeviceSnapshot));
                 if (Ratio(span, floorNs) is { } a) snapshotFloor[$"model d={width}/{dtype}/span kernel"] = Math.Round(a, 2);
-                if (Ratio(device, floorNs) is { } b) snapshotFloor[$"model d={width}/{dtype}/device path"] = Math.Round(b, 2);
+                if (Ratio(perMatrix, floorNs) is { } p) snapshotFloor[$"model d={width}/{dtype}/device path, per matrix"] = Math.Round(p, 2);
+                if (Ratio(perMatrix, span) is { } q) snapshotFloor[$"model d={width}/{dtype}/device path, per matrix / span kernel"] = Math.Round(q, 2);
+                if (Ratio(device, floorNs) is { } b) snapshotFloor[$"model d={width}/{dtype}/device path, batched"] = Math.Round(b, 2);
+                // The goal's device path is the batched one: what the tracker runs off the CPU.
                 if (Ratio(device, span) is { } c)
                 {
-                    snapshotFloor[$"model d={width}/{dtype}/device path / span kernel"] = Math.Round(c, 2);
+                    snapshotFloor[$"model d={width}/{dtype}/device path, batched / span kernel"] = Math.Round(c, 2);
                     worstDeviceVsSpan = Math.Max(worstDeviceVsSpan ?? 0, c);
                 }
             }
@@ -188,7 +192,7 @@ internal static class ResultsSummary
         md.AppendLine($"| snapshot storage / model size, d = 512 (worst of fp32/bf16) | <= 1% | {Fmt(storageShare * 100, "0.000")}% | {Verdict(storageShare <= 0.01)} |");
         md.AppendLine("| tracker overhead / training wall time, default interval | <= 2% | measured by the speedup harness (issue 4), not here | - |");
         md.AppendLine($"| snapshot / read W_t and W0 once, every size >= 1024 (span kernel, warm, worst of fp32/bf16) | <= 2x | {Fmt(worstSpanSnapshot, "0.00")}x | {Verdict(worstSpanSnapshot <= 2)} |");
-        md.AppendLine($"| realistic model: device path / span kernel on the CPU (worst of d, dtype) | <= 3x | {Fmt(worstDeviceVsSpan, "0.00")}x | {Verdict(worstDeviceVsSpan <= 3)} |");
+        md.AppendLine($"| realistic model: device path (batched by shape) / span kernel on the CPU (worst of d, dtype) | <= 3x | {Fmt(worstDeviceVsSpan, "0.00")}x | {Verdict(worstDeviceVsSpan <= 3)} |");
         md.AppendLine($"| rank-1 jump: tracker snapshots vs exact SVD, / the jump's correction | < 1% | {Fmt(jumpError * 100, "0.000")}% | {Verdict(jumpError < 0.01)} |").AppendLine();
 
         md.AppendLine("### Snapshot / reading W_t and W0 once (default settings, warm start; medians, same run)").AppendLine();

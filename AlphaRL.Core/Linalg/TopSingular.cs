@@ -125,7 +125,7 @@ public static class TopSingular
         for (int i = 0; i < scaled.Length; i++) scaled[i] = (float)Math.ScaleB((double)current[i] - initial[i], -exponent);
         var t = IterateDense(scaled, rows, cols, warmStartV, options)
             ?? throw new AlphaRlException($"The top singular triplet of a {rows}×{cols} update could not be computed even after scaling it.");
-        return t with { Value = ScaleBack(t.Value, exponent, rows, cols), MatrixNorm = ScaleNormBack(t.MatrixNorm, exponent) };
+        return t with { Value = ScaleBack(t.Value, exponent, rows, cols), MatrixNorm = ScaleNormBack(t.MatrixNorm, exponent, rows, cols) };
     }
 
     private static unsafe SingularTriplet? IterateDense(ReadOnlySpan<float> matrix, int rows, int cols, ReadOnlySpan<float> warmStartV, PowerIterationOptions options)
@@ -144,8 +144,20 @@ public static class TopSingular
         return (float)Math.Min(exact, float.MaxValue);
     }
 
-    /// <summary>A Frobenius norm scaled back; +∞ when it exceeds the float range (the norm, unlike s1, is only reported).</summary>
-    private static float ScaleNormBack(float norm, int exponent) => (float)Math.ScaleB((double)norm, exponent);
+    /// <summary>A Frobenius norm scaled back, by the rule of s1 (<see cref="ScaleBack"/>): rounding within 1e-6 of
+    /// float.MaxValue is clamped; beyond it the difference routines (<paramref name="required"/>: the tracker records
+    /// ‖W_t − W0‖_F) fail rather than report +∞ next to a finite s1, and <see cref="Compute"/>, whose contract is the
+    /// triplet alone, reports NaN (not available) instead of failing on a matrix whose s1 is representable.</summary>
+    /// <exception cref="AlphaRlException">‖W_t − W0‖_F exceeds the float32 range.</exception>
+    private static float ScaleNormBack(float norm, int exponent, int rows, int cols, bool required = true)
+    {
+        if (float.IsNaN(norm)) return norm;
+        double exact = Math.ScaleB((double)norm, exponent);
+        if (exact > float.MaxValue * (1 + 1e-6) && !required) return float.NaN;
+        if (exact > float.MaxValue * (1 + 1e-6))
+            throw new AlphaRlException($"The Frobenius norm of a {rows}×{cols} matrix exceeds the float32 range (about {norm:G3}·2^{exponent}).");
+        return (float)Math.Min(exact, float.MaxValue);
+    }
 
     /// <summary>Singular values below this (or overflow anywhere) send the matrix through <see cref="ComputeScaled"/>:
     /// AᵀA holds s1², which leaves the float range below about 1e-19 or above about 1.8e19.</summary>
@@ -167,7 +179,7 @@ public static class TopSingular
         for (int i = 0; i < scaled.Length; i++) scaled[i] = MathF.ScaleB(matrix[i], -exponent);
         var t = IterateDense(scaled, rows, cols, warmStartV, options)
             ?? throw new AlphaRlException($"The top singular triplet of a {rows}×{cols} matrix could not be computed even after scaling it.");
-        return t with { Value = ScaleBack(t.Value, exponent, rows, cols), MatrixNorm = ScaleNormBack(t.MatrixNorm, exponent) };
+        return t with { Value = ScaleBack(t.Value, exponent, rows, cols), MatrixNorm = ScaleNormBack(t.MatrixNorm, exponent, rows, cols, required: false) };
     }
 
     /// <summary>The largest magnitude of a matrix's values.</summary>

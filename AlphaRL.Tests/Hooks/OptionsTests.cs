@@ -39,6 +39,7 @@ public class OptionsTests
         (o => o.ExcludePatterns = ["[z-a]"], "ExcludePatterns[0] = \"[z-a]\""),
         (o => o.PowerIteration = new AlphaRl.Linalg.PowerIterationOptions { Tolerance = 0 }, "PowerIteration.Tolerance = 0"),
         (o => o.PowerIteration = new AlphaRl.Linalg.PowerIterationOptions { MaxIterations = 0 }, "PowerIteration.MaxIterations = 0"),
+        (o => o.PowerIteration = new AlphaRl.Linalg.PowerIterationOptions { WarmPasses = -1 }, "PowerIteration.WarmPasses = -1"),
     ];
 
     private static IEnumerable<TestCaseData> Cases() => InvalidSettings.Select(c => new TestCaseData(c.Break, c.Setting).SetArgDisplayNames(c.Setting));

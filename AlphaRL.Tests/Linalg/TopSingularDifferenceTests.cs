@@ -122,6 +122,30 @@ public class TopSingularDifferenceTests
     }
 
     [Test]
+    public void ANormBeyondTheFloatRange_WithS1Inside_IsADataError_OnEveryPath()
+    {
+        // dW = 2e38·I (4×4): s1 = 2e38 fits float32, ‖dW‖_F = 4e38 does not; the norm follows the rule of s1.
+        const int n = 4;
+        var current = new float[n * n];
+        var initial = new float[n * n];
+        for (int i = 0; i < n; i++) { current[i * n + i] = 1e38f; initial[i * n + i] = -1e38f; }
+        var update = current.Zip(initial, (a, b) => a - b).ToArray();
+        using var scope = NewDisposeScope();
+        Tensor wt = tensor(current).reshape(n, n), w0 = tensor(initial).reshape(n, n);
+
+        Assert.That(() => TopSingular.ComputeOfDifference(current, initial, n, n), Throws.TypeOf<AlphaRlException>().With.Message.Contains("Frobenius norm"));
+        // The plain routine's contract is the triplet: it reports the norm as not available.
+        var plain = TopSingular.Compute(update, n, n);
+        Assert.That(plain.Value, Is.EqualTo(2e38).Within(1e-4).Percent);
+        Assert.That(plain.MatrixNorm, Is.NaN);
+        Assert.That(() => TorchTopSingular.ComputeOfDifferenceWithTorchOps(wt, w0, default, PowerIterationOptions.Default),
+            Throws.TypeOf<AlphaRlException>().With.Message.Contains("Frobenius norm"));
+        // Half the update: norm 2e38 and s1 1e38 are both representable.
+        var half = TopSingular.ComputeOfDifference(current, current.Select(x => x / 2).ToArray(), n, n);
+        Assert.That(half.MatrixNorm, Is.EqualTo(1e38).Within(1e-4).Percent);
+    }
+
+    [Test]
     public void DevicePath_OfTheDifference_MatchesTheSpanKernel_ColdAndWarm()
     {
         var (current, initial, update) = Pair(90, 70, 21);

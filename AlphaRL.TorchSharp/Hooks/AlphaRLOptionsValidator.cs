@@ -52,6 +52,7 @@ public sealed class AlphaRLOptionsValidator : IValidateOptions<AlphaRLOptions>
         {
             Require(options.PowerIteration.Tolerance > 0 && float.IsFinite(options.PowerIteration.Tolerance), "PowerIteration.Tolerance", options.PowerIteration.Tolerance, "must be a positive finite number");
             Require(options.PowerIteration.MaxIterations >= 1, "PowerIteration.MaxIterations", options.PowerIteration.MaxIterations, "must be at least 1");
+            Require(options.PowerIteration.WarmPasses >= 0, "PowerIteration.WarmPasses", options.PowerIteration.WarmPasses, "must be 0 or more (passes per warm-started snapshot; 0: iterate to the tolerance)");
         }
         CheckPatterns(options.IncludePatterns, nameof(options.IncludePatterns), failures);
         CheckPatterns(options.ExcludePatterns, nameof(options.ExcludePatterns), failures);

@@ -134,7 +134,9 @@ public static class TorchTopSingular
         if (!warm) TopSingular.FillRandomUnit(start, options.Seed);
         var v = tensor(start, device: current.device);
         v = v / v.norm();
-        int budget = warm && options.WarmPasses > 0 ? Math.Min(options.WarmPasses, options.MaxIterations) : options.MaxIterations;
+        // A fixed budget from a warm start; otherwise (cold, or WarmPasses = 0) iterate to the tolerance.
+        warm = warm && options.WarmPasses > 0;
+        int budget = warm ? Math.Min(options.WarmPasses, options.MaxIterations) : options.MaxIterations;
         Tensor u = v, uNorm = v.norm(), wNorm = v.norm();
         int iterations = 0;
         bool converged = false;
@@ -159,9 +161,106 @@ public static class TorchTopSingular
         if (!float.IsFinite(stats[0]) || !float.IsFinite(stats[1]) || !float.IsFinite(stats[2]) || stats[1] == 0f || stats[0] < 1e-15f)
         {
             var update = current - initial;
-            return ComputeWithTorchOps(update, warmStartV, options) with { MatrixNorm = TopSingular.FrobeniusNorm(ToArray(update)) };
+            var triplet = ComputeWithTorchOps(update, warmStartV, options);
+            float norm = TopSingular.FrobeniusNorm(ToArray(update));
+            // The rule of s1: a norm beyond the float32 range fails rather than being reported as +∞.
+            if (!float.IsFinite(norm))
+                throw new AlphaRlException($"The Frobenius norm of the {update.shape[0]}×{update.shape[1]} update exceeds the float32 range.");
+            return triplet with { MatrixNorm = norm };
         }
         return new SingularTriplet(stats[0], ToArray(u), ToArray(v), iterations, converged) { MatrixNorm = stats[2] };
+    }
+
+    /// <summary>
+    /// The device path for a group of matrices of one shape (e.g. the same projection across layers): the same
+    /// iteration as <see cref="ComputeOfDifferenceWithTorchOps"/>, run on all of them together. The vectors are
+    /// batched ([L, n] and [L, m]: one norm, one division and one convergence check per group, not per matrix) and the
+    /// whole group has one host synchronisation at the end; the products W_t v − W0 v and uᵀW_t − uᵀW0 read each
+    /// member where it lies (no [L, m, n] stack: copying W_t and W0 into stacks for <c>bmm</c> made the snapshot
+    /// about 2x slower on the CPU, see docs/performance.md). bf16 members are widened to float32 first, as in the
+    /// per-matrix path. The group iterates warm (<see cref="PowerIterationOptions.WarmPasses"/>) only when every warm
+    /// start is usable; otherwise every member iterates to the tolerance, each from its warm start when usable and a
+    /// seeded random vector when not.
+    /// </summary>
+    /// <param name="currents">W_t of each member: 2-D tensors of one shape on one device.</param>
+    /// <param name="initials">W0 of each member, same shape (any device, any floating dtype).</param>
+    /// <param name="warmStarts">The start vector of each member (length = columns), or null / empty for none.</param>
+    /// <param name="options">Tolerance and pass budget.</param>
+    /// <returns>One triplet per member, with <see cref="SingularTriplet.MatrixNorm"/>; null where an intermediate left the
+    /// float32 range or held NaN or infinity (call <see cref="ComputeOfDifferenceWithTorchOps"/> on that member).</returns>
+    internal static SingularTriplet?[] ComputeOfDifferenceBatchedWithTorchOps(IReadOnlyList<Tensor> currents, IReadOnlyList<Tensor> initials,
+        IReadOnlyList<float[]?> warmStarts, PowerIterationOptions options)
+    {
+        int count = currents.Count;
+        if (count == 0) return [];
+        if (initials.Count != count || warmStarts.Count != count)
+            throw new ArgumentException("Expected one W0 and one warm start per matrix.", nameof(initials));
+        int rows = (int)currents[0].shape[0], cols = (int)currents[0].shape[1];
+        var device = currents[0].device;
+        for (int i = 0; i < count; i++)
+            if (currents[i].dim() != 2 || initials[i].dim() != 2 || currents[i].shape[0] != rows || currents[i].shape[1] != cols
+                || initials[i].shape[0] != rows || initials[i].shape[1] != cols
+                || currents[i].device_type != device.type || currents[i].device_index != device.index)
+                throw new ArgumentException($"Matrix {i} of the group is not [{rows}, {cols}] on {device}.", nameof(currents));
+
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var wt = currents.Select(c => Float32(c.detach())).ToArray();
+        var w0 = initials.Select(b => Float32(b.device_type == device.type && b.device_index == device.index ? b.detach() : b.detach().to(device))).ToArray();
+
+        var start = new float[count * cols];
+        bool warm = options.WarmPasses > 0;
+        for (int i = 0; i < count; i++)
+        {
+            var member = start.AsSpan(i * cols, cols);
+            var given = warmStarts[i];
+            if (given is { Length: > 0 } && given.Length != cols)
+                throw new ArgumentException($"Warm-start vector {i} has length {given.Length}; the matrices have {cols} columns.", nameof(warmStarts));
+            if (given is { Length: > 0 } && IsUsable(given)) given.CopyTo(member);
+            else
+            {
+                warm = false;
+                var random = new float[cols];
+                TopSingular.FillRandomUnit(random, options.Seed);
+                random.CopyTo(member);
+            }
+        }
+        var v = tensor(start, [count, cols], device: device);
+        v = v / v.norm(1, keepdim: true);
+        int budget = warm ? Math.Min(options.WarmPasses, options.MaxIterations) : options.MaxIterations;
+        Tensor u = v, uNorm = v.norm(1, keepdim: true), wNorm = uNorm;
+        int iterations = 0;
+        bool converged = false;
+        while (iterations < budget)
+        {
+            var previous = v;
+            var uRaw = stack(Enumerable.Range(0, count).Select(i => wt[i].mv(v[i]) - w0[i].mv(v[i])).ToArray());          // [L, m]
+            uNorm = uRaw.norm(1, keepdim: true);
+            u = uRaw / uNorm;
+            var w = stack(Enumerable.Range(0, count).Select(i => u[i].matmul(wt[i]) - u[i].matmul(w0[i])).ToArray());     // [L, n]
+            wNorm = w.norm(1, keepdim: true);
+            v = w / wNorm;
+            iterations++;
+            if (!warm && iterations % CheckEvery == 0 && (v - previous).norm(1).max().item<float>() < options.Tolerance)
+            {
+                converged = true;
+                break;
+            }
+        }
+        // One host sync for the whole group: σ (‖w‖ of the last iteration), ‖u‖ and ‖W_t − W0‖_F of every member.
+        var norms = stack(Enumerable.Range(0, count).Select(i => dist(wt[i], w0[i])).ToArray());
+        var stats = stack([wNorm.reshape(count), uNorm.reshape(count), norms]).cpu().data<float>().ToArray();
+        float[] us = u.reshape(count * rows).cpu().data<float>().ToArray(), vs = v.reshape(count * cols).cpu().data<float>().ToArray();
+        var triplets = new SingularTriplet?[count];
+        for (int i = 0; i < count; i++)
+        {
+            float sigma = stats[i], uSize = stats[count + i], norm = stats[2 * count + i];
+            if (!float.IsFinite(sigma) || !float.IsFinite(uSize) || !float.IsFinite(norm) || uSize == 0f || sigma < 1e-15f)
+                continue;
+            triplets[i] = new SingularTriplet(sigma, us.AsSpan(i * rows, rows).ToArray(), vs.AsSpan(i * cols, cols).ToArray(), iterations, converged)
+            { MatrixNorm = norm };
+        }
+        return triplets;
     }
 
     private static Tensor Float32(Tensor t) => t.dtype == ScalarType.Float32 ? t : t.to(ScalarType.Float32);

@@ -60,29 +60,52 @@ public sealed class TorchSubspaceTracker : ISubspaceTracker, IDisposable
         if (_snapshots.Steps.Count > 0 && _snapshots.Steps[^1] >= step)
             throw new AlphaRlException($"Snapshot steps must increase: step {step} follows step {_snapshots.Steps[^1]}.");
 
-        var triplets = new (SingularTriplet Triplet, float Norm)[Covered.Count];
+        var triplets = new SingularTriplet?[Covered.Count];
         using (no_grad())
         {
+            // Off the CPU (or when forced) matrices of one shape, dtype and device are iterated together in batched products.
+            var batched = Enumerable.Range(0, Covered.Count).Where(i => UsesDevicePath(Covered[i].Parameter))
+                .GroupBy(i => (Covered[i].Parameter.shape[0], Covered[i].Parameter.shape[1], Covered[i].Parameter.dtype, Covered[i].Parameter.device.ToString()));
+            foreach (var group in batched)
+            {
+                using var scope = NewDisposeScope();
+                var members = group.ToArray();
+                var results = TorchTopSingular.ComputeOfDifferenceBatchedWithTorchOps(
+                    members.Select(i => Covered[i].Parameter).ToArray(), members.Select(i => Base[Covered[i].Name]).ToArray(),
+                    members.Select(i => (float[]?)_snapshots.WarmStart(Covered[i].Name).ToArray()).ToArray(), _power);
+                for (int k = 0; k < members.Length; k++) triplets[members[k]] = results[k];
+            }
             for (int i = 0; i < Covered.Count; i++)
             {
+                if (triplets[i] is not null) continue;
                 using var scope = NewDisposeScope();
                 var m = Covered[i];
                 // The triplet and ‖dW‖ come from W_t and W0 directly, read once per pass; dW is never formed.
-                SingularTriplet triplet;
                 try
                 {
-                    triplet = TorchTopSingular.ComputeOfDifference(m.Parameter, Base[m.Name], _snapshots.WarmStart(m.Name), _power);
+                    triplets[i] = UsesDevicePath(m.Parameter)
+                        ? TorchTopSingular.ComputeOfDifferenceWithTorchOps(m.Parameter.detach().to(ScalarType.Float32),
+                            Base[m.Name].detach().to(m.Parameter.device).to(ScalarType.Float32), _snapshots.WarmStart(m.Name), _power)
+                        : TorchTopSingular.ComputeOfDifference(m.Parameter, Base[m.Name], _snapshots.WarmStart(m.Name), _power);
                 }
                 catch (AlphaRlException e)
                 {
                     throw new AlphaRlException($"The update of '{m.Name}' at step {step} holds NaN or infinity, or is out of the float32 range; no snapshot was recorded. {e.Message}", e);
                 }
-                triplets[i] = (triplet, triplet.MatrixNorm);
             }
         }
         for (int i = 0; i < Covered.Count; i++)
-            _snapshots.Record(Covered[i].Name, step, triplets[i].Triplet, triplets[i].Norm);
+            _snapshots.Record(Covered[i].Name, step, triplets[i]!, triplets[i]!.MatrixNorm);
     }
+
+    /// <summary>Run the device path (batched TorchSharp ops) on the CPU too, instead of the span kernel: for tests and
+    /// benchmarks of what a GPU runs.</summary>
+    internal bool DevicePathOnCpu { get; init; }
+
+    /// <summary>Whether <paramref name="parameter"/> takes the device path: off the CPU, when forced, or too large for a span.</summary>
+    private bool UsesDevicePath(Tensor parameter) =>
+        DevicePathOnCpu || parameter.device_type != global::TorchSharp.DeviceType.CPU || parameter.NumberOfElements > int.MaxValue / sizeof(float);
+
 
     /// <summary>Records saved snapshots again (a resumed session's window), oldest first; they are already sign-aligned.</summary>
     internal void Restore(string matrix, Rank1Snapshot snapshot) =>
