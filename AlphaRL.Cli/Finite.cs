@@ -19,6 +19,14 @@ internal static class Finite
         throw new CheckpointFormatException(file, $"tensor '{tensor}' {where} holds {values[i]} at element {i}; the weights must be finite.");
     }
 
+    /// <summary>Reads a float tensor into <paramref name="destination"/> (at least its element count) and checks, with
+    /// <see cref="Ensure"/>, that the values read are finite.</summary>
+    public static void Read(CheckpointTensor tensor, Span<float> destination, string where)
+    {
+        tensor.ReadFloats(destination);
+        Ensure(destination[..checked((int)tensor.Info.ElementCount)], tensor.File.Path, tensor.Info.Name, where);
+    }
+
     /// <summary>Records the top triplet of an update; a failure of the math (an update that overflows float, a
     /// non-finite triplet) becomes an error naming the file, the tensor and the step.</summary>
     public static Rank1Snapshot Observe(SubspaceTracker tracker, string file, string tensor, long step, ReadOnlySpan<float> update, int rows, int cols)

@@ -328,11 +328,8 @@ internal static class OfflineCommands
                 {
                     int rows = (int)info.Shape[0], cols = (int)info.Shape[1], n = rows * cols;
                     if (w0.Length < n) (w0, w) = (new float[n], new float[n]);
-                    var baseTensor = series.Base.Tensor(info.Name);
-                    baseTensor.ReadFloats(w0);
-                    Finite.Ensure(w0.AsSpan(0, n), baseTensor.File.Path, info.Name, $"of the base (W0, step {series.BaseStep})");
-                    tensor.ReadFloats(w);
-                    Finite.Ensure(w.AsSpan(0, n), tensor.File.Path, info.Name, $"at step {step}");
+                    Finite.Read(series.Base.Tensor(info.Name), w0, $"of the base (W0, step {series.BaseStep})");
+                    Finite.Read(tensor, w, $"at step {step}");
                     var dw = w.AsSpan(0, n);
                     System.Numerics.Tensors.TensorPrimitives.Subtract(dw, w0.AsSpan(0, n), dw);
                     Finite.Ensure(dw, tensor.File.Path, info.Name, $"minus the base's (the update at step {step})");

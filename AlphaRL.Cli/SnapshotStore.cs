@@ -212,10 +212,8 @@ internal sealed class SnapshotStore
             var tensor = checkpoint.Tensor(m.Name);
             var a = w0.AsSpan(0, n);
             var dw = w.AsSpan(0, n);
-            baseTensor.ReadFloats(a);
-            Finite.Ensure(a, baseTensor.File.Path, m.Name, $"of the base (W0, step {baseAt})");
-            tensor.ReadFloats(dw);
-            Finite.Ensure(dw, tensor.File.Path, m.Name, $"at step {step}");
+            Finite.Read(baseTensor, a, $"of the base (W0, step {baseAt})");
+            Finite.Read(tensor, dw, $"at step {step}");
             System.Numerics.Tensors.TensorPrimitives.Subtract(dw, a, dw);
             if (previous?[m.Name] is [.., var last])
                 tracker.Record(m.Name, last.Step, new SingularTriplet(last.Sigma, last.U, last.V, 0, true), last.UpdateNorm);

@@ -51,9 +51,7 @@ internal sealed class TrajectoryBuilder(CheckpointSeries series, IExtrapolator e
             if (readBase) ReadBase(name, w0);
             if (readLast)
             {
-                var tensor = series.Last.Tensor(name);
-                tensor.ReadFloats(w);
-                Finite.Ensure(w, tensor.File.Path, name, $"at step {series.Steps[^1]}");
+                Finite.Read(series.Last.Tensor(name), w, $"at step {series.Steps[^1]}");
             }
             snapshots = recorded[name];
         }
@@ -63,8 +61,7 @@ internal sealed class TrajectoryBuilder(CheckpointSeries series, IExtrapolator e
             foreach (var (step, checkpoint) in series.Window)
             {
                 var tensor = checkpoint.Tensor(name);
-                tensor.ReadFloats(w);
-                Finite.Ensure(w, tensor.File.Path, name, $"at step {step}");
+                Finite.Read(tensor, w, $"at step {step}");
                 TensorPrimitives.Subtract(w, w0, dw);
                 Finite.Observe(_tracker, tensor.File.Path, name, step, dw, rows, cols);
             }
@@ -78,12 +75,8 @@ internal sealed class TrajectoryBuilder(CheckpointSeries series, IExtrapolator e
         return new MatrixTrajectory(name, rows, cols, snapshots.ToList(), fit);
     }
 
-    private void ReadBase(string name, Span<float> w0)
-    {
-        var baseTensor = series.Base.Tensor(name);
-        baseTensor.ReadFloats(w0);
-        Finite.Ensure(w0, baseTensor.File.Path, name, $"of the base (W0, step {series.BaseStep})");
-    }
+    private void ReadBase(string name, Span<float> w0) =>
+        Finite.Read(series.Base.Tensor(name), w0, $"of the base (W0, step {series.BaseStep})");
 
     private static void Grow(ref float[] buffer, int n)
     {
