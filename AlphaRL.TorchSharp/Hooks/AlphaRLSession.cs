@@ -196,13 +196,12 @@ public sealed partial class AlphaRLSession : IDisposable
         long sinceWindow = step - _windowStartTrained;
         bool due = sinceWindow % _options.SnapshotInterval == 0;
         bool jumpsSpent = _options.MaxJumps > 0 && JumpsKept >= _options.MaxJumps;
-        if (!due && !jumpsSpent && !_missedSnapshotWarned
-            && _windowStartTrained + sinceWindow / _options.SnapshotInterval * _options.SnapshotInterval > previous)
+        // The latest snapshot step at or before this one; past the previous call's step, this call stepped over it.
+        long latestSnapshotStep = _windowStartTrained + sinceWindow / _options.SnapshotInterval * _options.SnapshotInterval;
+        if (!due && !jumpsSpent && !_missedSnapshotWarned && latestSnapshotStep > previous)
         {
-            // This call stepped over a snapshot step without landing on it.
             _missedSnapshotWarned = true;
-            long missed = _windowStartTrained + sinceWindow / _options.SnapshotInterval * _options.SnapshotInterval;
-            Log.MissedSnapshot(_logger, step, previous, missed, _options.SnapshotInterval, _windowStartTrained);
+            Log.MissedSnapshot(_logger, step, previous, latestSnapshotStep, _options.SnapshotInterval, _windowStartTrained);
         }
         if (!due || jumpsSpent)
             return new StepOutcome(step, effective, StepAction.None, _tracker.Steps.Count, null, null);
