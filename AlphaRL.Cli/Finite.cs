@@ -40,4 +40,24 @@ internal static class Finite
             throw new CheckpointFormatException(file, $"tensor '{tensor}' at step {step}: {e.Message}");
         }
     }
+
+    /// <summary>Records the top triplet of W_t − W0 straight from the stored weights (the bf16 difference kernel when
+    /// both are BF16, the float32 one otherwise), warm-started by the tracker. The kernels report NaN or infinity
+    /// without saying where: then the weights holding it are named, W0 first (<paramref name="baseWhere"/>), then W_t.</summary>
+    public static Rank1Snapshot ObserveDifference(SubspaceTracker tracker, StoredWeights initial, string baseWhere, StoredWeights current, long step, int rows, int cols)
+    {
+        string name = current.Tensor.Info.Name;
+        try
+        {
+            return initial.IsBFloat16 && current.IsBFloat16
+                ? tracker.ObserveDifferenceBFloat16(name, step, current.Bits, initial.Bits, rows, cols)
+                : tracker.ObserveDifference(name, step, current.Floats, initial.Floats, rows, cols);
+        }
+        catch (AlphaRlException e) when (e is not CheckpointFormatException)
+        {
+            initial.EnsureFinite(baseWhere);
+            current.EnsureFinite($"at step {step}");
+            throw new CheckpointFormatException(current.Tensor.File.Path, $"tensor '{name}' at step {step}: {e.Message}");
+        }
+    }
 }

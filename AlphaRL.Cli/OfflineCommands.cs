@@ -98,6 +98,9 @@ internal static class OfflineCommands
         var linear = rank1 ? null : new LinearJumpWriter(series, options.Method, candidates);
         var results = new List<MatrixTrajectory>();
         float[] scratch = [];
+        ushort[] bits = [];
+        static AlphaRlException Overflow(long target, string name, string range) =>
+            new($"The prediction for step {target} of tensor '{name}' overflows float (a weight beyond {range}); choose a nearer --target-step. Nothing was written.");
         void WriteTensor(CheckpointTensor tensor, IReadOnlyList<Stream> streams)
         {
             string name = tensor.Info.Name;
@@ -115,18 +118,28 @@ internal static class OfflineCommands
                         continue;
                     }
                     var c = Rank1Jump.Coefficients(fit, extrapolator!.Predict(fit, candidates[k].TargetStep), options.Form);
+                    if (reference.IsBFloat16 && tensor.Info.DType == SafetensorsDType.BF16)
+                    {
+                        // bf16 in, bf16 out: each weight is widened, moved and rounded in one pass, with no float copy.
+                        if (bits.Length < reference.Bits.Length) bits = new ushort[reference.Bits.Length];
+                        var output = bits.AsSpan(0, reference.Bits.Length);
+                        if (!Rank1Jump.ApplyBFloat16(reference.Bits, output, m.Rows, m.Cols, c, fit.LastV))
+                            throw Overflow(candidates[k].TargetStep, name, "±3.4e38 in bfloat16");
+                        streams[k].Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(output));
+                        continue;
+                    }
                     // One candidate jumps in place, as predict always has; several start each from a copy of the reference.
-                    var weights = reference;
+                    var weights = reference.Floats;
                     if (!single)
                     {
-                        if (scratch.Length < reference.Length) scratch = new float[reference.Length];
-                        weights = scratch.AsSpan(0, reference.Length);
-                        reference.CopyTo(weights);
+                        if (scratch.Length < weights.Length) scratch = new float[weights.Length];
+                        var copy = scratch.AsSpan(0, weights.Length);
+                        weights.CopyTo(copy);
+                        weights = copy;
                     }
                     Rank1Jump.Apply(weights, m.Rows, m.Cols, c, fit.LastV);
                     if (!float.IsFinite(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(weights)))
-                        throw new AlphaRlException($"The prediction for step {candidates[k].TargetStep} of tensor '{name}' overflows float " +
-                            "(a weight beyond ±3.4e38); choose a nearer --target-step. Nothing was written.");
+                        throw Overflow(candidates[k].TargetStep, name, "±3.4e38");
                     SafetensorsFile.WriteFloats(streams[k], weights, tensor.Info.DType);
                 }
             }

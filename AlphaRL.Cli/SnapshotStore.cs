@@ -202,22 +202,16 @@ internal sealed class SnapshotStore
         var previous = manifest is { Steps.Count: > 0 } ? store.LoadSnapshots(newest: 1) : null;
         var tracker = new SubspaceTracker();
         var tensors = new List<(string, SafetensorsDType, long[], float[])>();
-        float[] w0 = [], w = [];
+        var w0 = new StoredWeights();
+        var w = new StoredWeights();
         foreach (var m in covered)
         {
             cancellation.ThrowIfCancellationRequested();
-            int n = m.Rows * m.Cols;
-            if (w0.Length < n) (w0, w) = (new float[n], new float[n]);
-            var baseTensor = baseCheckpoint.Tensor(m.Name);
-            var tensor = checkpoint.Tensor(m.Name);
-            var a = w0.AsSpan(0, n);
-            var dw = w.AsSpan(0, n);
-            Finite.Read(baseTensor, a, $"of the base (W0, step {baseAt})");
-            Finite.Read(tensor, dw, $"at step {step}");
-            System.Numerics.Tensors.TensorPrimitives.Subtract(dw, a, dw);
+            w0.Read(baseCheckpoint.Tensor(m.Name));
+            w.Read(checkpoint.Tensor(m.Name));
             if (previous?[m.Name] is [.., var last])
                 tracker.Record(m.Name, last.Step, new SingularTriplet(last.Sigma, last.U, last.V, 0, true), last.UpdateNorm);
-            var snapshot = Finite.Observe(tracker, tensor.File.Path, m.Name, step, dw, m.Rows, m.Cols);
+            var snapshot = Finite.ObserveDifference(tracker, w0, $"of the base (W0, step {baseAt})", w, step, m.Rows, m.Cols);
             tensors.Add((m.Name + "/u", SafetensorsDType.F32, [m.Rows], snapshot.U));
             tensors.Add((m.Name + "/v", SafetensorsDType.F32, [m.Cols], snapshot.V));
             tensors.Add((m.Name + "/s", SafetensorsDType.F32, [2], [snapshot.Sigma, snapshot.UpdateNorm]));

@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using AlphaRl.Extrapolation;
 using AlphaRl.Tracking;
 
@@ -9,22 +8,20 @@ namespace AlphaRl.Cli;
 internal sealed record MatrixTrajectory(string Name, int Rows, int Cols, IReadOnlyList<Rank1Snapshot> Snapshots, TrajectoryFit? Fit);
 
 /// <summary>
-/// Streams one covered matrix at a time: reads W0 and each checkpoint's W_t, forms dW_t = W_t − W0 and records its
-/// sign-aligned top triplet with <see cref="SubspaceTracker.Observe"/>, then fits the trajectory. Holds three
-/// matrix-sized buffers, reused from one matrix to the next; afterwards <see cref="Base"/> holds W0 and
-/// <see cref="Last"/> holds the last checkpoint's W_e of the matrix just processed.
+/// Streams one covered matrix at a time: reads W0 and each checkpoint's W_t in their stored form and records the
+/// sign-aligned top triplet of dW_t = W_t − W0 with the difference kernels (<see cref="Finite.ObserveDifference"/>),
+/// then fits the trajectory. Holds two matrix-sized buffers, reused from one matrix to the next; afterwards
+/// <see cref="Base"/> holds W0 and <see cref="Last"/> the last checkpoint's W_e of the matrix just processed (when read).
 /// </summary>
 internal sealed class TrajectoryBuilder(CheckpointSeries series, IExtrapolator extrapolator, bool useBasePoint)
 {
     private readonly SubspaceTracker _tracker = new();
-    private float[] _base = [];
-    private float[] _current = [];
-    private float[] _update = [];
 
-    private int _length;
+    /// <summary>W0 of the matrix just processed, when it was read.</summary>
+    public StoredWeights Base { get; } = new();
 
-    public Span<float> Base => _base.AsSpan(0, _length);
-    public Span<float> Last => _current.AsSpan(0, _length);
+    /// <summary>W_e of the matrix just processed, when it was read.</summary>
+    public StoredWeights Last { get; } = new();
 
     /// <summary>Whether the base enters the fit as the point x = 0 at the base step (dW is zero there by definition).</summary>
     public bool UsesBasePoint => useBasePoint;
@@ -38,48 +35,28 @@ internal sealed class TrajectoryBuilder(CheckpointSeries series, IExtrapolator e
     {
         var info = series.Last.Tensor(name).Info;
         int rows = checked((int)info.Shape[0]), cols = checked((int)info.Shape[1]);
-        int n = rows * cols;
-        Grow(ref _base, n);
-        Grow(ref _current, n);
-        Grow(ref _update, n);
-        var w0 = _base.AsSpan(0, n);
-        var w = _current.AsSpan(0, n);
-        var dw = _update.AsSpan(0, n);
+        string baseWhere = $"of the base (W0, step {series.BaseStep})";
         IReadOnlyList<Rank1Snapshot> snapshots;
         if (series.Recorded is { } recorded)
         {
-            if (readBase) ReadBase(name, w0);
-            if (readLast)
-            {
-                Finite.Read(series.Last.Tensor(name), w, $"at step {series.Steps[^1]}");
-            }
+            if (readBase) Base.ReadFinite(series.Base.Tensor(name), baseWhere);
+            if (readLast) Last.ReadFinite(series.Last.Tensor(name), $"at step {series.Steps[^1]}");
             snapshots = recorded[name];
         }
         else
         {
-            ReadBase(name, w0);
+            Base.Read(series.Base.Tensor(name));
             foreach (var (step, checkpoint) in series.Window)
             {
-                var tensor = checkpoint.Tensor(name);
-                Finite.Read(tensor, w, $"at step {step}");
-                TensorPrimitives.Subtract(w, w0, dw);
-                Finite.Observe(_tracker, tensor.File.Path, name, step, dw, rows, cols);
+                Last.Read(checkpoint.Tensor(name));
+                Finite.ObserveDifference(_tracker, Base, baseWhere, Last, step, rows, cols);
             }
             snapshots = _tracker.Snapshots(name);
         }
-        _length = n;
         var window = useBasePoint
             ? snapshots.Prepend(new Rank1Snapshot(series.BaseStep, 0f, new float[rows], new float[cols], 0f)).ToList()
             : snapshots.ToList();
         var fit = window.Count >= LineExtrapolator.MinimumSnapshots ? extrapolator.Fit(name, window) : null;
         return new MatrixTrajectory(name, rows, cols, snapshots.ToList(), fit);
-    }
-
-    private void ReadBase(string name, Span<float> w0) =>
-        Finite.Read(series.Base.Tensor(name), w0, $"of the base (W0, step {series.BaseStep})");
-
-    private static void Grow(ref float[] buffer, int n)
-    {
-        if (buffer.Length < n) buffer = new float[n];
     }
 }

@@ -13,6 +13,9 @@ public sealed record CheckpointTensor(SafetensorsFile File, TensorInfo Info)
 
     /// <summary>Reads <c>destination.Length</c> elements starting at <paramref name="firstElement"/> as floats.</summary>
     public void ReadFloats(long firstElement, Span<float> destination) => File.ReadFloats(Info, firstElement, destination);
+
+    /// <summary>Reads the tensor's stored bytes unchanged into <paramref name="destination"/> (exactly its byte length).</summary>
+    public void ReadRaw(Span<byte> destination) => File.ReadRaw(Info, destination);
 }
 
 /// <summary>

@@ -63,27 +63,22 @@ internal static class FloatCodec
     {
         int i = 0;
         if (Vector.IsHardwareAccelerated)
-        {
-            var magnitude = new Vector<uint>(0x7FFF_FFFF);
-            var infinity = new Vector<uint>(0x7F80_0000);
-            var half = new Vector<uint>(0x7FFF);
-            var one = Vector<uint>.One;
-            var quiet = new Vector<uint>(0x0040);
             for (; i <= bits.Length - Vector<ushort>.Count; i += Vector<ushort>.Count)
             {
-                var low = Round(new Vector<uint>(bits[i..]));
-                var high = Round(new Vector<uint>(bits[(i + Vector<uint>.Count)..]));
+                var low = RoundToBFloat16(new Vector<uint>(bits[i..]));
+                var high = RoundToBFloat16(new Vector<uint>(bits[(i + Vector<uint>.Count)..]));
                 Vector.Narrow(low, high).CopyTo(words[i..]);
             }
-
-            Vector<uint> Round(Vector<uint> x)
-            {
-                var rounded = Vector.ShiftRightLogical(x + half + (Vector.ShiftRightLogical(x, 16) & one), 16);
-                var nan = Vector.ShiftRightLogical(x, 16) | quiet;
-                return Vector.ConditionalSelect(Vector.GreaterThan(x & magnitude, infinity), nan, rounded);
-            }
-        }
         for (; i < bits.Length; i++) words[i] = ToBFloat16(bits[i]);
+    }
+
+    /// <summary><see cref="ToBFloat16"/> on a vector of IEEE singles (as bits); the bfloat16 is the low half of each
+    /// lane, ready for <see cref="Vector.Narrow(Vector{uint}, Vector{uint})"/>.</summary>
+    public static Vector<uint> RoundToBFloat16(Vector<uint> x)
+    {
+        var rounded = Vector.ShiftRightLogical(x + new Vector<uint>(0x7FFF) + (Vector.ShiftRightLogical(x, 16) & Vector<uint>.One), 16);
+        var nan = Vector.ShiftRightLogical(x, 16) | new Vector<uint>(0x0040);
+        return Vector.ConditionalSelect(Vector.GreaterThan(x & new Vector<uint>(0x7FFF_FFFF), new Vector<uint>(0x7F80_0000)), nan, rounded);
     }
 
     /// <summary>Rounds an IEEE single (as bits) to bfloat16, to nearest even; NaN stays a (quiet) NaN.</summary>

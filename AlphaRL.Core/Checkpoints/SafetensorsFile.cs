@@ -163,6 +163,18 @@ public sealed class SafetensorsFile : IDisposable
         }
     }
 
+    /// <summary>Reads a tensor's stored bytes unchanged (little-endian elements of its dtype) into
+    /// <paramref name="destination"/>, for kernels that work on the stored form (e.g. bfloat16 bit patterns).</summary>
+    /// <param name="tensor">An entry of this file.</param>
+    /// <param name="destination">Exactly <see cref="TensorInfo.ByteLength"/> bytes.</param>
+    public void ReadRaw(TensorInfo tensor, Span<byte> destination)
+    {
+        CheckOwn(tensor);
+        if (destination.Length != tensor.ByteLength)
+            throw new ArgumentException($"Destination holds {destination.Length} bytes; tensor '{tensor.Name}' has {tensor.ByteLength}.", nameof(destination));
+        ReadBytes(tensor.Begin, destination);
+    }
+
     /// <summary>Copies a tensor's stored bytes unchanged to a stream, in chunks (for tensors of any size and dtype).</summary>
     public void CopyRawTo(TensorInfo tensor, Stream destination)
     {

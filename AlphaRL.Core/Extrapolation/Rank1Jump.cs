@@ -1,4 +1,6 @@
+using System.Numerics;
 using System.Numerics.Tensors;
+using AlphaRl.Checkpoints;
 
 namespace AlphaRl.Extrapolation;
 
@@ -42,5 +44,52 @@ public static class Rank1Jump
             var row = weights.Slice(i * cols, cols);
             TensorPrimitives.MultiplyAdd(v, coefficients[i], row, row);
         }
+    }
+    /// <summary>
+    /// The jump of a bfloat16 matrix without a float32 copy of it: <c>output = bf16(reference + c vᵀ)</c>, row by row,
+    /// each weight widened, moved and rounded to nearest even as it goes; bit for bit what decoding the reference,
+    /// <see cref="Apply"/> and encoding give. Returns false, with <paramref name="output"/> partly written, when a
+    /// result is NaN or infinite in bfloat16 (the jump overflows).
+    /// </summary>
+    /// <param name="reference">The reference weights (W_e or W0) as bfloat16 bit patterns, row-major.</param>
+    /// <param name="output">Receives the predicted weights' bit patterns; may be <paramref name="reference"/> itself.</param>
+    /// <param name="rows">Rows of the matrix.</param>
+    /// <param name="cols">Columns of the matrix.</param>
+    /// <param name="coefficients">c, one per row.</param>
+    /// <param name="v">v_e, one per column.</param>
+    public static bool ApplyBFloat16(ReadOnlySpan<ushort> reference, Span<ushort> output, int rows, int cols, ReadOnlySpan<float> coefficients, ReadOnlySpan<float> v)
+    {
+        if (reference.Length != (long)rows * cols || output.Length != reference.Length || coefficients.Length != rows || v.Length != cols)
+            throw new ArgumentException($"Jump shapes disagree: reference {reference.Length} and output {output.Length} values for {rows}×{cols}, coefficients {coefficients.Length}, v {v.Length}.");
+        const ushort exponent = 0x7F80;
+        int width = Vector<ushort>.Count, half = Vector<float>.Count;
+        int body = Vector.IsHardwareAccelerated ? cols - cols % width : 0;
+        var mask = new Vector<ushort>(exponent);
+        var overflow = Vector<ushort>.Zero;
+        bool finite = true;
+        for (int i = 0; i < rows; i++)
+        {
+            var c = new Vector<float>(coefficients[i]);
+            var source = reference.Slice(i * cols, cols);
+            var target = output.Slice(i * cols, cols);
+            for (int j = 0; j < body; j += width)
+            {
+                Vector.Widen(new Vector<ushort>(source[j..]), out var low, out var high);
+                // TensorPrimitives.MultiplyAdd rounds the product and then the sum; so does this.
+                var a = new Vector<float>(v[j..]) * c + Vector.AsVectorSingle(Vector.ShiftLeft(low, 16));
+                var b = new Vector<float>(v[(j + half)..]) * c + Vector.AsVectorSingle(Vector.ShiftLeft(high, 16));
+                var words = Vector.Narrow(FloatCodec.RoundToBFloat16(Vector.AsVectorUInt32(a)), FloatCodec.RoundToBFloat16(Vector.AsVectorUInt32(b)));
+                overflow |= Vector.Equals(words & mask, mask);
+                words.CopyTo(target[j..]);
+            }
+            for (int j = body; j < cols; j++)
+            {
+                float x = v[j] * coefficients[i] + BitConverter.UInt32BitsToSingle((uint)source[j] << 16);
+                ushort word = FloatCodec.ToBFloat16(BitConverter.SingleToUInt32Bits(x));
+                finite &= (word & exponent) != exponent;
+                target[j] = word;
+            }
+        }
+        return finite && overflow == Vector<ushort>.Zero;
     }
 }

@@ -64,7 +64,7 @@ public sealed class SubspaceTracker : ISubspaceTracker
         }
         catch (AlphaRlException e)
         {
-            throw new AlphaRlException($"The update of '{matrix}' at step {step} holds NaN or infinity, or is out of the float32 range; nothing was recorded. {e.Message}", e);
+            throw UpdateError(matrix, step, e);
         }
         return Record(matrix, step, triplet, triplet.MatrixNorm);
     }
@@ -88,10 +88,37 @@ public sealed class SubspaceTracker : ISubspaceTracker
         }
         catch (AlphaRlException e)
         {
-            throw new AlphaRlException($"The update of '{matrix}' at step {step} holds NaN or infinity, or is out of the float32 range; nothing was recorded. {e.Message}", e);
+            throw UpdateError(matrix, step, e);
         }
         return Record(matrix, step, triplet, triplet.MatrixNorm);
     }
+
+    /// <summary><see cref="ObserveDifference"/> for bfloat16 weights given as their bit patterns (widened in the
+    /// kernel as it reads them, so the update is exactly the one formed in float32).</summary>
+    /// <param name="matrix">Name of the matrix.</param>
+    /// <param name="step">Training step; must increase from one snapshot of the matrix to the next.</param>
+    /// <param name="currentBits">W_t as bfloat16 bit patterns, row-major.</param>
+    /// <param name="initialBits">W0 as bfloat16 bit patterns, row-major.</param>
+    /// <param name="rows">Rows of the matrix.</param>
+    /// <param name="cols">Columns of the matrix.</param>
+    public Rank1Snapshot ObserveDifferenceBFloat16(string matrix, long step, ReadOnlySpan<ushort> currentBits, ReadOnlySpan<ushort> initialBits, int rows, int cols)
+    {
+        if (_series.TryGetValue(matrix, out var series))
+            series.EnsureShape(matrix, step, rows, cols);
+        SingularTriplet triplet;
+        try
+        {
+            triplet = TopSingular.ComputeOfDifferenceBFloat16(currentBits, initialBits, rows, cols, WarmStart(matrix), _power);
+        }
+        catch (AlphaRlException e)
+        {
+            throw UpdateError(matrix, step, e);
+        }
+        return Record(matrix, step, triplet, triplet.MatrixNorm);
+    }
+
+    private static AlphaRlException UpdateError(string matrix, long step, AlphaRlException e) =>
+        new($"The update of '{matrix}' at step {step} holds NaN or infinity, or is out of the float32 range; nothing was recorded. {e.Message}", e);
 
     /// <summary>Records a triplet computed elsewhere, flipping (u, v) together when u points against the previous snapshot's.</summary>
     /// <param name="matrix">Name of the matrix.</param>
