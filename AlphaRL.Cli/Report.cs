@@ -39,12 +39,6 @@ internal sealed record SeriesReport(string Command, string Method, long BaseStep
 
 internal static class Report
 {
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
 
     public static MatrixReport Of(MatrixTrajectory m) => new(
         m.Name, m.Rows, m.Cols,
@@ -135,7 +129,7 @@ internal static class Report
     }
 
     public static void WriteJson(string path, SeriesReport report) =>
-        File.WriteAllText(path, JsonSerializer.Serialize(report, Json));
+        File.WriteAllText(path, JsonSerializer.Serialize(report, ReportJson.Default.SeriesReport));
 
     private static string F(double? x) => x is null ? "—" : double.IsNaN(x.Value) ? "NaN" : x.Value.ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture);
 }

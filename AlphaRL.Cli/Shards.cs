@@ -38,7 +38,6 @@ internal sealed record PartManifest(int Shard, int Shards, string Last, string F
 internal static class Shards
 {
     public const string PartFile = "part.safetensors", ManifestFile = "part.json";
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     /// <summary>Writes a part atomically: <paramref name="writeTensor"/> writes each tensor's bytes, in the layout's order.</summary>
     public static void WritePart(string folder, Checkpoint last, ISet<string> tensors, PartManifest manifest,
@@ -66,7 +65,7 @@ internal static class Shards
                     throw new InvalidOperationException($"Writing tensor '{t.Info.Name}' of a part wrote {stream.Position - before} bytes; it has {t.Info.ByteLength}.");
             }
         }
-        File.WriteAllBytes(Path.Combine(staging.Path, ManifestFile), JsonSerializer.SerializeToUtf8Bytes(manifest with { Tensors = ordered.Select(t => t.Info.Name).ToList() }, Json));
+        File.WriteAllBytes(Path.Combine(staging.Path, ManifestFile), JsonSerializer.SerializeToUtf8Bytes(manifest with { Tensors = ordered.Select(t => t.Info.Name).ToList() }, CliJson.Default.PartManifest));
         staging.Commit();
     }
 
@@ -123,7 +122,7 @@ internal static class Shards
         string path = Path.Combine(folder, ManifestFile);
         try
         {
-            return JsonSerializer.Deserialize<PartManifest>(File.ReadAllBytes(path), Json) is { Last: not null, Fingerprint: not null, Tensors: not null, Method: not null } m
+            return JsonSerializer.Deserialize(File.ReadAllBytes(path), CliJson.Default.PartManifest) is { Last: not null, Fingerprint: not null, Tensors: not null, Method: not null } m
                 ? m : throw new CheckpointFormatException(path, "is not a part manifest.");
         }
         catch (Exception e) when (e is JsonException or FileNotFoundException)

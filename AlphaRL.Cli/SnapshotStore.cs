@@ -33,7 +33,6 @@ internal sealed class SnapshotStore
 {
     public const string ManifestName = "store.json";
     private const string LockName = "store.lock";
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
     private static readonly Regex StepName = new(@"^(?:global_step|checkpoint|step|iter|ckpt)[-_]?(\d+)$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase);
 
     private SnapshotStore(string directory, StoreManifest manifest)
@@ -65,7 +64,7 @@ internal sealed class SnapshotStore
     {
         try
         {
-            var manifest = JsonSerializer.Deserialize<StoreManifest>(File.ReadAllBytes(path), Json);
+            var manifest = JsonSerializer.Deserialize(File.ReadAllBytes(path), CliJson.Default.StoreManifest);
             if (manifest is not { Version: 1, Base: not null, Matrices: not null, Steps: not null, Include: not null, Exclude: not null })
                 throw new CheckpointFormatException(path, "is not a version-1 snapshot store manifest.");
             return manifest;
@@ -261,7 +260,7 @@ internal sealed class SnapshotStore
         string temp = path + $".{Guid.NewGuid():N}.tmp";
         try
         {
-            File.WriteAllBytes(temp, JsonSerializer.SerializeToUtf8Bytes(manifest, Json));
+            File.WriteAllBytes(temp, JsonSerializer.SerializeToUtf8Bytes(manifest, CliJson.Default.StoreManifest));
             File.Move(temp, path, overwrite: true);
         }
         finally
