@@ -201,19 +201,35 @@ internal sealed class SnapshotStore
         var previous = manifest is { Steps.Count: > 0 } ? store.LoadSnapshots(newest: 1) : null;
         var tracker = new SubspaceTracker();
         var tensors = new List<(string, SafetensorsDType, long[], float[])>();
-        var w0 = new StoredWeights();
-        var w = new StoredWeights();
-        foreach (var m in covered)
+        // Matrix k + 1 is read while the kernel runs on matrix k: two pairs of buffers, each a matrix of W0 and of W_t.
+        var buffers = new[] { (Base: new StoredWeights(), Current: new StoredWeights()), (Base: new StoredWeights(), Current: new StoredWeights()) };
+        Task ReadAhead(int k) => Task.Run(() =>
         {
-            cancellation.ThrowIfCancellationRequested();
-            w0.Read(baseCheckpoint.Tensor(m.Name));
-            w.Read(checkpoint.Tensor(m.Name));
-            if (previous?[m.Name] is [.., var last])
-                tracker.Record(m.Name, last.Step, new SingularTriplet(last.Sigma, last.U, last.V, 0, true), last.UpdateNorm);
-            var snapshot = Finite.ObserveDifference(tracker, w0, $"of the base (W0, step {baseAt})", w, step, m.Rows, m.Cols);
-            tensors.Add((m.Name + "/u", SafetensorsDType.F32, [m.Rows], snapshot.U));
-            tensors.Add((m.Name + "/v", SafetensorsDType.F32, [m.Cols], snapshot.V));
-            tensors.Add((m.Name + "/s", SafetensorsDType.F32, [2], [snapshot.Sigma, snapshot.UpdateNorm]));
+            buffers[k % 2].Base.Read(baseCheckpoint.Tensor(covered[k].Name));
+            buffers[k % 2].Current.Read(checkpoint.Tensor(covered[k].Name));
+        });
+        var reading = ReadAhead(0);
+        try
+        {
+            for (int k = 0; k < covered.Count; k++)
+            {
+                var m = covered[k];
+                reading.GetAwaiter().GetResult();
+                cancellation.ThrowIfCancellationRequested();
+                if (k + 1 < covered.Count) reading = ReadAhead(k + 1);
+                var (w0, w) = buffers[k % 2];
+                if (previous?[m.Name] is [.., var last])
+                    tracker.Record(m.Name, last.Step, new SingularTriplet(last.Sigma, last.U, last.V, 0, true), last.UpdateNorm);
+                var snapshot = Finite.ObserveDifference(tracker, w0, $"of the base (W0, step {baseAt})", w, step, m.Rows, m.Cols);
+                tensors.Add((m.Name + "/u", SafetensorsDType.F32, [m.Rows], snapshot.U));
+                tensors.Add((m.Name + "/v", SafetensorsDType.F32, [m.Cols], snapshot.V));
+                tensors.Add((m.Name + "/s", SafetensorsDType.F32, [2], [snapshot.Sigma, snapshot.UpdateNorm]));
+            }
+        }
+        finally
+        {
+            // The files close when this method returns: a read still under way (after a failure) ends first.
+            try { reading.Wait(); } catch (AggregateException) { }
         }
         string file = $"step-{step}.safetensors";
         string temp = Path.Combine(storeDirectory, $".{file}.{Guid.NewGuid():N}.tmp");

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Runtime.CompilerServices;
 using AlphaRl.Checkpoints;
 
 namespace AlphaRl.Cli;
@@ -80,6 +81,7 @@ internal sealed class StoredWeights
     }
 
     /// <summary>Whether no bfloat16 bit pattern is NaN or infinity (exponent bits all ones), a vector at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool AllFiniteBFloat16(ReadOnlySpan<ushort> bits)
     {
         const ushort exponent = 0x7F80;

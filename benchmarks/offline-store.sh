@@ -2,12 +2,15 @@
 # alpharl record and predict --store against an independent read baseline (cat > /dev/null of the same files),
 # run interleaved, RUNS times; prints medians, ratios and the tool's peak resident memory (GNU time's max RSS).
 #   dotnet build AlphaRL.Cli -c Release && benchmarks/offline-store.sh /tmp/alpharl-bench 5
-# The series is the one bench-offline writes (8 layers, d=1024, ff=4096, vocab 4096, BF16, base + steps 10..60).
+#   benchmarks/offline-store.sh /tmp/alpharl-big 5 --hidden 2048 --intermediate 8192    # 1.1 GB checkpoints
+# The series is the one bench-offline writes (default 8 layers, d=1024, ff=4096, vocab 4096, BF16, base + steps
+# 10..60); options after RUNS go to bench-offline and choose another size (a folder keeps the size it was made with).
 set -euo pipefail
 DIR=${1:-/tmp/alpharl-bench}
 RUNS=${2:-5}
+shift $(( $# < 2 ? $# : 2 ))
 CLI=(dotnet "$(dirname "$0")/../AlphaRL.Cli/bin/Release/net10.0/AlphaRL.Cli.dll")
-"${CLI[@]}" bench-offline --dir "$DIR" --runs 0
+"${CLI[@]}" bench-offline --dir "$DIR" --runs 0 "$@"
 rm -rf "$DIR/store-50" "$DIR"/store-run-* "$DIR"/pred-*
 for s in 10 20 30 40 50; do "${CLI[@]}" record "$DIR/step-$s" --step "$s" --base "$DIR/base" --store "$DIR/store-50" > /dev/null; done
 cat "$DIR"/base/*.safetensors "$DIR"/step-60/*.safetensors > /dev/null # warm the page cache

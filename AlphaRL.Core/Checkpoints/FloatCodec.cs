@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
+using System.Runtime.CompilerServices;
 
 namespace AlphaRl.Checkpoints;
 
@@ -46,6 +47,7 @@ internal static class FloatCodec
     }
 
     // BF16 is the upper half of an F32: widen and shift (decode), round to nearest even and narrow (encode), a vector at a time.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void DecodeBFloat16(ReadOnlySpan<ushort> bits, Span<uint> wide)
     {
         int i = 0;
@@ -59,6 +61,7 @@ internal static class FloatCodec
         for (; i < bits.Length; i++) wide[i] = (uint)bits[i] << 16;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void EncodeBFloat16(ReadOnlySpan<uint> bits, Span<ushort> words)
     {
         int i = 0;

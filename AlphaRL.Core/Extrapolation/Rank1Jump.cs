@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using AlphaRl.Checkpoints;
 
 namespace AlphaRl.Extrapolation;
@@ -57,6 +58,7 @@ public static class Rank1Jump
     /// <param name="cols">Columns of the matrix.</param>
     /// <param name="coefficients">c, one per row.</param>
     /// <param name="v">v_e, one per column.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool ApplyBFloat16(ReadOnlySpan<ushort> reference, Span<ushort> output, int rows, int cols, ReadOnlySpan<float> coefficients, ReadOnlySpan<float> v)
     {
         if (reference.Length != (long)rows * cols || output.Length != reference.Length || coefficients.Length != rows || v.Length != cols)

@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace AlphaRl.Linalg;
 
@@ -16,7 +17,10 @@ namespace AlphaRl.Linalg;
 /// <remarks>Hand-written because it is the product's core operation: no .NET library offers a warm-started
 /// top-1 SVD on spans, let alone of a difference of two matrices without forming it, and a full SVD costs hundreds
 /// of times more. Matrices of 512K values or more are read by two thread-pool workers at once
-/// (<see cref="Parallel.Invoke(Action[])"/>) when the machine has two or more cores.</remarks>
+/// (<see cref="Parallel.Invoke(Action[])"/>) when the machine has two or more cores. The row kernels are compiled
+/// fully optimized from their first call (<see cref="MethodImplOptions.AggressiveOptimization"/>): under tiered
+/// compilation a short-lived process, such as the offline tool, ran most of its passes in unoptimized code (measured
+/// 3-8x slower).</remarks>
 public static class TopSingular
 {
     /// <summary>Computes the top singular triplet of <paramref name="matrix"/> (row-major, rows × cols).</summary>
@@ -327,6 +331,7 @@ public static class TopSingular
         public int Cols => cols;
 
         /// <summary>The kernel on rows [start, end): u[start..end) and w += Σ u_i row_i; returns Σ a² when asked.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public unsafe double GramProductRows(int start, int end, ReadOnlySpan<float> v, Span<float> u, Span<float> w, float[] chunk, bool withNorm)
         {
             if (kind == Kind.Dense)
@@ -353,6 +358,7 @@ public static class TopSingular
     }
 
     /// <summary>a − b of two bfloat16 bit-pattern rows, widened to float32 (the bf16 bits are the high half).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SubtractBFloat16(ReadOnlySpan<ushort> a, ReadOnlySpan<ushort> b, Span<float> target)
     {
         int width = Vector<ushort>.Count, body = a.Length - a.Length % width;
@@ -371,6 +377,7 @@ public static class TopSingular
     }
 
     /// <summary>bf16 bit patterns to float32: the bf16 bits are the high half of the float32.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void WidenBFloat16(ReadOnlySpan<ushort> bits, Span<float> values)
     {
         var target = MemoryMarshal.Cast<float, uint>(values);
@@ -389,6 +396,7 @@ public static class TopSingular
     /// <summary>The kernel on one row block: u = block·v and w += blockᵀ u (w is not cleared). Rows go four at a
     /// time so that v and w are loaded (and w stored) once per four rows; each row is read from memory once and again
     /// from L1. Returns Σ a² over the block when <paramref name="withNorm"/> (from L1, while the rows are there).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double KernelRows(ReadOnlySpan<float> block, int cols, ReadOnlySpan<float> v, Span<float> u, Span<float> w, bool withNorm)
     {
         int rows = u.Length, i = 0;
