@@ -94,7 +94,13 @@ internal static class OfflineCommands
 
         var linearSet = new HashSet<string>(rank1 ? [] : series.Covered, StringComparer.Ordinal);
         if (!rank1 && options.AllTensors) linearSet.UnionWith(series.UncoveredFloatTensors());
-        var builder = rank1 ? new TrajectoryBuilder(series, extrapolator!, basePoint) : null;
+        // With --shard, the tensors this part computes (the others are left to the other parts).
+        var mine = options.Shard?.Select(rank1 ? series.Covered : linearSet);
+        using var builder = rank1 ? new TrajectoryBuilder(series, extrapolator!, basePoint) : null;
+        // The covered matrices in the order the writer asks for them (shard by shard, tensor by tensor).
+        builder?.ReadAhead(series.Last.Shards.SelectMany(s => s.Tensors).Select(t => t.Name)
+            .Where(n => series.CoveredSet.Contains(n) && (mine is null || mine.Contains(n))).ToList(),
+            readBase: Rank1Jump.StartsFromBase(options.Form), readLast: true);
         var linear = rank1 ? null : new LinearJumpWriter(series, options.Method, candidates);
         var results = new List<MatrixTrajectory>();
         float[] scratch = [];
@@ -159,10 +165,9 @@ internal static class OfflineCommands
         int kept = -1;
         if (options.Shard is { } shard)
         {
-            var mine = shard.Select(rank1 ? series.Covered : linearSet);
             var manifest = new PartManifest(shard.Index, shard.Count, Path.GetFullPath(series.Last.Directory), SnapshotStore.Fingerprint(series.Last),
                 candidates[0].TargetStep, $"{MethodName(options.Method)} {FormName(options.Form)} {options.Series.Method} all-tensors={options.AllTensors}", []);
-            long part = series.Last.TensorNames.Where(mine.Contains).Sum(n => series.Last.Tensor(n).Info.ByteLength);
+            long part = series.Last.TensorNames.Where(mine!.Contains).Sum(n => series.Last.Tensor(n).Info.ByteLength);
             WithProgress(console, $"{description}, part {shard.Index}/{shard.Count}", part, advance =>
                 Shards.WritePart(shard.PartFolder(options.Out), series.Last, mine, manifest, (tensor, stream) =>
                 {
@@ -299,7 +304,7 @@ internal static class OfflineCommands
         if (options.Series.Store is not null && options.ReconstructOut is not null)
             throw new UsageException("--reconstruct-out needs the whole update dW of a checkpoint, which a snapshot store does not keep; run it on the series (--base and --checkpoint).");
         using var series = OpenSeries(options.Series);
-        var builder = new TrajectoryBuilder(series, extrapolator, basePoint);
+        using var builder = new TrajectoryBuilder(series, extrapolator, basePoint);
         var results = new List<MatrixTrajectory>();
         WithProgress(console, "analyzing", series.Covered.Count, advance =>
         {

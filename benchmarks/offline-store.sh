@@ -5,7 +5,12 @@
 #   benchmarks/offline-store.sh /tmp/alpharl-big 5 --hidden 2048 --intermediate 8192    # 1.1 GB checkpoints
 # The series is the one bench-offline writes (default 8 layers, d=1024, ff=4096, vocab 4096, BF16, base + steps
 # 10..60); options after RUNS go to bench-offline and choose another size (a folder keeps the size it was made with).
+# COLD=1 empties the page cache before every timed command (sync; echo 3 > /proc/sys/vm/drop_caches, root only), so
+# that every command, cat included, reads from disk, as with checkpoints too large to stay cached:
+#   COLD=1 benchmarks/offline-store.sh /tmp/alpharl-big 5 --hidden 2048 --intermediate 8192
 set -euo pipefail
+COLD=${COLD:-0}
+if [ "$COLD" = 1 ] && ! [ -w /proc/sys/vm/drop_caches ]; then echo "COLD=1 needs root (it writes /proc/sys/vm/drop_caches)" >&2; exit 2; fi
 DIR=${1:-/tmp/alpharl-bench}
 RUNS=${2:-5}
 shift $(( $# < 2 ? $# : 2 ))
@@ -13,9 +18,10 @@ CLI=(dotnet "$(dirname "$0")/../AlphaRL.Cli/bin/Release/net10.0/AlphaRL.Cli.dll"
 "${CLI[@]}" bench-offline --dir "$DIR" --runs 0 "$@"
 rm -rf "$DIR/store-50" "$DIR"/store-run-* "$DIR"/pred-*
 for s in 10 20 30 40 50; do "${CLI[@]}" record "$DIR/step-$s" --step "$s" --base "$DIR/base" --store "$DIR/store-50" > /dev/null; done
-cat "$DIR"/base/*.safetensors "$DIR"/step-60/*.safetensors > /dev/null # warm the page cache
+cat "$DIR"/base/*.safetensors "$DIR"/step-60/*.safetensors > /dev/null # warm the page cache (COLD=1 empties it again)
 timed() { # timed LABEL CMD...: appends "LABEL seconds maxrss_kb" to $OUT
   local label=$1; shift
+  if [ "$COLD" = 1 ]; then sync; echo 3 > /proc/sys/vm/drop_caches; fi
   /usr/bin/time -f "%e %M" -o "$DIR/.time" "$@" > /dev/null
   echo "$label $(cat "$DIR/.time")" >> "$OUT"
 }
@@ -31,7 +37,7 @@ for i in $(seq 1 "$RUNS"); do
   timed startup "${CLI[@]}" --version
   rm -rf "$DIR/store-run-$i" "$DIR/pred-$i" "$DIR/copy-$i"
 done
-python3 - "$OUT" <<'PY'
+python3 - "$OUT" "$COLD" <<'PY'
 import sys, statistics as st
 rows = [l.split() for l in open(sys.argv[1])]
 t = {}; m = {}
@@ -44,5 +50,6 @@ print(f"record / cat(step-60)            = {med['record'] / med['cat-last']:.2f}
 print(f"record / cat(base + step-60)     = {med['record'] / med['cat-base-last']:.2f}x")
 print(f"predict --store / cat(base + step-60) = {med['predict'] / med['cat-base-last']:.2f}x")
 print(f"predict --store / cp -r step-60 (read it and write as much) = {med['predict'] / med['cp-last']:.2f}x")
+print("page cache emptied before every timed command (COLD=1): every read is from disk" if sys.argv[2] == "1" else "inputs in the page cache")
 print(f"(.NET start-up alone, alpharl --version: {med['startup']:.2f} s, included in both tool timings)")
 PY

@@ -68,7 +68,9 @@ public sealed class SafetensorsFile : IDisposable
     public static SafetensorsFile Open(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.RandomAccess);
+        // Tensors are mostly read in file order, a whole tensor per read: the hint for sequential reading lets the OS
+        // read ahead from disk (the hint for random access, used before, turned read-ahead off: 2-3x slower from disk).
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
         try
         {
             var (tensors, metadata, dataStart, dataLength) = ReadHeader(path, stream);

@@ -58,18 +58,42 @@ public static class Rank1Jump
     /// <param name="cols">Columns of the matrix.</param>
     /// <param name="coefficients">c, one per row.</param>
     /// <param name="v">v_e, one per column.</param>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool ApplyBFloat16(ReadOnlySpan<ushort> reference, Span<ushort> output, int rows, int cols, ReadOnlySpan<float> coefficients, ReadOnlySpan<float> v)
     {
         if (reference.Length != (long)rows * cols || output.Length != reference.Length || coefficients.Length != rows || v.Length != cols)
             throw new ArgumentException($"Jump shapes disagree: reference {reference.Length} and output {output.Length} values for {rows}×{cols}, coefficients {coefficients.Length}, v {v.Length}.");
+        // Large matrices: two row blocks on two thread-pool workers, as the top-triplet kernel does.
+        if ((long)rows * cols < 1 << 19 || rows < 2 || Environment.ProcessorCount < 2)
+            return ApplyBFloat16Rows(reference, output, 0, rows, cols, coefficients, v);
+        bool first = true, second = true;
+        int half = rows / 2;
+        unsafe
+        {
+            fixed (ushort* pr = reference, po = output)
+            fixed (float* pc = coefficients, pv = v)
+            {
+                nint r = (nint)pr, o = (nint)po, c = (nint)pc, w = (nint)pv;
+                int n = reference.Length;
+                Parallel.Invoke(
+                    () => first = ApplyBFloat16Rows(new ReadOnlySpan<ushort>((ushort*)r, n), new Span<ushort>((ushort*)o, n), 0, half, cols,
+                        new ReadOnlySpan<float>((float*)c, rows), new ReadOnlySpan<float>((float*)w, cols)),
+                    () => second = ApplyBFloat16Rows(new ReadOnlySpan<ushort>((ushort*)r, n), new Span<ushort>((ushort*)o, n), half, rows, cols,
+                        new ReadOnlySpan<float>((float*)c, rows), new ReadOnlySpan<float>((float*)w, cols)));
+            }
+        }
+        return first && second;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static bool ApplyBFloat16Rows(ReadOnlySpan<ushort> reference, Span<ushort> output, int start, int end, int cols, ReadOnlySpan<float> coefficients, ReadOnlySpan<float> v)
+    {
         const ushort exponent = 0x7F80;
         int width = Vector<ushort>.Count, half = Vector<float>.Count;
         int body = Vector.IsHardwareAccelerated ? cols - cols % width : 0;
         var mask = new Vector<ushort>(exponent);
         var overflow = Vector<ushort>.Zero;
         bool finite = true;
-        for (int i = 0; i < rows; i++)
+        for (int i = start; i < end; i++)
         {
             var c = new Vector<float>(coefficients[i]);
             var source = reference.Slice(i * cols, cols);

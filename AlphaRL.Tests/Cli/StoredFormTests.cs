@@ -125,13 +125,13 @@ public class StoredFormTests : TempFolderTests
         foreach (long s in Steps) Assert.That(Record(s).Exit, Is.EqualTo(0));
         // The store tells a rewritten checkpoint by its headers and times: a value changed in place, time kept.
         var time = System.IO.File.GetLastWriteTimeUtc(File(30));
-        PokeBFloat16(30, Q, 0, 0x7FC0);
+        PokeBFloat16(30, K, 0, 0x7FC0); // k_proj is read ahead while q_proj is jumped and written
         System.IO.File.SetLastWriteTimeUtc(File(30), time);
 
         var (exit, _, error) = CliHarness.Run("predict", "--store", Temp["store"], "--target-step", "90", "--out", Temp["out"]);
 
         Assert.That(exit, Is.EqualTo(1), error);
-        Assert.That(error, Does.Contain(File(30)).And.Contain(Q).And.Contain("at step 30").And.Contain("NaN"));
+        Assert.That(error, Does.Contain(File(30)).And.Contain(K).And.Contain("at step 30").And.Contain("NaN"));
         Assert.That(Directory.Exists(Temp["out"]), Is.False);
     }
 }
