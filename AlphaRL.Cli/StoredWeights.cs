@@ -15,6 +15,7 @@ internal sealed class StoredWeights
     private byte[] _raw = [];
     private float[] _decoded = [];
     private bool _hasDecoded;
+    private bool? _finite;
     private CheckpointTensor? _tensor;
 
     /// <summary>The tensor last read.</summary>
@@ -64,6 +65,7 @@ internal sealed class StoredWeights
         tensor.ReadRaw(_raw.AsSpan(0, bytes));
         _tensor = tensor;
         _hasDecoded = false;
+        _finite = null;
     }
 
     /// <summary>Reads a tensor and checks that its values are finite (<see cref="Finite.Ensure"/>).</summary>
@@ -73,10 +75,16 @@ internal sealed class StoredWeights
         EnsureFinite(where);
     }
 
+    /// <summary>Whether the tensor last read holds only finite values; computed once per read, so that a thread
+    /// reading ahead can do it while the caller works on the previous matrix.</summary>
+    public bool IsFinite() => _finite ??= IsBFloat16
+        ? AllFiniteBFloat16(Bits)
+        : float.IsFinite(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude((ReadOnlySpan<float>)Floats));
+
     /// <summary>Throws, naming the file, tensor and element, when the tensor last read holds NaN or infinity.</summary>
     public void EnsureFinite(string where)
     {
-        if (IsBFloat16 && AllFiniteBFloat16(Bits)) return;
+        if (Tensor.Info.ElementCount == 0 || IsFinite()) return;
         Finite.Ensure(Floats, Tensor.File.Path, Tensor.Info.Name, where);
     }
 

@@ -61,8 +61,16 @@ internal sealed class TrajectoryBuilder(CheckpointSeries series, IExtrapolator e
             if (_next?.GetValueOrDefault(name) is { } next && (_aheadBase || _aheadLast))
                 _ahead = (next, Task.Run(() =>
                 {
-                    if (_aheadBase) _spareBase.Read(series.Base.Tensor(next));
-                    if (_aheadLast) _spareLast.Read(series.Last.Tensor(next));
+                    if (_aheadBase)
+                    {
+                        _spareBase.Read(series.Base.Tensor(next));
+                        _spareBase.IsFinite();
+                    }
+                    if (_aheadLast)
+                    {
+                        _spareLast.Read(series.Last.Tensor(next));
+                        _spareLast.IsFinite();
+                    }
                 }));
             snapshots = recorded[name];
         }

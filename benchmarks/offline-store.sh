@@ -21,7 +21,8 @@ for s in 10 20 30 40 50; do "${CLI[@]}" record "$DIR/step-$s" --step "$s" --base
 cat "$DIR"/base/*.safetensors "$DIR"/step-60/*.safetensors > /dev/null # warm the page cache (COLD=1 empties it again)
 timed() { # timed LABEL CMD...: appends "LABEL seconds maxrss_kb" to $OUT
   local label=$1; shift
-  if [ "$COLD" = 1 ]; then sync; echo 3 > /proc/sys/vm/drop_caches; fi
+  sync # no command pays for the previous one's writes still being flushed
+  if [ "$COLD" = 1 ]; then echo 3 > /proc/sys/vm/drop_caches; fi
   /usr/bin/time -f "%e %M" -o "$DIR/.time" "$@" > /dev/null
   echo "$label $(cat "$DIR/.time")" >> "$OUT"
 }

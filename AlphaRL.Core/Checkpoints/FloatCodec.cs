@@ -77,6 +77,7 @@ internal static class FloatCodec
 
     /// <summary><see cref="ToBFloat16"/> on a vector of IEEE singles (as bits); the bfloat16 is the low half of each
     /// lane, ready for <see cref="Vector.Narrow(Vector{uint}, Vector{uint})"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector<uint> RoundToBFloat16(Vector<uint> x)
     {
         var rounded = Vector.ShiftRightLogical(x + new Vector<uint>(0x7FFF) + (Vector.ShiftRightLogical(x, 16) & Vector<uint>.One), 16);
