@@ -203,8 +203,15 @@ internal sealed class SnapshotStore
         var tensors = new List<(string, SafetensorsDType, long[], float[])>();
         // Matrix k + 1 is read while the kernel runs on matrix k: two pairs of buffers, each a matrix of W0 and of W_t.
         var buffers = new[] { (Base: new StoredWeights(), Current: new StoredWeights()), (Base: new StoredWeights(), Current: new StoredWeights()) };
+        // Two matrices further ahead, the disk is asked to start reading too, so that it works while the kernel does.
+        const int DiskAhead = 2;
         Task ReadAhead(int k) => Task.Run(() =>
         {
+            if (k + DiskAhead < covered.Count)
+            {
+                baseCheckpoint.Tensor(covered[k + DiskAhead].Name).Prefetch();
+                checkpoint.Tensor(covered[k + DiskAhead].Name).Prefetch();
+            }
             buffers[k % 2].Base.Read(baseCheckpoint.Tensor(covered[k].Name));
             buffers[k % 2].Current.Read(checkpoint.Tensor(covered[k].Name));
         });

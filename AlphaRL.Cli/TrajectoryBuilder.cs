@@ -61,6 +61,12 @@ internal sealed class TrajectoryBuilder(CheckpointSeries series, IExtrapolator e
             if (_next?.GetValueOrDefault(name) is { } next && (_aheadBase || _aheadLast))
                 _ahead = (next, Task.Run(() =>
                 {
+                    // One matrix further, the disk is asked to start reading, so that it works while this one is read.
+                    if (_next.GetValueOrDefault(next) is { } afterNext)
+                    {
+                        if (_aheadBase) series.Base.Tensor(afterNext).Prefetch();
+                        if (_aheadLast) series.Last.Tensor(afterNext).Prefetch();
+                    }
                     if (_aheadBase)
                     {
                         _spareBase.Read(series.Base.Tensor(next));

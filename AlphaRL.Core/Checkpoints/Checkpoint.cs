@@ -14,6 +14,9 @@ public sealed record CheckpointTensor(SafetensorsFile File, TensorInfo Info)
     /// <summary>Reads <c>destination.Length</c> elements starting at <paramref name="firstElement"/> as floats.</summary>
     public void ReadFloats(long firstElement, Span<float> destination) => File.ReadFloats(Info, firstElement, destination);
 
+    /// <summary>Asks the operating system to start reading the tensor from disk (<see cref="SafetensorsFile.Prefetch"/>).</summary>
+    public void Prefetch() => File.Prefetch(Info);
+
     /// <summary>Reads the tensor's stored bytes unchanged into <paramref name="destination"/> (exactly its byte length).</summary>
     public void ReadRaw(Span<byte> destination) => File.ReadRaw(Info, destination);
 }

@@ -177,6 +177,15 @@ public sealed class SafetensorsFile : IDisposable
         ReadBytes(tensor.Begin, destination);
     }
 
+    /// <summary>Asks the operating system to start reading a tensor's bytes from disk into its cache, and returns at
+    /// once (Linux; a no-op elsewhere): a reader that knows which tensor comes next keeps the disk busy meanwhile.</summary>
+    /// <param name="tensor">An entry of this file.</param>
+    public void Prefetch(TensorInfo tensor)
+    {
+        CheckOwn(tensor);
+        if (_file is not null) OsReadAhead.Request(_file.SafeFileHandle, DataStart + tensor.Begin, tensor.ByteLength);
+    }
+
     /// <summary>Copies a tensor's stored bytes unchanged to a stream, in chunks (for tensors of any size and dtype).</summary>
     public void CopyRawTo(TensorInfo tensor, Stream destination)
     {

@@ -42,6 +42,23 @@ public class SafetensorsReaderTests : TempFolderTests
     }
 
     [Test]
+    public void ReadRaw_GivesTheStoredBytes_AndPrefetchIsAHintThatChangesNothing()
+    {
+        var bytes = FileBytes(Two, 12);
+        using var file = SafetensorsFile.Open(Write(bytes));
+        var b = file.Tensor("b");
+        var raw = new byte[b.ByteLength];
+
+        file.Prefetch(b);
+        file.ReadRaw(b, raw);
+
+        Assert.That(raw, Is.EqualTo(bytes.AsSpan((int)(file.DataStart + b.Begin), raw.Length).ToArray()));
+        Assert.Throws<ArgumentException>(() => file.ReadRaw(b, new byte[raw.Length + 1]));
+        if (OperatingSystem.IsLinux())
+            Assert.That(OsReadAhead.IsAvailable, Is.True, "posix_fadvise was not found in libc.so.6");
+    }
+
+    [Test]
     public void Reader_Rejects_FileShorterThanTheLengthPrefix() =>
         Assert.That(Rejects(new byte[5]).Problem, Does.Contain("shorter than the 8-byte header length"));
 
