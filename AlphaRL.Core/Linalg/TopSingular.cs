@@ -19,8 +19,7 @@ namespace AlphaRl.Linalg;
 /// of times more. Matrices of 512K values or more are read by two thread-pool workers at once
 /// (<see cref="Parallel.Invoke(Action[])"/>) when the machine has two or more cores. The row kernels are compiled
 /// fully optimized from their first call (<see cref="MethodImplOptions.AggressiveOptimization"/>): under tiered
-/// compilation a short-lived process, such as the offline tool, ran most of its passes in unoptimized code (measured
-/// 3-8x slower).</remarks>
+/// compilation a short-lived process, such as the offline tool, would run its first passes in unoptimized code.</remarks>
 public static class TopSingular
 {
     /// <summary>Computes the top singular triplet of <paramref name="matrix"/> (row-major, rows × cols).</summary>
