@@ -27,20 +27,6 @@ internal static class Finite
         Ensure(destination[..checked((int)tensor.Info.ElementCount)], tensor.File.Path, tensor.Info.Name, where);
     }
 
-    /// <summary>Records the top triplet of an update; a failure of the math (an update that overflows float, a
-    /// non-finite triplet) becomes an error naming the file, the tensor and the step.</summary>
-    public static Rank1Snapshot Observe(SubspaceTracker tracker, string file, string tensor, long step, ReadOnlySpan<float> update, int rows, int cols)
-    {
-        try
-        {
-            return tracker.Observe(tensor, step, update, rows, cols);
-        }
-        catch (AlphaRlException e) when (e is not CheckpointFormatException)
-        {
-            throw new CheckpointFormatException(file, $"tensor '{tensor}' at step {step}: {e.Message}");
-        }
-    }
-
     /// <summary>Records the top triplet of W_t − W0 straight from the stored weights (the bf16 difference kernel when
     /// both are BF16, the float32 one otherwise), warm-started by the tracker. The kernels report NaN or infinity
     /// without saying where: then the weights holding it are named, W0 first (<paramref name="baseWhere"/>), then W_t.</summary>

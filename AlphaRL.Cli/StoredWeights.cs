@@ -25,7 +25,7 @@ internal sealed class StoredWeights
     public bool IsBFloat16 => Tensor.Info.DType == SafetensorsDType.BF16;
 
     /// <summary>The stored bytes of the tensor last read.</summary>
-    public Span<byte> Raw => _raw.AsSpan(0, checked((int)Tensor.Info.ByteLength));
+    private Span<byte> Raw => _raw.AsSpan(0, checked((int)Tensor.Info.ByteLength));
 
     /// <summary>The bfloat16 bit patterns of the tensor last read (BF16 only).</summary>
     public ReadOnlySpan<ushort> Bits => IsBFloat16
@@ -66,13 +66,6 @@ internal sealed class StoredWeights
         _tensor = tensor;
         _hasDecoded = false;
         _finite = null;
-    }
-
-    /// <summary>Reads a tensor and checks that its values are finite (<see cref="Finite.Ensure"/>).</summary>
-    public void ReadFinite(CheckpointTensor tensor, string where)
-    {
-        Read(tensor);
-        EnsureFinite(where);
     }
 
     /// <summary>Whether the tensor last read holds only finite values; computed once per read, so that a thread

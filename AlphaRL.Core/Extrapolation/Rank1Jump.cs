@@ -66,19 +66,17 @@ public static class Rank1Jump
         if ((long)rows * cols < 1 << 19 || rows < 2 || Environment.ProcessorCount < 2)
             return ApplyBFloat16Rows(reference, output, 0, rows, cols, coefficients, v);
         bool first = true, second = true;
-        int half = rows / 2;
+        int half = rows / 2, n = reference.Length;
         unsafe
         {
             fixed (ushort* pr = reference, po = output)
             fixed (float* pc = coefficients, pv = v)
             {
+                // Spans cannot be captured by the workers: each rebuilds them from the pinned addresses.
                 nint r = (nint)pr, o = (nint)po, c = (nint)pc, w = (nint)pv;
-                int n = reference.Length;
-                Parallel.Invoke(
-                    () => first = ApplyBFloat16Rows(new ReadOnlySpan<ushort>((ushort*)r, n), new Span<ushort>((ushort*)o, n), 0, half, cols,
-                        new ReadOnlySpan<float>((float*)c, rows), new ReadOnlySpan<float>((float*)w, cols)),
-                    () => second = ApplyBFloat16Rows(new ReadOnlySpan<ushort>((ushort*)r, n), new Span<ushort>((ushort*)o, n), half, rows, cols,
-                        new ReadOnlySpan<float>((float*)c, rows), new ReadOnlySpan<float>((float*)w, cols)));
+                bool Rows(int start, int end) => ApplyBFloat16Rows(new ReadOnlySpan<ushort>((ushort*)r, n), new Span<ushort>((ushort*)o, n),
+                    start, end, cols, new ReadOnlySpan<float>((float*)c, rows), new ReadOnlySpan<float>((float*)w, cols));
+                Parallel.Invoke(() => first = Rows(0, half), () => second = Rows(half, rows));
             }
         }
         return first && second;
