@@ -8,9 +8,13 @@
 # COLD=1 empties the page cache before every timed command (sync; echo 3 > /proc/sys/vm/drop_caches, root only), so
 # that every command, cat included, reads from disk, as with checkpoints too large to stay cached:
 #   COLD=1 benchmarks/offline-store.sh /tmp/alpharl-big 5 --hidden 2048 --intermediate 8192
+# COLD=checkpoint empties it too, then reads W0 and the tool back in (untimed) before every timed command: the
+# checkpoint comes from disk, W0 from the cache, as in a run whose W0 is read by every record while each new checkpoint
+# is read once.
 set -euo pipefail
 COLD=${COLD:-0}
-if [ "$COLD" = 1 ] && ! [ -w /proc/sys/vm/drop_caches ]; then echo "COLD=1 needs root (it writes /proc/sys/vm/drop_caches)" >&2; exit 2; fi
+case "$COLD" in 0|1|checkpoint) ;; *) echo "COLD is 0, 1 or checkpoint, not '$COLD'" >&2; exit 2;; esac
+if [ "$COLD" != 0 ] && ! [ -w /proc/sys/vm/drop_caches ]; then echo "COLD=$COLD needs root (it writes /proc/sys/vm/drop_caches)" >&2; exit 2; fi
 DIR=${1:-/tmp/alpharl-bench}
 RUNS=${2:-5}
 shift $(( $# < 2 ? $# : 2 ))
@@ -22,11 +26,13 @@ cat "$DIR"/base/*.safetensors "$DIR"/step-60/*.safetensors > /dev/null # warm th
 timed() { # timed LABEL CMD...: appends "LABEL seconds maxrss_kb" to $OUT
   local label=$1; shift
   sync # no command pays for the previous one's writes still being flushed
-  if [ "$COLD" = 1 ]; then echo 3 > /proc/sys/vm/drop_caches; fi
+  if [ "$COLD" != 0 ]; then echo 3 > /proc/sys/vm/drop_caches; fi
+  if [ "$COLD" = checkpoint ]; then cat "$DIR"/base/*.safetensors > /dev/null; "${CLI[@]}" --version > /dev/null; fi
   /usr/bin/time -f "%e %M" -o "$DIR/.time" "$@" > /dev/null
   echo "$label $(cat "$DIR/.time")" >> "$OUT"
 }
 OUT="$DIR/times.txt"; : > "$OUT"
+RAM=$(mktemp -d -p /dev/shm alpharl-bench.XXXXXX); trap 'rm -rf "$RAM"' EXIT
 for i in $(seq 1 "$RUNS"); do
   cp -r "$DIR/store-50" "$DIR/store-run-$i"
   timed cat-last sh -c "cat '$DIR'/step-60/*.safetensors > /dev/null"
@@ -34,9 +40,10 @@ for i in $(seq 1 "$RUNS"); do
   timed cat-base-last sh -c "cat '$DIR'/base/*.safetensors '$DIR'/step-60/*.safetensors > /dev/null"
   timed predict "${CLI[@]}" predict --store "$DIR/store-run-$i" --target-step 180 --out "$DIR/pred-$i"
   timed cp-last cp -r "$DIR/step-60" "$DIR/copy-$i"
+  timed cp-last-ram cp -r "$DIR/step-60" "$RAM/copy-$i" # into tmpfs: writing without a disk behind it
   timed analyze "${CLI[@]}" analyze --store "$DIR/store-run-$i"
   timed startup "${CLI[@]}" --version
-  rm -rf "$DIR/store-run-$i" "$DIR/pred-$i" "$DIR/copy-$i"
+  rm -rf "$DIR/store-run-$i" "$DIR/pred-$i" "$DIR/copy-$i" "$RAM/copy-$i"
 done
 python3 - "$OUT" "$COLD" <<'PY'
 import sys, statistics as st
@@ -51,6 +58,9 @@ print(f"record / cat(step-60)            = {med['record'] / med['cat-last']:.2f}
 print(f"record / cat(base + step-60)     = {med['record'] / med['cat-base-last']:.2f}x")
 print(f"predict --store / cat(base + step-60) = {med['predict'] / med['cat-base-last']:.2f}x")
 print(f"predict --store / cp -r step-60 (read it and write as much) = {med['predict'] / med['cp-last']:.2f}x")
-print("page cache emptied before every timed command (COLD=1): every read is from disk" if sys.argv[2] == "1" else "inputs in the page cache")
+print(f"cp -r step-60 into tmpfs / cat(base + step-60) = {med['cp-last-ram'] / med['cat-base-last']:.2f}x (writing the output, without a disk)")
+print({"1": "page cache emptied before every timed command (COLD=1): every read is from disk",
+       "checkpoint": "page cache emptied, then W0 read back in, before every timed command (COLD=checkpoint): checkpoints from disk, W0 cached"}
+      .get(sys.argv[2], "inputs in the page cache"))
 print(f"(.NET start-up alone, alpharl --version: {med['startup']:.2f} s, included in both tool timings)")
 PY
