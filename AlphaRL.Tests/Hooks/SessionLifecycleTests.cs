@@ -135,6 +135,30 @@ public class SessionLifecycleTests : TempFolderTests
     }
 
     [Test]
+    public void SavingAtEveryStep_FreesWhatItWrapped_AndChangesNothingInTheRun()
+    {
+        // Save wraps the window's vectors and the sketches as tensors for writing and must free exactly those: a leak
+        // grows the live count, freeing one of the session's own tensors breaks the rest of the run.
+        var plain = Run(0, null);
+        using var run = new Lifecycle();
+        using var policy = Lifecycle.NewPolicy();
+        using var alpha = AlphaRL.Accelerate(policy, Lifecycle.Options());
+        long Live() => DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        string folder = Temp["state"];
+        var liveAfterSave = new List<long>();
+        for (int t = 1; t <= Steps; t++)
+        {
+            run.Train(policy, t);
+            alpha.Step(t, Guard(run, policy, 0));
+            long before = Live();
+            alpha.Save(folder, overwrite: true);
+            liveAfterSave.Add(Live() - before);
+        }
+        Assert.That(liveAfterSave, Is.All.EqualTo(0L), "live native tensors added by each Save");
+        Assert.That(Lifecycle.Hash(policy), Is.EqualTo(plain.Hash), "saving at every step leaves the run bit-identical");
+    }
+
+    [Test]
     public void Save_IsAtomic_RefusesAnExistingFolder_AndOverwritesOnlyWhenAsked()
     {
         using var policy = Lifecycle.NewPolicy();

@@ -49,6 +49,13 @@ public sealed partial class AlphaRLSession
     private void WriteState(string path)
     {
         var tensors = new List<(string, Tensor)>();
+        var wrapped = new List<Tensor>(); // made here for writing, disposed after it; the session's own tensors stay
+        Tensor Wrap(float[] values)
+        {
+            var t = tensor(values);
+            wrapped.Add(t);
+            return t;
+        }
         foreach (var m in _tracker.Covered) tensors.Add(($"base/{m.Name}", _tracker.Base[m.Name]));
         var window = new List<SnapshotEntry>();
         var steps = _tracker.Steps;
@@ -62,8 +69,8 @@ public sealed partial class AlphaRLSession
                 var s = _tracker.Snapshots(name)[k];
                 sigma[i] = s.Sigma;
                 norm[i] = s.UpdateNorm;
-                tensors.Add(($"window/{k}/u/{name}", tensor(s.U)));
-                tensors.Add(($"window/{k}/v/{name}", tensor(s.V)));
+                tensors.Add(($"window/{k}/u/{name}", Wrap(s.U)));
+                tensors.Add(($"window/{k}/v/{name}", Wrap(s.V)));
             }
             window.Add(new SnapshotEntry(steps[k], sigma, norm));
         }
@@ -72,7 +79,7 @@ public sealed partial class AlphaRLSession
         var sketches = _sketch.Sketches;
         for (int k = 0; k < sketches.Count; k++)
             for (int i = 0; i < sketches[k].P.Length; i++)
-                tensors.Add(($"sketch/{k}/{_tracker.Covered[i].Name}", tensor(sketches[k].P[i])));
+                tensors.Add(($"sketch/{k}/{_tracker.Covered[i].Name}", Wrap(sketches[k].P[i])));
         var methods = new List<MethodEntry>();
         for (int i = 0; i < _methods.Count; i++)
         {
@@ -87,10 +94,7 @@ public sealed partial class AlphaRLSession
         }
         finally
         {
-            // The window's vectors were wrapped for writing; the session's own tensors stay.
-            foreach (var (name, t) in tensors)
-                if (name.StartsWith("window/", StringComparison.Ordinal) || name.StartsWith("sketch/", StringComparison.Ordinal) && !name.StartsWith("sketch/c0/", StringComparison.Ordinal))
-                    t.Dispose();
+            foreach (var t in wrapped) t.Dispose();
         }
         var document = new SessionStateDocument
         {
