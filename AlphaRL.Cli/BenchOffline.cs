@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using AlphaRl.Checkpoints;
+using AlphaRl.Linalg;
 using Spectre.Console;
 
 namespace AlphaRl.Cli;
@@ -8,7 +9,9 @@ namespace AlphaRl.Cli;
 /// <summary>
 /// Hidden command <c>bench-offline</c>: generates a synthetic series (base + N checkpoints, BF16 by default) and times,
 /// side by side, reading every input tensor once into floats against a full <c>predict</c>, reporting medians and the
-/// process's peak resident memory (VmHWM).
+/// process's peak resident memory (VmHWM). With <c>--record-floor</c> it times instead, in this one process, the parts
+/// of recording the last checkpoint: reading W0 and W_t of every covered matrix, and the top-triplet kernel on them with
+/// record's settings (iterated to the tolerance from the previous checkpoint's v) and with a single pass.
 /// </summary>
 internal static class BenchOffline
 {
@@ -21,15 +24,16 @@ internal static class BenchOffline
         var vocab = new Option<int>("--vocab") { DefaultValueFactory = _ => 4096 };
         var checkpoints = new Option<int>("--checkpoints") { DefaultValueFactory = _ => 6 };
         var runs = new Option<int>("--runs") { DefaultValueFactory = _ => 3 };
+        var recordFloor = new Option<bool>("--record-floor") { Description = "Time the parts of a record of the last checkpoint (read, kernel) instead of predict." };
         var command = new Command("bench-offline", "Time predict against reading all inputs once on a synthetic series.") { Hidden = true };
-        foreach (var o in new Option[] { dir, layers, hidden, intermediate, vocab, checkpoints, runs }) command.Options.Add(o);
+        foreach (var o in new Option[] { dir, layers, hidden, intermediate, vocab, checkpoints, runs, recordFloor }) command.Options.Add(o);
         command.SetAction(r => AlphaRlCli.Guarded(error, () => Run(console, r.GetRequiredValue(dir),
             new SyntheticModel(r.GetValue(layers), r.GetValue(hidden), r.GetValue(intermediate), r.GetValue(vocab), SafetensorsDType.BF16),
-            r.GetValue(checkpoints), r.GetValue(runs))));
+            r.GetValue(checkpoints), r.GetValue(runs), r.GetValue(recordFloor))));
         return command;
     }
 
-    private static void Run(IAnsiConsole console, string dir, SyntheticModel model, int count, int runs)
+    private static void Run(IAnsiConsole console, string dir, SyntheticModel model, int count, int runs, bool recordFloor)
     {
         var steps = Enumerable.Range(1, count).Select(i => (long)(10 * i)).ToList();
         if (!Directory.Exists(SyntheticSeries.Folder(dir, 0)))
@@ -39,6 +43,11 @@ internal static class BenchOffline
             console.WriteLine($"Generated base + {count} checkpoints in {sw.Elapsed.TotalSeconds:0.0} s under {dir}.");
         }
         if (runs <= 0) return; // --runs 0: only write the series (for benchmarks/offline-store.sh)
+        if (recordFloor)
+        {
+            RecordFloor(console, dir, steps, runs);
+            return;
+        }
         var folders = steps.Select(s => new StepFolder(s, SyntheticSeries.Folder(dir, s))).ToList();
         long inputBytes = folders.Select(f => f.Directory).Prepend(SyntheticSeries.Folder(dir, 0))
             .SelectMany(Directory.EnumerateFiles).Where(f => f.EndsWith(".safetensors", StringComparison.Ordinal)).Sum(f => new FileInfo(f).Length);
@@ -83,6 +92,90 @@ internal static class BenchOffline
                 t.ReadFloats(buffer);
             }
         }
+    }
+
+    /// <summary>
+    /// What a record of the last checkpoint cannot avoid, timed apart in one warm process (no start-up, no JIT, no
+    /// store): reading W0 and W_t of every covered matrix in their stored form (one positioned read each, as record
+    /// does), then the kernel on the difference with record's settings (<see cref="PowerIterationOptions.Converged"/>,
+    /// warm-started from the converged v of the checkpoint before) and with one pass, whose error against the
+    /// converged triplet is reported too. BF16 series only (the one this command writes).
+    /// </summary>
+    private static void RecordFloor(IAnsiConsole console, string dir, IReadOnlyList<long> steps, int runs)
+    {
+        using var w0 = Checkpoint.Open(SyntheticSeries.Folder(dir, 0));
+        using var previous = Checkpoint.Open(SyntheticSeries.Folder(dir, steps[^2]));
+        using var last = Checkpoint.Open(SyntheticSeries.Folder(dir, steps[^1]));
+        var selection = new MatrixSelection();
+        var names = w0.TensorNames.Where(n => w0.Tensor(n).Info.DType == SafetensorsDType.BF16 && selection.Covers(w0.Tensor(n).Info)).ToList();
+        var start = new Dictionary<string, float[]>();
+        int largest = names.Max(n => (int)w0.Tensor(n).Info.ElementCount);
+        ushort[] a = new ushort[largest], b = new ushort[largest];
+        foreach (string n in names) // the warm starts, as the store holds them (untimed)
+        {
+            var (rows, cols) = Shape(w0.Tensor(n));
+            Raw(previous.Tensor(n), a);
+            Raw(w0.Tensor(n), b);
+            start[n] = TopSingular.ComputeOfDifferenceBFloat16(a.AsSpan(0, rows * cols), b.AsSpan(0, rows * cols), rows, cols, default, PowerIterationOptions.Converged).V;
+        }
+        var read = new List<double>();
+        var converged = new List<double>();
+        var onePass = new List<double>();
+        var passes = new List<int>();
+        double worstValue = 0, worstAngle = 0;
+        var onePassOptions = new PowerIterationOptions { WarmPasses = 1 };
+        for (int run = 0; run < runs; run++)
+        {
+            double r = 0, c = 0, o = 0;
+            foreach (string n in names)
+            {
+                var (rows, cols) = Shape(w0.Tensor(n));
+                var sw = Stopwatch.StartNew();
+                Raw(last.Tensor(n), a);
+                Raw(w0.Tensor(n), b);
+                r += sw.Elapsed.TotalSeconds;
+                ReadOnlySpan<ushort> current = a.AsSpan(0, rows * cols), initial = b.AsSpan(0, rows * cols);
+                sw.Restart();
+                var truth = TopSingular.ComputeOfDifferenceBFloat16(current, initial, rows, cols, start[n], PowerIterationOptions.Converged);
+                c += sw.Elapsed.TotalSeconds;
+                sw.Restart();
+                var one = TopSingular.ComputeOfDifferenceBFloat16(current, initial, rows, cols, start[n], onePassOptions);
+                o += sw.Elapsed.TotalSeconds;
+                if (run > 0) continue;
+                passes.Add(truth.Iterations);
+                worstValue = Math.Max(worstValue, Math.Abs((double)one.Value - truth.Value) / truth.Value);
+                worstAngle = Math.Max(worstAngle, Angle(one.V, truth.V));
+            }
+            read.Add(r);
+            converged.Add(c);
+            onePass.Add(o);
+        }
+        var table = new Table().AddColumn("part of a record").AddColumn(new TableColumn("median (s)").RightAligned()).AddColumn("runs (s)");
+        table.AddRow("read W0 and W_t of every covered matrix", $"{Median(read):0.000}", string.Join(" ", read.Select(x => x.ToString("0.000"))));
+        table.AddRow($"kernel, record's settings ({passes.Min()}-{passes.Max()} passes)", $"{Median(converged):0.000}", string.Join(" ", converged.Select(x => x.ToString("0.000"))));
+        table.AddRow("kernel, one pass", $"{Median(onePass):0.000}", string.Join(" ", onePass.Select(x => x.ToString("0.000"))));
+        console.Write(table);
+        console.WriteLine($"{names.Count} covered matrices of step {steps[^1]}, warm-started from step {steps[^2]}. One pass against record's triplet: " +
+            $"worst |s1 - s1*| / s1* = {worstValue:0.0e0}, worst angle(v, v*) = {worstAngle:0.0e0} rad.");
+    }
+
+    private static (int Rows, int Cols) Shape(CheckpointTensor t) => ((int)t.Info.Shape[0], (int)t.Info.Shape[1]);
+
+    private static void Raw(CheckpointTensor t, ushort[] into) =>
+        t.ReadRaw(System.Runtime.InteropServices.MemoryMarshal.AsBytes(into.AsSpan(0, (int)t.Info.ElementCount)));
+
+    /// <summary>The angle between the lines of two vectors, in double (a float dot of unit vectors cannot resolve it).</summary>
+    private static double Angle(float[] x, float[] y)
+    {
+        double dot = 0, xx = 0, yy = 0;
+        for (int i = 0; i < x.Length; i++) { dot += (double)x[i] * y[i]; xx += (double)x[i] * x[i]; yy += (double)y[i] * y[i]; }
+        double sign = dot < 0 ? -1 : 1, distance = 0;
+        for (int i = 0; i < x.Length; i++)
+        {
+            double d = sign * x[i] / Math.Sqrt(xx) - y[i] / Math.Sqrt(yy);
+            distance += d * d;
+        }
+        return 2 * Math.Asin(Math.Min(1, Math.Sqrt(distance) / 2));
     }
 
     private static double Median(List<double> xs)

@@ -134,4 +134,22 @@ public class StoredFormTests : TempFolderTests
         Assert.That(error, Does.Contain(File(30)).And.Contain(K).And.Contain("at step 30").And.Contain("NaN"));
         Assert.That(Directory.Exists(Temp["out"]), Is.False);
     }
+
+    [Test]
+    public void BenchOfflineRecordFloor_TimesTheReadAndBothKernels_AndReportsTheOnePassError()
+    {
+        string dir = Temp["floor"];
+        var (exit, output, error) = CliHarness.Run("bench-offline", "--dir", dir, "--layers", "1", "--hidden", "64", "--intermediate", "128",
+            "--vocab", "32", "--checkpoints", "3", "--runs", "2", "--record-floor");
+
+        Assert.That(exit, Is.EqualTo(0), error);
+        Assert.That(output, Does.Contain("read W0 and W_t of every covered matrix").And.Contain("kernel, one pass").And.Contain("7 covered matrices of step 30"));
+        var match = System.Text.RegularExpressions.Regex.Match(output, @"kernel, record's settings \((\d+)-(\d+) passes\)");
+        Assert.That(match.Success, output);
+        Assert.That(int.Parse(match.Groups[1].Value), Is.GreaterThanOrEqualTo(2), "record's settings check convergence with a second pass");
+        var value = System.Text.RegularExpressions.Regex.Match(output, @"worst \|s1 - s1\*\| / s1\* = ([^,]+),");
+        Assert.That(value.Success, output);
+        Assert.That(double.Parse(value.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), Is.LessThan(1e-2),
+            "from the previous checkpoint's v, one pass is close on a series with one dominant direction");
+    }
 }
