@@ -96,8 +96,8 @@ internal static class BenchOffline
 
     /// <summary>
     /// What a record of the last checkpoint cannot avoid, timed apart in one warm process (no start-up, no JIT, no
-    /// store): reading W0 and W_t of every covered matrix in their stored form (one positioned read each, as record
-    /// does), then the kernel on the difference with record's settings (<see cref="PowerIterationOptions.Converged"/>,
+    /// store): reading W0 and W_t of every covered matrix in their stored form (<see cref="StoredWeights"/>, as record
+    /// reads them), then the kernel on the difference with record's settings (<see cref="PowerIterationOptions.Converged"/>,
     /// warm-started from the converged v of the checkpoint before) and with one pass, whose error against the
     /// converged triplet is reported too. BF16 series only (the one this command writes).
     /// </summary>
@@ -109,14 +109,13 @@ internal static class BenchOffline
         var selection = new MatrixSelection();
         var names = w0.TensorNames.Where(n => w0.Tensor(n).Info.DType == SafetensorsDType.BF16 && selection.Covers(w0.Tensor(n).Info)).ToList();
         var start = new Dictionary<string, float[]>();
-        int largest = names.Max(n => (int)w0.Tensor(n).Info.ElementCount);
-        ushort[] a = new ushort[largest], b = new ushort[largest];
+        StoredWeights current = new(), initial = new();
         foreach (string n in names) // the warm starts, as the store holds them (untimed)
         {
             var (rows, cols) = Shape(w0.Tensor(n));
-            Raw(previous.Tensor(n), a);
-            Raw(w0.Tensor(n), b);
-            start[n] = TopSingular.ComputeOfDifferenceBFloat16(a.AsSpan(0, rows * cols), b.AsSpan(0, rows * cols), rows, cols, default, PowerIterationOptions.Converged).V;
+            current.Read(previous.Tensor(n));
+            initial.Read(w0.Tensor(n));
+            start[n] = TopSingular.ComputeOfDifferenceBFloat16(current.Bits, initial.Bits, rows, cols, default, PowerIterationOptions.Converged).V;
         }
         var read = new List<double>();
         var converged = new List<double>();
@@ -131,15 +130,14 @@ internal static class BenchOffline
             {
                 var (rows, cols) = Shape(w0.Tensor(n));
                 var sw = Stopwatch.StartNew();
-                Raw(last.Tensor(n), a);
-                Raw(w0.Tensor(n), b);
+                current.Read(last.Tensor(n));
+                initial.Read(w0.Tensor(n));
                 r += sw.Elapsed.TotalSeconds;
-                ReadOnlySpan<ushort> current = a.AsSpan(0, rows * cols), initial = b.AsSpan(0, rows * cols);
                 sw.Restart();
-                var truth = TopSingular.ComputeOfDifferenceBFloat16(current, initial, rows, cols, start[n], PowerIterationOptions.Converged);
+                var truth = TopSingular.ComputeOfDifferenceBFloat16(current.Bits, initial.Bits, rows, cols, start[n], PowerIterationOptions.Converged);
                 c += sw.Elapsed.TotalSeconds;
                 sw.Restart();
-                var one = TopSingular.ComputeOfDifferenceBFloat16(current, initial, rows, cols, start[n], onePassOptions);
+                var one = TopSingular.ComputeOfDifferenceBFloat16(current.Bits, initial.Bits, rows, cols, start[n], onePassOptions);
                 o += sw.Elapsed.TotalSeconds;
                 if (run > 0) continue;
                 passes.Add(truth.Iterations);
@@ -160,9 +158,6 @@ internal static class BenchOffline
     }
 
     private static (int Rows, int Cols) Shape(CheckpointTensor t) => ((int)t.Info.Shape[0], (int)t.Info.Shape[1]);
-
-    private static void Raw(CheckpointTensor t, ushort[] into) =>
-        t.ReadRaw(System.Runtime.InteropServices.MemoryMarshal.AsBytes(into.AsSpan(0, (int)t.Info.ElementCount)));
 
     /// <summary>The angle between the lines of two vectors, in double (a float dot of unit vectors cannot resolve it).</summary>
     private static double Angle(float[] x, float[] y)
