@@ -5,6 +5,7 @@ using BenchmarkDotNet.Running;
 
 // dotnet run -c Release --project AlphaRL.Benchmarks -- speedup [--quick] [--device cpu|cuda[:N]] [--dtype fp32|bf16]  end-to-end RL speedup benchmark
 // dotnet run -c Release --project AlphaRL.Benchmarks -- --filter '*'      BenchmarkDotNet suite
+// dotnet run -c Release --project AlphaRL.Benchmarks -- tuned [--quick] [--stage sweep|choose|heldout|all] [--minutes M]  tuned-baseline benchmark
 // dotnet run -c Release --project AlphaRL.Benchmarks -- pretrain-base [PATH]  rebuilds the committed elicitation base
 // dotnet run -c Release --project AlphaRL.Benchmarks -- memory [N]        RSS / storage per snapshot
 // dotnet run -c Release --project AlphaRL.Benchmarks -- jump-accuracy     snapshot routine vs exact SVD, through the jump
@@ -30,6 +31,8 @@ switch (args.FirstOrDefault())
             return SpeedupCommand.Run(isQuick, dir, cache, "dotnet run -c Release --project AlphaRL.Benchmarks -- " + string.Join(' ', args), target);
         });
         return speedup.Parse(args[1..]).Invoke();
+    case "tuned":
+        return AlphaRl.Benchmarks.Tuned.TunedCommand.Invoke(args[1..], resultsDir, Environment.GetEnvironmentVariable("ALPHARL_CACHE") ?? Path.Combine(root, ".alpharl-cache"));
     case "pretrain-base":
         return PretrainBase.Run(args.Length > 1 ? args[1] : Path.Combine(root, "AlphaRL.Workloads", "Bases", AlphaRl.Workloads.Training.ElicitationBase.FileName));
     case "memory":

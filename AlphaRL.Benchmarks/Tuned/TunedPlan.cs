@@ -1,0 +1,124 @@
+using AlphaRl.Workloads.Evaluation;
+using Spectre.Console;
+
+namespace AlphaRl.Benchmarks.Tuned;
+
+/// <summary>
+/// The benchmark's plan, in three stages, each run only where its runs are not cached yet:
+/// <list type="number">
+/// <item><b>sweep</b>: every rate of the grid, plain training, on the development and the held-out seeds.</item>
+/// <item><b>choose</b>: on the development seeds only, the tuned rate (<see cref="Sweep.Tune"/>) and, at that rate, every
+/// AlphaRL method from every window; the method and window that reach the development seeds' tuned target in the fewest
+/// steps become AlphaRL's setting for the report.</item>
+/// <item><b>heldout</b>: on the held-out seeds, the chosen method and window stacked on every rate of the sweep (the
+/// tuned one is the headline; the base rate is the self-tuning comparison).</item>
+/// </list>
+/// </summary>
+internal sealed class TunedPlan(bool quick, IReadOnlyList<TunedRegime> regimes, IReadOnlyList<string> algorithms,
+    int[] developmentSeeds, int[] heldOutSeeds, string[] methods, double[] windowShares)
+{
+    public bool Quick => quick;
+    public IReadOnlyList<TunedRegime> Regimes => regimes;
+    public IReadOnlyList<string> Algorithms => algorithms;
+    public int[] DevelopmentSeeds => developmentSeeds;
+    public int[] HeldOutSeeds => heldOutSeeds;
+    public string[] Methods => methods;
+    public double[] WindowShares => windowShares;
+
+    public static TunedPlan Create(bool quick, string[]? regimeNames, string[]? algorithmNames)
+    {
+        var regimes = regimeNames is { Length: > 0 } ? regimeNames.Select(TunedRegime.Named).ToList()
+            : quick ? [TunedRegime.Named("elicit-forget")] : TunedRegime.All().ToList();
+        string[] algorithms = algorithmNames is { Length: > 0 } ? algorithmNames : quick ? ["grpo"] : ["grpo", "ppo"];
+        foreach (string a in algorithms)
+            if (a is not ("grpo" or "ppo")) throw new ArgumentException($"--algorithm {a}: use grpo or ppo.");
+        if (quick)
+        {
+            // One development and one held-out seed, a shorter grid around the tuned rate, T = 100, the velocity method from three windows.
+            regimes = regimes.Select(r => r with { TotalSteps = 100, Multiples = [1, 10, 30, 100, 300] }).ToList();
+            return new TunedPlan(true, regimes, algorithms, [1], [4], ["alpharl_velocity"], [0.10, 0.20, 0.30]);
+        }
+        return new TunedPlan(false, regimes, algorithms, TunedRegime.DevelopmentSeeds, TunedRegime.HeldOutSeeds,
+            ["alpharl_velocity", "alpharl_rank1"], TunedRegime.WindowShares);
+    }
+
+    /// <summary>Runs what is missing up to <paramref name="stage"/>; false when the time limit stopped it.</summary>
+    public bool Execute(TunedHarness harness, string stage, TimeSpan limit)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        bool Run(TunedRegime regime, RunSpec spec)
+        {
+            if (clock.Elapsed > limit) return false;
+            harness.GetOrRun(regime, spec, _ => { });
+            return true;
+        }
+        foreach (var regime in regimes)
+            foreach (string algorithm in algorithms)
+            {
+                foreach (int seed in developmentSeeds.Concat(heldOutSeeds))
+                    foreach (double m in regime.Multiples)
+                        if (!Run(regime, new RunSpec(regime.Name, algorithm, seed, m, "train", null))) return false;
+                if (stage == "sweep") continue;
+
+                var tuned = TunedRate(harness, regime, algorithm, developmentSeeds);
+                if (tuned is null)
+                {
+                    AnsiConsole.MarkupLine($"[yellow]{regime.Name} {algorithm}: no stable rate on the development seeds; nothing to stack on.[/]");
+                    continue;
+                }
+                foreach (int seed in developmentSeeds)
+                    foreach (string method in methods)
+                        foreach (double w in windowShares)
+                            if (!Run(regime, new RunSpec(regime.Name, algorithm, seed, tuned.Value.Multiple, method, w))) return false;
+                if (stage == "choose") continue;
+
+                var (chosenMethod, chosenWindow) = Choice(harness, regime, algorithm, tuned.Value.Multiple)!.Value;
+                foreach (int seed in heldOutSeeds)
+                    foreach (double m in regime.Multiples)
+                        if (!Run(regime, new RunSpec(regime.Name, algorithm, seed, m, chosenMethod, chosenWindow))) return false;
+            }
+        return true;
+    }
+
+    /// <summary>The rate outcomes of the sweep on <paramref name="seeds"/> (rates with every seed cached).</summary>
+    public List<RateOutcome> Rates(TunedHarness harness, TunedRegime regime, string algorithm, IEnumerable<int> seeds)
+    {
+        var list = new List<RateOutcome>();
+        foreach (double m in regime.Multiples)
+        {
+            var records = seeds.Select(s => harness.Cached(new RunSpec(regime.Name, algorithm, s, m, "train", null))).ToList();
+            if (records.Count > 0 && records.All(r => r is not null)) list.Add(RateOutcome.Of(m, records.Select(r => r!.Quality()).ToList()));
+        }
+        return list;
+    }
+
+    /// <summary>The tuned multiple and target on the given seeds, when every rate has run on them.</summary>
+    public (double Multiple, double Target)? TunedRate(TunedHarness harness, TunedRegime regime, string algorithm, IEnumerable<int> seeds)
+    {
+        var rates = Rates(harness, regime, algorithm, seeds);
+        if (rates.Count < regime.Multiples.Length) return null;
+        return Sweep.Tune(rates) is { } t ? (t.Tuned.Multiple, t.Target) : null;
+    }
+
+    /// <summary>
+    /// AlphaRL's method and window, chosen on the development seeds at their tuned rate: the fewest mean steps to each
+    /// seed's tuned-run final quality (a seed that never reaches it counts T + 1), ties to fewer evaluations.
+    /// </summary>
+    public (string Method, double Window)? Choice(TunedHarness harness, TunedRegime regime, string algorithm, double tunedMultiple)
+    {
+        (string, double)? best = null;
+        double bestSteps = double.PositiveInfinity, bestEvaluations = double.PositiveInfinity;
+        foreach (string method in methods)
+            foreach (double w in windowShares)
+            {
+                var pairs = developmentSeeds.Select(s => (Tuned: harness.Cached(new RunSpec(regime.Name, algorithm, s, tunedMultiple, "train", null)),
+                    Stacked: harness.Cached(new RunSpec(regime.Name, algorithm, s, tunedMultiple, method, w)))).ToList();
+                if (pairs.Any(p => p.Tuned is null || p.Stacked is null)) continue;
+                double steps = pairs.Average(p => p.Stacked!.Quality().FirstReach(p.Tuned!.Quality().Final) ?? regime.TotalSteps + 1);
+                double evaluations = pairs.Average(p => p.Stacked!.Evaluations);
+                if (steps < bestSteps || (steps == bestSteps && evaluations < bestEvaluations))
+                    (best, bestSteps, bestEvaluations) = ((method, w), steps, evaluations);
+            }
+        return best;
+    }
+}

@@ -1,0 +1,342 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using AlphaRl.Workloads.Evaluation;
+using ScottPlot;
+
+namespace AlphaRl.Benchmarks.Tuned;
+
+/// <summary>One rate of a sweep, on one set of seeds.</summary>
+internal sealed record RateRow(double Multiple, double LearningRate, int Seeds, double FinalQuality, double FinalQualitySd, double FinalTask, double FinalRetained,
+    double PeakQuality, int? StepsToTarget, int CollapsedSeeds, int DeclinedSeeds, int ForgotSeeds, int StillImprovingSeeds);
+
+/// <summary>AlphaRL stacked on one rate, against that rate alone, on the held-out seeds (means over seeds).</summary>
+internal sealed record StackedRow(double Multiple, string Method, double Window, double FinalQuality, double AloneFinalQuality,
+    double? StepsToTunedFinal, double? AloneStepsToTunedFinal, int ReachedSeeds, double WorstShortfall, double Evaluations, int KeptJumps,
+    double RolloutsPerRun, double EvaluationForwardPasses, double WallSeconds, double AloneWallSeconds);
+
+/// <summary>One AlphaRL setting tried on the development seeds at their tuned rate.</summary>
+internal sealed record ChoiceRow(string Method, double Window, double MeanSteps, int ReachedSeeds, double Evaluations, double FinalQuality);
+
+/// <summary>The paper's properties at the tuned rate, per held-out seed.</summary>
+internal sealed record PropertyRow(int Seed, double UpdateToBase, double EnergyShare, double Rank1Recovery, double TrajectoryFitError,
+    double? VelocityCosine, double? StepNormTrend);
+
+/// <summary>Everything the report says of one regime and algorithm.</summary>
+internal sealed record TunedSummary(string Regime, string Algorithm, int TotalSteps, double BaseRate,
+    [property: JsonPropertyName("tuned_lr_multiple")] double? TunedLrMultiple,
+    double? DevelopmentTarget,
+    [property: JsonPropertyName("tuned_steps_to_100")] double? TunedStepsTo100,
+    [property: JsonPropertyName("tuned_steps_to_96")] double? TunedStepsTo96,
+    double? HeldOutTunedFinalQuality,
+    string? ChosenMethod, double? ChosenWindow,
+    [property: JsonPropertyName("speedup_over_tuned_to_100")] double? SpeedupOverTunedTo100,
+    [property: JsonPropertyName("speedup_over_tuned_to_96")] double? SpeedupOverTunedTo96,
+    int SeedsReached100, int SeedsReached96,
+    [property: JsonPropertyName("self_tuning_speedup_to_100")] double? SelfTuningSpeedupTo100,
+    double? SweepStepsToTarget, double? AlphaRlBaseStepsToTarget,
+    IReadOnlyList<RateRow> DevelopmentSweep, IReadOnlyList<RateRow> HeldOutSweep, IReadOnlyList<StackedRow> Stacked,
+    IReadOnlyList<ChoiceRow> Choices, IReadOnlyList<PropertyRow> PropertiesAtTuned);
+
+/// <summary>Turns the cached runs into the summary JSON, the markdown report and the plots.</summary>
+internal static class TunedReport
+{
+    public static List<string> Write(TunedPlan plan, TunedHarness harness, string directory, string command)
+    {
+        Directory.CreateDirectory(directory);
+        var summaries = new List<TunedSummary>();
+        foreach (var regime in plan.Regimes)
+            foreach (string algorithm in plan.Algorithms)
+                if (Summarise(plan, harness, regime, algorithm) is { } s) summaries.Add(s);
+        var written = new List<string>();
+        void Save(string name, string text)
+        {
+            string path = Path.Combine(directory, name), temporary = path + ".tmp";
+            File.WriteAllText(temporary, text);
+            File.Move(temporary, path, overwrite: true);
+            written.Add(path);
+        }
+        Save("tuned-summary.json", JsonSerializer.Serialize(new { command, date = DateTimeOffset.UtcNow, mode = plan.Quick ? "quick" : "full", summaries }, TunedHarness.Json));
+        Save("tuned.md", Markdown(plan, summaries, command));
+        foreach (var s in summaries)
+        {
+            string path = Path.Combine(directory, $"tuned-{s.Regime}-{s.Algorithm}.png");
+            if (Plot(plan, harness, plan.Regimes.Single(r => r.Name == s.Regime), s, path)) written.Add(path);
+        }
+        return written;
+    }
+
+    /// <summary>Adds the tuned-baseline fields to <c>speedup-summary.json</c> (its other fields are kept).</summary>
+    public static string? PatchSpeedupSummary(string summaryPath, string tunedDirectory)
+    {
+        string tuned = Path.Combine(tunedDirectory, "tuned-summary.json");
+        if (!File.Exists(summaryPath) || !File.Exists(tuned)) return null;
+        var root = JsonNode.Parse(File.ReadAllText(summaryPath))!;
+        var source = JsonNode.Parse(File.ReadAllText(tuned))!;
+        var rows = new JsonArray();
+        foreach (var s in source["summaries"]!.AsArray())
+        {
+            var row = new JsonObject
+            {
+                ["regime"] = s!["regime"]!.GetValue<string>(), ["algorithm"] = s["algorithm"]!.GetValue<string>(),
+                ["tuned_lr_multiple"] = s["tuned_lr_multiple"]?.DeepClone(), ["tuned_steps_to_100"] = s["tuned_steps_to_100"]?.DeepClone(),
+                ["self_tuning_speedup_to_100"] = s["self_tuning_speedup_to_100"]?.DeepClone(),
+            };
+            string method = s["chosen_method"]?.GetValue<string>() ?? "alpharl";
+            row[$"{method}_on_tuned"] = new JsonObject
+            {
+                ["window_share"] = s["chosen_window"]?.DeepClone(),
+                ["speedup_over_tuned_to_100"] = s["speedup_over_tuned_to_100"]?.DeepClone(),
+                ["speedup_over_tuned_to_96"] = s["speedup_over_tuned_to_96"]?.DeepClone(),
+            };
+            row["rates"] = new JsonArray(s["held_out_sweep"]!.AsArray().Select(r => (JsonNode)new JsonObject
+            {
+                ["lr_multiple"] = r!["multiple"]!.DeepClone(), ["final_quality"] = r["final_quality"]!.DeepClone(),
+                ["steps_to_target"] = r["steps_to_target"]?.DeepClone(), ["collapsed_seeds"] = r["collapsed_seeds"]!.DeepClone(),
+            }).ToArray());
+            rows.Add(row);
+        }
+        root["tuned"] = rows;
+        string temporary = summaryPath + ".tmp";
+        File.WriteAllText(temporary, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        File.Move(temporary, summaryPath, overwrite: true);
+        return summaryPath;
+    }
+
+    private static TunedSummary? Summarise(TunedPlan plan, TunedHarness harness, TunedRegime regime, string algorithm)
+    {
+        var dev = plan.Rates(harness, regime, algorithm, plan.DevelopmentSeeds);
+        if (dev.Count == 0) return null;
+        var held = plan.Rates(harness, regime, algorithm, plan.HeldOutSeeds);
+        var tunedDev = dev.Count == regime.Multiples.Length ? Sweep.Tune(dev) : null;
+        double? tuned = tunedDev?.Tuned.Multiple;
+        var devRows = RateRows(plan, harness, regime, algorithm, dev, plan.DevelopmentSeeds, tunedDev?.Target);
+        var choices = new List<ChoiceRow>();
+        (string Method, double Window)? choice = null;
+        if (tuned is { } t)
+        {
+            foreach (string method in plan.Methods)
+                foreach (double w in plan.WindowShares)
+                {
+                    var pairs = plan.DevelopmentSeeds.Select(s => (Alone: harness.Cached(Train(regime, algorithm, s, t)), Stacked: harness.Cached(new RunSpec(regime.Name, algorithm, s, t, method, w)))).ToList();
+                    if (pairs.Any(p => p.Alone is null || p.Stacked is null)) continue;
+                    var reach = pairs.Select(p => p.Stacked!.Quality().FirstReach(p.Alone!.Quality().Final)).ToList();
+                    choices.Add(new ChoiceRow(method, w, reach.Average(r => r ?? regime.TotalSteps + 1), reach.Count(r => r is not null),
+                        pairs.Average(p => p.Stacked!.Evaluations), pairs.Average(p => p.Stacked!.Points[^1].Quality)));
+                }
+            choice = plan.Choice(harness, regime, algorithm, t);
+        }
+        double? heldTarget = tuned is { } tm && held.FirstOrDefault(r => r.Multiple == tm) is { } ht ? ht.Mean.Final : null;
+        var heldRows = RateRows(plan, harness, regime, algorithm, held, plan.HeldOutSeeds, heldTarget);
+
+        // The headline, per held-out seed: steps to that seed's tuned-run final quality (and 96% of its gain).
+        double? tunedTo100 = null, tunedTo96 = null, speedup100 = null, speedup96 = null, selfTuning = null, sweepSteps = null, alphaBase = null;
+        int reached100 = 0, reached96 = 0;
+        var stacked = new List<StackedRow>();
+        var properties = new List<PropertyRow>();
+        if (tuned is { } tr && choice is { } c)
+        {
+            var seeds = plan.HeldOutSeeds.Select(s => (Seed: s, Alone: harness.Cached(Train(regime, algorithm, s, tr)), Stacked: harness.Cached(new RunSpec(regime.Name, algorithm, s, tr, c.Method, c.Window)),
+                Base: harness.Cached(new RunSpec(regime.Name, algorithm, s, 1, c.Method, c.Window)))).Where(x => x.Alone is not null).ToList();
+            if (seeds.Count > 0)
+            {
+                double Target(RunRecord alone, double share) { var q = alone.Quality(); return q.Initial + share * (q.Final - q.Initial); }
+                var t100 = seeds.Select(x => x.Alone!.Quality().FirstReach(Target(x.Alone!, 1))!.Value).ToList();
+                var t96 = seeds.Select(x => x.Alone!.Quality().FirstReach(Target(x.Alone!, 0.96))!.Value).ToList();
+                tunedTo100 = t100.Average();
+                tunedTo96 = t96.Average();
+                var withStack = seeds.Where(x => x.Stacked is not null).ToList();
+                if (withStack.Count == seeds.Count)
+                {
+                    var s100 = withStack.Select((x, i) => x.Stacked!.Quality().FirstReach(Target(x.Alone!, 1)) is { } n ? (double?)t100[i] / n : null).ToList();
+                    var s96 = withStack.Select((x, i) => x.Stacked!.Quality().FirstReach(Target(x.Alone!, 0.96)) is { } n ? (double?)t96[i] / n : null).ToList();
+                    reached100 = s100.Count(v => v is not null);
+                    reached96 = s96.Count(v => v is not null);
+                    speedup100 = reached100 == seeds.Count ? s100.Average() : null;
+                    speedup96 = reached96 == seeds.Count ? s96.Average() : null;
+                }
+                if (seeds.All(x => x.Base is not null))
+                {
+                    var cost = seeds.Select((x, i) => (double)Sweep.CostOfTuning(regime.Multiples.Length, regime.TotalSteps, t100[i])).ToList();
+                    var baseReach = seeds.Select(x => x.Base!.Quality().FirstReach(Target(x.Alone!, 1))).ToList();
+                    sweepSteps = cost.Average();
+                    if (baseReach.All(r => r is not null))
+                    {
+                        alphaBase = baseReach.Average(r => r!.Value);
+                        selfTuning = cost.Select((v, i) => v / baseReach[i]!.Value).Average();
+                    }
+                }
+                foreach (var x in seeds)
+                    if (x.Alone!.Properties is { } p)
+                    {
+                        var jump = x.Stacked?.Jumps.FirstOrDefault();
+                        properties.Add(new PropertyRow(x.Seed, p.UpdateToBase, p.EnergyShare, p.Rank1Recovery, p.TrajectoryFitError, jump?.VelocityCosine, jump?.StepNormTrend));
+                    }
+            }
+            foreach (double m in regime.Multiples)
+            {
+                var pairs = plan.HeldOutSeeds.Select(s => (Alone: harness.Cached(Train(regime, algorithm, s, m)), Tuned: harness.Cached(Train(regime, algorithm, s, tr)),
+                    Stacked: harness.Cached(new RunSpec(regime.Name, algorithm, s, m, c.Method, c.Window)))).ToList();
+                if (pairs.Any(p => p.Alone is null || p.Stacked is null || p.Tuned is null)) continue;
+                var stackedReach = pairs.Select(p => p.Stacked!.Quality().FirstReach(p.Tuned!.Quality().Final)).ToList();
+                var aloneReach = pairs.Select(p => p.Alone!.Quality().FirstReach(p.Tuned!.Quality().Final)).ToList();
+                stacked.Add(new StackedRow(m, c.Method, c.Window, pairs.Average(p => p.Stacked!.Points[^1].Quality), pairs.Average(p => p.Alone!.Points[^1].Quality),
+                    stackedReach.All(r => r is not null) ? stackedReach.Average(r => r!.Value) : null,
+                    aloneReach.All(r => r is not null) ? aloneReach.Average(r => r!.Value) : null,
+                    stackedReach.Count(r => r is not null),
+                    pairs.Max(p => Sweep.WorstShortfall(p.Stacked!.Quality(), p.Alone!.Quality())),
+                    pairs.Average(p => p.Stacked!.Evaluations), pairs.Sum(p => p.Stacked!.Jumps.Count(j => j.Kept)),
+                    pairs.Average(p => (double)p.Stacked!.RolloutsPerStep * p.Stacked.Points[^1].Trained),
+                    pairs.Average(p => (double)p.Stacked!.Evaluations * p.Stacked.ValidationPromptsPerEvaluation),
+                    pairs.Average(p => p.Stacked!.Points[^1].WallSeconds), pairs.Average(p => p.Alone!.Points[^1].WallSeconds)));
+            }
+        }
+        return new TunedSummary(regime.Name, algorithm, regime.TotalSteps, regime.BaseRate, tuned, tunedDev?.Target, tunedTo100, tunedTo96, heldTarget,
+            choice?.Method, choice?.Window, speedup100, speedup96, reached100, reached96, selfTuning, sweepSteps, alphaBase,
+            devRows, heldRows, stacked, choices, properties);
+    }
+
+    private static RunSpec Train(TunedRegime regime, string algorithm, int seed, double multiple) => new(regime.Name, algorithm, seed, multiple, "train", null);
+
+    private static List<RateRow> RateRows(TunedPlan plan, TunedHarness harness, TunedRegime regime, string algorithm, List<RateOutcome> rates, int[] seeds, double? target) =>
+        rates.Select(r =>
+        {
+            var records = seeds.Select(s => harness.Cached(Train(regime, algorithm, s, r.Multiple))!).ToList();
+            var finals = r.Seeds.Select(c => c.Final).ToArray();
+            int forgot = records.Count(x => x.Points[^1].Retained < (1 - ForgettingQuality.Allowance) * x.Points[0].Retained);
+            return new RateRow(r.Multiple, regime.BaseRate * r.Multiple, r.Seeds.Count, finals.Average(), Sd(finals),
+                records.Average(x => x.Points[^1].Task), records.Average(x => x.Points[^1].Retained), r.Mean.Peak,
+                target is { } t ? r.Mean.FirstReach(t) : null, r.CollapsedSeeds, r.DeclinedSeeds, forgot, r.Seeds.Count(c => c.StillImproving()));
+        }).ToList();
+
+    private static string Markdown(TunedPlan plan, IReadOnlyList<TunedSummary> summaries, string command)
+    {
+        var md = new StringBuilder();
+        var I = CultureInfo.InvariantCulture;
+        md.AppendLine("# AlphaRL against a tuned learning rate");
+        md.AppendLine();
+        md.AppendLine(I, $"- Command: `dotnet run -c Release --project AlphaRL.Benchmarks -- tuned {command}` ({(plan.Quick ? "quick" : "full")} mode); runs cached in `runs/`.");
+        md.AppendLine(I, $"- Development seeds {string.Join(", ", plan.DevelopmentSeeds)} (the tuned rate and AlphaRL's method and window are chosen on them); held-out seeds {string.Join(", ", plan.HeldOutSeeds)} (every headline figure).");
+        md.AppendLine(I, $"- Every run is measured on the test prompts every {TunedRegime.EvalEvery} steps (and right after a kept jump, which replaces that step's point). Quality in `elicit-forget` = exact expected reward on format U − 10·max(0, 0.98·C(W0) − C), C the exact expected reward on the same held-out pairs in format C; elsewhere the U reward alone.");
+        md.AppendLine("- Tuned rate: among rates where every development seed kept at least 3/4 of its best gain (no collapse, no decline), the one whose mean curve first reaches the best mean final quality any such rate reached at T.");
+        md.AppendLine("- Speedup over tuned: on each held-out seed, the tuned run's steps to its own final quality (or 96% of its gain) / the steps AlphaRL stacked on the tuned rate needs to reach the same quality; mean over seeds; null unless every seed got there.");
+        md.AppendLine("- Self-tuning: (rates − 1)·T + the tuned run's steps to its final quality (a user's sweep, one seed per rate, then the tuned run) / the steps of AlphaRL at the base rate, with no sweep, to the same quality.");
+        md.AppendLine();
+        foreach (var s in summaries)
+        {
+            md.AppendLine(I, $"## {s.Regime}, {s.Algorithm} (T = {s.TotalSteps}, base rate {s.BaseRate:G3})");
+            md.AppendLine();
+            md.AppendLine(I, $"- Tuned rate (development seeds): {(s.TunedLrMultiple is { } m ? $"{m:G}x = {m * s.BaseRate:G3}" : "not yet")}; development target {F(s.DevelopmentTarget)}.");
+            md.AppendLine(I, $"- AlphaRL's setting (development seeds): {s.ChosenMethod ?? "not yet chosen"}{(s.ChosenWindow is { } w ? $", window {w:P0} of T" : "")}.");
+            md.AppendLine(I, $"- **Held-out seeds: tuned run to its final quality {F(s.TunedStepsTo100, "F0")} steps; AlphaRL on the tuned rate {X(s.SpeedupOverTunedTo100)} fewer steps to 100% ({s.SeedsReached100} seeds reached), {X(s.SpeedupOverTunedTo96)} to 96% ({s.SeedsReached96} reached).**");
+            md.AppendLine(I, $"- Self-tuning: sweep plus tuned run {F(s.SweepStepsToTarget, "F0")} steps; AlphaRL at the base rate {F(s.AlphaRlBaseStepsToTarget, "F0")} steps to the same quality: {X(s.SelfTuningSpeedupTo100)}.");
+            md.AppendLine();
+            foreach (var (title, rows) in new[] { ("Sweep, development seeds", s.DevelopmentSweep), ("Sweep, held-out seeds", s.HeldOutSweep) })
+            {
+                md.AppendLine(I, $"### {title}");
+                md.AppendLine();
+                md.AppendLine("| rate | lr | final quality | final U | final C | peak of mean | steps to target | collapsed | declined | forgot C (>2%) | still improving |");
+                md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
+                foreach (var r in rows)
+                    md.AppendLine(I, $"| {r.Multiple:G}x | {r.LearningRate:G3} | {r.FinalQuality:F4} ± {r.FinalQualitySd:F4} | {r.FinalTask:F4} | {r.FinalRetained:F4} | {r.PeakQuality:F4} | {(r.StepsToTarget is { } n ? n.ToString(I) : "–")} | {r.CollapsedSeeds}/{r.Seeds} | {r.DeclinedSeeds}/{r.Seeds} | {r.ForgotSeeds}/{r.Seeds} | {r.StillImprovingSeeds}/{r.Seeds} |");
+                md.AppendLine();
+            }
+            if (s.Choices.Count > 0)
+            {
+                md.AppendLine("### AlphaRL's settings tried on the development seeds (at their tuned rate)");
+                md.AppendLine();
+                md.AppendLine("| method | window | mean steps to the tuned run's final quality (T+1 if not reached) | seeds reached | evaluations | final quality |");
+                md.AppendLine("|---|---|---|---|---|---|");
+                foreach (var c in s.Choices.OrderBy(c => c.MeanSteps))
+                    md.AppendLine(I, $"| {c.Method} | {c.Window:P0} | {c.MeanSteps:F1} | {c.ReachedSeeds} | {c.Evaluations:F1} | {c.FinalQuality:F4} |");
+                md.AppendLine();
+            }
+            if (s.Stacked.Count > 0)
+            {
+                md.AppendLine("### AlphaRL stacked on every rate (held-out seeds)");
+                md.AppendLine();
+                md.AppendLine("| rate | final quality, stacked / alone | steps to the tuned run's final, stacked / alone | seeds reached | worst shortfall below the rate alone | kept jumps | evaluations | rollouts | evaluation prompts | wall s, stacked / alone |");
+                md.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
+                foreach (var r in s.Stacked)
+                    md.AppendLine(I, $"| {r.Multiple:G}x | {r.FinalQuality:F4} / {r.AloneFinalQuality:F4} | {F(r.StepsToTunedFinal, "F0")} / {F(r.AloneStepsToTunedFinal, "F0")} | {r.ReachedSeeds} | {r.WorstShortfall:F4} | {r.KeptJumps} | {r.Evaluations:F1} | {r.RolloutsPerRun:F0} | {r.EvaluationForwardPasses:F0} | {r.WallSeconds:F1} / {r.AloneWallSeconds:F1} |");
+                md.AppendLine();
+            }
+            if (s.PropertiesAtTuned.Count > 0)
+            {
+                md.AppendLine("### The paper's properties at the tuned rate (held-out seeds)");
+                md.AppendLine();
+                md.AppendLine("| seed | ‖dW‖/‖W0‖ | rank-1 energy share | rank-1 recovery (rescaled) | held-out line error (2nd half from 1st) | velocity cosine (AlphaRL's window) | step-norm trend |");
+                md.AppendLine("|---|---|---|---|---|---|---|");
+                foreach (var p in s.PropertiesAtTuned)
+                    md.AppendLine(I, $"| {p.Seed} | {p.UpdateToBase:E2} | {p.EnergyShare:F2} | {p.Rank1Recovery:F2} | {p.TrajectoryFitError:F3} | {F(p.VelocityCosine, "F3")} | {F(p.StepNormTrend, "F3")} |");
+                md.AppendLine();
+            }
+            md.AppendLine(I, $"![{s.Regime} {s.Algorithm}](tuned-{s.Regime}-{s.Algorithm}.png)");
+            md.AppendLine();
+        }
+        return md.ToString();
+    }
+
+    /// <summary>Quality against steps: the held-out seeds' mean curve of every rate, and AlphaRL on the tuned rate.</summary>
+    private static bool Plot(TunedPlan plan, TunedHarness harness, TunedRegime regime, TunedSummary s, string path)
+    {
+        var seeds = plan.HeldOutSeeds.Any(x => harness.Cached(Train(regime, s.Algorithm, x, regime.Multiples[0])) is not null) ? plan.HeldOutSeeds : plan.DevelopmentSeeds;
+        var plot = new Plot();
+        var palette = new ScottPlot.Palettes.Category10();
+        int colour = 0;
+        foreach (double m in regime.Multiples)
+        {
+            var color = palette.GetColor(colour++);
+            var alone = seeds.Select(x => harness.Cached(Train(regime, s.Algorithm, x, m))).ToList();
+            if (alone.Any(r => r is null)) continue;
+            var mean = Sweep.MeanCurve(alone.Select(r => r!.Quality()).ToList());
+            var line = plot.Add.Scatter(mean.Steps.Select(x => (double)x).ToArray(), mean.Values.ToArray());
+            line.Color = color;
+            line.MarkerSize = 0;
+            line.LineWidth = m == s.TunedLrMultiple ? 3f : 1.5f;
+            line.LegendText = FormattableString.Invariant($"{m:G}x ({m * regime.BaseRate:G2}){(m == s.TunedLrMultiple ? ", tuned" : "")}");
+            if (s.ChosenMethod is { } method && s.ChosenWindow is { } w && (m == s.TunedLrMultiple || m == 1))
+            {
+                var stacked = seeds.Select(x => harness.Cached(new RunSpec(regime.Name, s.Algorithm, x, m, method, w))).ToList();
+                if (stacked.All(r => r is not null))
+                {
+                    var sm = Sweep.MeanCurve(stacked.Select(r => r!.Quality()).ToList());
+                    var jumped = plot.Add.Scatter(sm.Steps.Select(x => (double)x).ToArray(), sm.Values.ToArray());
+                    jumped.Color = color;
+                    jumped.MarkerSize = 0;
+                    jumped.LineWidth = 2.5f;
+                    jumped.LinePattern = LinePattern.Dashed;
+                    jumped.LegendText = FormattableString.Invariant($"AlphaRL ({method}, window {w:P0}) on {m:G}x");
+                }
+            }
+        }
+        if (s.HeldOutTunedFinalQuality is { } target)
+        {
+            var h = plot.Add.HorizontalLine(target);
+            h.LinePattern = LinePattern.Dotted;
+            h.Color = Colors.Gray;
+            h.LegendText = "tuned run's final quality";
+        }
+        plot.Title($"{s.Regime}, {s.Algorithm}: mean of seeds {string.Join(", ", seeds)}");
+        plot.XLabel("RL steps trained");
+        plot.YLabel(regime.CountForgetting ? "quality: U reward − 10 × format-C loss beyond 2%" : "exact expected reward, test prompts");
+        plot.ShowLegend(Alignment.LowerRight);
+        string temporary = path + ".tmp.png";
+        plot.SavePng(temporary, 1000, 620);
+        File.Move(temporary, path, overwrite: true);
+        return true;
+    }
+
+    private static string F(double? v, string format = "F4") => v is { } x ? x.ToString(format, CultureInfo.InvariantCulture) : "–";
+
+    private static string X(double? v) => v is { } x ? x.ToString("F2", CultureInfo.InvariantCulture) + "x" : "not reached";
+
+    private static double Sd(double[] values)
+    {
+        if (values.Length < 2) return 0;
+        double mean = values.Average();
+        return Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Length - 1));
+    }
+}
