@@ -36,9 +36,13 @@ internal sealed record RunSpec(string Regime, string Algorithm, int Seed, double
 /// <param name="Evaluations">Guard evaluations so far (each a forward pass over the validation prompts in both formats).</param>
 internal sealed record TunedPoint(int Trained, double Quality, double Task, double Retained, double WallSeconds, int Evaluations);
 
-/// <summary>One jump an AlphaRL run tried, with the diagnostics of its window.</summary>
+/// <summary>
+/// One jump an AlphaRL run tried, with the diagnostics of its window and the test rewards (task, format C) of the
+/// weights before the attempt and after it (the kept candidate, or the restored weights).
+/// </summary>
 internal sealed record TunedJump(long TrainedStep, long FromStep, long TargetStep, bool Kept, string? Method, double? Length,
     double? ValidationBefore, double? ValidationAfter, int Evaluations, double TestQualityAfter,
+    double? TaskBefore, double? RetainedBefore, double? TaskAfter, double? RetainedAfter,
     double? VelocityCosine, double? StepNormTrend, double? Rank1EnergyShare, double? FitError);
 
 /// <summary>The paper's properties on a trained run's final update.</summary>
@@ -125,11 +129,15 @@ internal sealed class TunedHarness(string runsDirectory, string modelCacheDirect
         double Wall() => train + session.OverheadTime.TotalSeconds + session.Jumps.Sum(j => j.EvaluationTime.TotalSeconds);
         void Measure(int step) => curve.Add(probe.Measure(step, Wall(), (int)session.Evaluations));
         Measure(0);
+        int windowEnd = spec.WindowShare is { } share ? (int)Math.Round(share * total) : -1;
+        TunedPoint? beforeJump = null;
         for (int step = 1; step <= total; step++)
         {
             var stats = run.TrainStep();
             train += stats.Elapsed.TotalSeconds;
             advance(1);
+            // The weights the first attempt starts from, measured before it (not counted as AlphaRL's time or evaluations).
+            if (step == windowEnd) beforeJump = probe.Measure(step, Wall(), (int)session.Evaluations);
             var outcome = session.Step(step, () => probe.Validation());
             if (outcome.Jump is { } j)
             {
@@ -137,7 +145,7 @@ internal sealed class TunedHarness(string runsDirectory, string modelCacheDirect
                 var after = probe.Measure(step, Wall(), (int)session.Evaluations);
                 var d = j.Diagnostics;
                 jumps.Add(new TunedJump(j.TrainedStep, j.FromStep, j.TargetStep, j.Kept, j.Method, j.Length, j.ScoreBefore, j.ScoreAfter, j.Evaluations,
-                    after.Quality, d?.VelocityCosine, d?.StepNormTrend, d?.Rank1EnergyShare, d?.HeldOutFitError));
+                    after.Quality, beforeJump?.Task, beforeJump?.Retained, after.Task, after.Retained, d?.VelocityCosine, d?.StepNormTrend, d?.Rank1EnergyShare, d?.HeldOutFitError));
                 if (j.Kept)
                 {
                     curve.Add(after);

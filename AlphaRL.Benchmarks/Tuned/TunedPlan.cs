@@ -43,11 +43,16 @@ internal sealed class TunedPlan(bool quick, IReadOnlyList<TunedRegime> regimes, 
     }
 
     /// <summary>Runs what is missing up to <paramref name="stage"/>; false when the time limit stopped it.</summary>
-    public bool Execute(TunedHarness harness, string stage, TimeSpan limit)
+    /// <param name="harness">Runs and caches.</param>
+    /// <param name="stage">sweep, choose, heldout or all.</param>
+    /// <param name="onlySeeds">Run only these seeds' runs (null: all); a stage whose choice needs other seeds' runs stops there.</param>
+    /// <param name="limit">Start no run after this much time.</param>
+    public bool Execute(TunedHarness harness, string stage, ISet<int>? onlySeeds, TimeSpan limit)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         bool Run(TunedRegime regime, RunSpec spec)
         {
+            if (onlySeeds is not null && !onlySeeds.Contains(spec.Seed)) return true;
             if (clock.Elapsed > limit) return false;
             harness.GetOrRun(regime, spec, _ => { });
             return true;
@@ -72,7 +77,11 @@ internal sealed class TunedPlan(bool quick, IReadOnlyList<TunedRegime> regimes, 
                             if (!Run(regime, new RunSpec(regime.Name, algorithm, seed, tuned.Value.Multiple, method, w))) return false;
                 if (stage == "choose") continue;
 
-                var (chosenMethod, chosenWindow) = Choice(harness, regime, algorithm, tuned.Value.Multiple)!.Value;
+                if (Choice(harness, regime, algorithm, tuned.Value.Multiple) is not var (chosenMethod, chosenWindow))
+                {
+                    AnsiConsole.MarkupLine($"[yellow]{regime.Name} {algorithm}: the development runs of AlphaRL are not all cached yet; nothing chosen.[/]");
+                    continue;
+                }
                 foreach (int seed in heldOutSeeds)
                     foreach (double m in regime.Multiples)
                         if (!Run(regime, new RunSpec(regime.Name, algorithm, seed, m, chosenMethod, chosenWindow))) return false;
@@ -113,7 +122,7 @@ internal sealed class TunedPlan(bool quick, IReadOnlyList<TunedRegime> regimes, 
             {
                 var pairs = developmentSeeds.Select(s => (Tuned: harness.Cached(new RunSpec(regime.Name, algorithm, s, tunedMultiple, "train", null)),
                     Stacked: harness.Cached(new RunSpec(regime.Name, algorithm, s, tunedMultiple, method, w)))).ToList();
-                if (pairs.Any(p => p.Tuned is null || p.Stacked is null)) continue;
+                if (pairs.Any(p => p.Tuned is null || p.Stacked is null)) return null; // every setting must have run before one is chosen
                 double steps = pairs.Average(p => p.Stacked!.Quality().FirstReach(p.Tuned!.Quality().Final) ?? regime.TotalSteps + 1);
                 double evaluations = pairs.Average(p => p.Stacked!.Evaluations);
                 if (steps < bestSteps || (steps == bestSteps && evaluations < bestEvaluations))

@@ -15,7 +15,8 @@ internal sealed record RateRow(double Multiple, double LearningRate, int Seeds, 
 /// <summary>AlphaRL stacked on one rate, against that rate alone, on the held-out seeds (means over seeds).</summary>
 internal sealed record StackedRow(double Multiple, string Method, double Window, double FinalQuality, double AloneFinalQuality,
     double? StepsToTunedFinal, double? AloneStepsToTunedFinal, int ReachedSeeds, double WorstShortfall, double Evaluations, int KeptJumps,
-    double RolloutsPerRun, double EvaluationForwardPasses, double WallSeconds, double AloneWallSeconds);
+    double RolloutsPerRun, double EvaluationForwardPasses, double WallSeconds, double AloneWallSeconds,
+    double? ForgettingPerGainJump, double? ForgettingPerGainTraining);
 
 /// <summary>One AlphaRL setting tried on the development seeds at their tuned rate.</summary>
 internal sealed record ChoiceRow(string Method, double Window, double MeanSteps, int ReachedSeeds, double Evaluations, double FinalQuality);
@@ -190,12 +191,35 @@ internal static class TunedReport
                     pairs.Average(p => p.Stacked!.Evaluations), pairs.Sum(p => p.Stacked!.Jumps.Count(j => j.Kept)),
                     pairs.Average(p => (double)p.Stacked!.RolloutsPerStep * p.Stacked.Points[^1].Trained),
                     pairs.Average(p => (double)p.Stacked!.Evaluations * p.Stacked.ValidationPromptsPerEvaluation),
-                    pairs.Average(p => p.Stacked!.Points[^1].WallSeconds), pairs.Average(p => p.Alone!.Points[^1].WallSeconds)));
+                    pairs.Average(p => p.Stacked!.Points[^1].WallSeconds), pairs.Average(p => p.Alone!.Points[^1].WallSeconds),
+                    MeanOrNull(pairs.Select(p => ForgettingPerGain(p.Stacked!, p.Alone!)?.Jump)), MeanOrNull(pairs.Select(p => ForgettingPerGain(p.Stacked!, p.Alone!)?.Training))));
             }
         }
         return new TunedSummary(regime.Name, algorithm, regime.TotalSteps, regime.BaseRate, tuned, tunedDev?.Target, tunedTo100, tunedTo96, heldTarget,
             choice?.Method, choice?.Window, speedup100, speedup96, reached100, reached96, selfTuning, sweepSteps, alphaBase,
             devRows, heldRows, stacked, choices, properties);
+    }
+
+    /// <summary>
+    /// Format-C reward lost per unit of task reward gained: by the first kept jump, and by training at the same rate from
+    /// the same weights (the window's end) until it first reaches the task reward the jump landed on (or T). Null when
+    /// no jump was kept or the jump gained nothing on the task.
+    /// </summary>
+    public static (double Jump, double? Training)? ForgettingPerGain(RunRecord stacked, RunRecord alone)
+    {
+        var jump = stacked.Jumps.FirstOrDefault(j => j.Kept);
+        if (jump is not { TaskBefore: { } u0, RetainedBefore: { } c0, TaskAfter: { } u1, RetainedAfter: { } c1 } || u1 - u0 <= 0) return null;
+        int from = (int)jump.TrainedStep;
+        var start = alone.Points.LastOrDefault(p => p.Trained <= from);
+        var end = alone.Points.FirstOrDefault(p => p.Trained > from && p.Task >= u1) ?? alone.Points[^1];
+        double? training = start is not null && end.Task - start.Task > 0 ? (start.Retained - end.Retained) / (end.Task - start.Task) : null;
+        return ((c0 - c1) / (u1 - u0), training);
+    }
+
+    private static double? MeanOrNull(IEnumerable<double?> values)
+    {
+        var present = values.Where(v => v is not null).Select(v => v!.Value).ToList();
+        return present.Count > 0 ? present.Average() : null;
     }
 
     private static RunSpec Train(TunedRegime regime, string algorithm, int seed, double multiple) => new(regime.Name, algorithm, seed, multiple, "train", null);
@@ -257,10 +281,10 @@ internal static class TunedReport
             {
                 md.AppendLine("### AlphaRL stacked on every rate (held-out seeds)");
                 md.AppendLine();
-                md.AppendLine("| rate | final quality, stacked / alone | steps to the tuned run's final, stacked / alone | seeds reached | worst shortfall below the rate alone | kept jumps | evaluations | rollouts | evaluation prompts | wall s, stacked / alone |");
-                md.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
+                md.AppendLine("| rate | final quality, stacked / alone | steps to the tuned run's final, stacked / alone | seeds reached | worst shortfall below the rate alone | kept jumps | evaluations | rollouts | evaluation prompts | wall s, stacked / alone | format C lost per U gained: jump / training to the same U |");
+                md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
                 foreach (var r in s.Stacked)
-                    md.AppendLine(I, $"| {r.Multiple:G}x | {r.FinalQuality:F4} / {r.AloneFinalQuality:F4} | {F(r.StepsToTunedFinal, "F0")} / {F(r.AloneStepsToTunedFinal, "F0")} | {r.ReachedSeeds} | {r.WorstShortfall:F4} | {r.KeptJumps} | {r.Evaluations:F1} | {r.RolloutsPerRun:F0} | {r.EvaluationForwardPasses:F0} | {r.WallSeconds:F1} / {r.AloneWallSeconds:F1} |");
+                    md.AppendLine(I, $"| {r.Multiple:G}x | {r.FinalQuality:F4} / {r.AloneFinalQuality:F4} | {F(r.StepsToTunedFinal, "F0")} / {F(r.AloneStepsToTunedFinal, "F0")} | {r.ReachedSeeds} | {r.WorstShortfall:F4} | {r.KeptJumps} | {r.Evaluations:F1} | {r.RolloutsPerRun:F0} | {r.EvaluationForwardPasses:F0} | {r.WallSeconds:F1} / {r.AloneWallSeconds:F1} | {F(r.ForgettingPerGainJump, "F3")} / {F(r.ForgettingPerGainTraining, "F3")} |");
                 md.AppendLine();
             }
             if (s.PropertiesAtTuned.Count > 0)
