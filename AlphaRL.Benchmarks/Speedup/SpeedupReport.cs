@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using AlphaRl.Workloads.Evaluation;
 using Spectre.Console;
 
 namespace AlphaRl.Benchmarks.Speedup;
@@ -54,23 +55,28 @@ internal static class SpeedupReport
         return rows;
     }
 
-    /// <summary>Fewest steps (and the wall time then) after which any run of the method reached the threshold.</summary>
+    /// <summary>Fewest steps (and the wall time then) after which any run of the method reached the threshold (<see cref="Curve.FirstReach"/>).</summary>
     private static (int Steps, double Wall)? Reach(CellResult cell, IEnumerable<MethodRun> runs, double share)
     {
         double target = cell.Target(share);
-        var hits = runs.Select(r => r.Curve.FirstOrDefault(p => p.Metric >= target - 1e-12)).Where(p => p is not null).ToList();
+        var hits = runs
+            .Select(r => (Run: r, Steps: CurveOf(r).FirstReach(target)))
+            .Where(h => h.Steps is not null)
+            .Select(h => (Steps: h.Steps!.Value, Wall: h.Run.Curve.First(p => p.Metric >= target - Curve.Epsilon).WallSeconds))
+            .ToList();
         if (hits.Count == 0) return null;
-        var best = hits.OrderBy(p => p!.Trained).ThenBy(p => p!.WallSeconds).First()!;
-        return (Math.Max(best.Trained, 1), best.WallSeconds);
+        return hits.OrderBy(h => h.Steps).ThenBy(h => h.Wall).First();
     }
 
-    /// <summary>The metric of the latest point at or before <paramref name="steps"/> trained, from the run whose window ends there if any.</summary>
+    /// <summary>The metric after <paramref name="steps"/> trained (<see cref="Curve.At"/>), from the run whose window ends there if any.</summary>
     private static double MetricAt(IReadOnlyList<MethodRun> runs, int steps)
     {
         var run = runs.FirstOrDefault(r => r.Window == steps) ?? runs.FirstOrDefault(r => r.Window is null)
             ?? runs.OrderBy(r => Math.Abs(r.Window!.Value - steps)).First();
-        return run.Curve.Last(p => p.Trained <= steps).Metric;
+        return CurveOf(run).At(steps);
     }
+
+    private static Curve CurveOf(MethodRun run) => Curve.Of(run.Curve.Select(p => (p.Trained, p.Metric)));
 
     /// <summary>Reads the results a run wrote to <c>speedup.json</c>.</summary>
     public static SpeedupResults Read(string path) =>
