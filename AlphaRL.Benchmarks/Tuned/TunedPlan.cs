@@ -7,9 +7,9 @@ namespace AlphaRl.Benchmarks.Tuned;
 /// The benchmark's plan, in three stages, each run only where its runs are not cached yet:
 /// <list type="number">
 /// <item><b>sweep</b>: every rate of the grid, plain training, on the development and the held-out seeds.</item>
-/// <item><b>choose</b>: on the development seeds only, the tuned rate (<see cref="Sweep.Tune"/>) and, at that rate, every
-/// AlphaRL method from every window; the method and window that reach the development seeds' tuned target in the fewest
-/// steps become AlphaRL's setting for the report.</item>
+/// <item><b>choose</b>: on the development seeds only, the tuned rate (<see cref="Sweep.Tune"/>) and, in the development
+/// cell (<c>elicit-forget</c> with GRPO), every AlphaRL method from every window at that rate; the method and window that
+/// reach the development seeds' tuned target in the fewest steps become AlphaRL's one setting for every cell.</item>
 /// <item><b>heldout</b>: on the held-out seeds, the chosen method and window stacked on every rate of the sweep (the
 /// tuned one is the headline; the base rate is the self-tuning comparison).</item>
 /// </list>
@@ -24,6 +24,9 @@ internal sealed class TunedPlan(bool quick, IReadOnlyList<TunedRegime> regimes, 
     public int[] HeldOutSeeds => heldOutSeeds;
     public string[] Methods => methods;
     public double[] WindowShares => windowShares;
+
+    /// <summary>The regime and algorithm AlphaRL's setting is chosen on (its development seeds); every other cell uses that choice.</summary>
+    public (string Regime, string Algorithm) DevelopmentCell => ("elicit-forget", "grpo");
 
     public static TunedPlan Create(bool quick, string[]? regimeNames, string[]? algorithmNames)
     {
@@ -71,13 +74,14 @@ internal sealed class TunedPlan(bool quick, IReadOnlyList<TunedRegime> regimes, 
                     AnsiConsole.MarkupLine($"[yellow]{regime.Name} {algorithm}: no stable rate on the development seeds; nothing to stack on.[/]");
                     continue;
                 }
-                foreach (int seed in developmentSeeds)
+                if ((regime.Name, algorithm) == DevelopmentCell)
+                  foreach (int seed in developmentSeeds)
                     foreach (string method in methods)
                         foreach (double w in windowShares)
                             if (!Run(regime, new RunSpec(regime.Name, algorithm, seed, tuned.Value.Multiple, method, w))) return false;
                 if (stage == "choose") continue;
 
-                if (Choice(harness, regime, algorithm, tuned.Value.Multiple) is not var (chosenMethod, chosenWindow))
+                if (Choice(harness) is not var (chosenMethod, chosenWindow))
                 {
                     AnsiConsole.MarkupLine($"[yellow]{regime.Name} {algorithm}: the development runs of AlphaRL are not all cached yet; nothing chosen.[/]");
                     continue;
@@ -110,11 +114,15 @@ internal sealed class TunedPlan(bool quick, IReadOnlyList<TunedRegime> regimes, 
     }
 
     /// <summary>
-    /// AlphaRL's method and window, chosen on the development seeds at their tuned rate: the fewest mean steps to each
+    /// AlphaRL's method and window, chosen in the development cell on its development seeds at their tuned rate: the fewest mean steps to each
     /// seed's tuned-run final quality (a seed that never reaches it counts T + 1), ties to fewer evaluations.
     /// </summary>
-    public (string Method, double Window)? Choice(TunedHarness harness, TunedRegime regime, string algorithm, double tunedMultiple)
+    public (string Method, double Window)? Choice(TunedHarness harness)
     {
+        var regime = TunedRegime.Named(DevelopmentCell.Regime);
+        regime = regimes.FirstOrDefault(r => r.Name == regime.Name) ?? regime;
+        string algorithm = DevelopmentCell.Algorithm;
+        if (TunedRate(harness, regime, algorithm, developmentSeeds) is not (var tunedMultiple, _)) return null;
         (string, double)? best = null;
         double bestSteps = double.PositiveInfinity, bestEvaluations = double.PositiveInfinity;
         foreach (string method in methods)

@@ -127,7 +127,7 @@ internal static class TunedReport
                     choices.Add(new ChoiceRow(method, w, reach.Average(r => r ?? regime.TotalSteps + 1), reach.Count(r => r is not null),
                         pairs.Average(p => p.Stacked!.Evaluations), pairs.Average(p => p.Stacked!.Points[^1].Quality)));
                 }
-            choice = plan.Choice(harness, regime, algorithm, t);
+            choice = plan.Choice(harness);
         }
         double? heldTarget = tuned is { } tm && held.FirstOrDefault(r => r.Multiple == tm) is { } ht ? ht.Mean.Final : null;
         var heldRows = RateRows(plan, harness, regime, algorithm, held, plan.HeldOutSeeds, heldTarget);
