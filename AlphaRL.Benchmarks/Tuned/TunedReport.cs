@@ -38,6 +38,8 @@ internal sealed record TunedSummary(string Regime, string Algorithm, int TotalSt
     int SeedsReached100, int SeedsReached96,
     [property: JsonPropertyName("self_tuning_speedup_to_100")] double? SelfTuningSpeedupTo100,
     double? SweepStepsToTarget, double? AlphaRlBaseStepsToTarget,
+    double? EarlyStopLrMultiple, double? EarlyStopStepsTo100,
+    [property: JsonPropertyName("speedup_over_early_stop_to_100")] double? SpeedupOverEarlyStopTo100,
     IReadOnlyList<RateRow> DevelopmentSweep, IReadOnlyList<RateRow> HeldOutSweep, IReadOnlyList<StackedRow> Stacked,
     IReadOnlyList<ChoiceRow> Choices, IReadOnlyList<PropertyRow> PropertiesAtTuned);
 
@@ -134,6 +136,12 @@ internal static class TunedReport
 
         // The headline, per held-out seed: steps to that seed's tuned-run final quality (and 96% of its gain).
         double? tunedTo100 = null, tunedTo96 = null, speedup100 = null, speedup96 = null, selfTuning = null, sweepSteps = null, alphaBase = null;
+        // Stopping early at a larger rate: the rate (stable or not) whose development mean curve reaches the development
+        // target first, stopped there; on the held-out seeds, its steps to each seed's tuned final quality.
+        double? earlyMultiple = tunedDev is { } td
+            ? dev.Select(r => (r.Multiple, Steps: r.Mean.FirstReach(td.Target))).Where(x => x.Steps is not null).OrderBy(x => x.Steps).ThenBy(x => x.Multiple).Select(x => (double?)x.Multiple).FirstOrDefault()
+            : null;
+        double? earlyTo100 = null, speedupEarly = null;
         int reached100 = 0, reached96 = 0;
         var stacked = new List<StackedRow>();
         var properties = new List<PropertyRow>();
@@ -148,6 +156,16 @@ internal static class TunedReport
                 var t96 = seeds.Select(x => x.Alone!.Quality().FirstReach(Target(x.Alone!, 0.96))!.Value).ToList();
                 tunedTo100 = t100.Average();
                 tunedTo96 = t96.Average();
+                if (earlyMultiple is { } em && seeds.Select(x => harness.Cached(Train(regime, algorithm, x.Seed, em))).ToList() is var early && early.All(r => r is not null))
+                {
+                    var reach = early.Select((r, i) => r!.Quality().FirstReach(Target(seeds[i].Alone!, 1))).ToList();
+                    if (reach.All(r => r is not null))
+                    {
+                        earlyTo100 = reach.Average(r => r!.Value);
+                        if (seeds.All(x => x.Stacked is not null) && seeds.Select(x => x.Stacked!.Quality().FirstReach(Target(x.Alone!, 1))).ToList() is var alpha && alpha.All(a => a is not null))
+                            speedupEarly = reach.Select((r, i) => (double)r!.Value / alpha[i]!.Value).Average();
+                    }
+                }
                 var withStack = seeds.Where(x => x.Stacked is not null).ToList();
                 if (withStack.Count == seeds.Count)
                 {
@@ -197,6 +215,7 @@ internal static class TunedReport
         }
         return new TunedSummary(regime.Name, algorithm, regime.TotalSteps, regime.BaseRate, tuned, tunedDev?.Target, tunedTo100, tunedTo96, heldTarget,
             choice?.Method, choice?.Window, speedup100, speedup96, reached100, reached96, selfTuning, sweepSteps, alphaBase,
+            earlyMultiple, earlyTo100, speedupEarly,
             devRows, heldRows, stacked, choices, properties);
     }
 
@@ -246,6 +265,7 @@ internal static class TunedReport
         md.AppendLine(I, $"- Every run is measured on the test prompts every {TunedRegime.EvalEvery} steps (and right after a kept jump, which replaces that step's point). Quality in `elicit-forget` = exact expected reward on format U − 10·max(0, 0.98·C(W0) − C), C the exact expected reward on the same held-out pairs in format C; elsewhere the U reward alone.");
         md.AppendLine("- Tuned rate: among rates where every development seed kept at least 3/4 of its best gain (no collapse, no decline), the one whose mean curve first reaches the best mean final quality any such rate reached at T.");
         md.AppendLine("- Speedup over tuned: on each held-out seed, the tuned run's steps to its own final quality (or 96% of its gain) / the steps AlphaRL stacked on the tuned rate needs to reach the same quality; mean over seeds; null unless every seed got there.");
+        md.AppendLine("- Stopping early at a larger rate: the rate whose development mean curve reaches the development target first, stable or not, stopped when it gets there (a user who checkpoints and evaluates often can do this).");
         md.AppendLine("- Self-tuning: (rates − 1)·T + the tuned run's steps to its final quality (a user's sweep, one seed per rate, then the tuned run) / the steps of AlphaRL at the base rate, with no sweep, to the same quality.");
         md.AppendLine();
         foreach (var s in summaries)
@@ -255,6 +275,7 @@ internal static class TunedReport
             md.AppendLine(I, $"- Tuned rate (development seeds): {(s.TunedLrMultiple is { } m ? $"{m:G}x = {m * s.BaseRate:G3}" : "not yet")}; development target {F(s.DevelopmentTarget)}.");
             md.AppendLine(I, $"- AlphaRL's setting (development seeds): {s.ChosenMethod ?? "not yet chosen"}{(s.ChosenWindow is { } w ? $", window {w:P0} of T" : "")}.");
             md.AppendLine(I, $"- **Held-out seeds: tuned run to its final quality {F(s.TunedStepsTo100, "F0")} steps; AlphaRL on the tuned rate {X(s.SpeedupOverTunedTo100)} fewer steps to 100% ({s.SeedsReached100} seeds reached), {X(s.SpeedupOverTunedTo96)} to 96% ({s.SeedsReached96} reached).**");
+            md.AppendLine(I, $"- Stopping early at a larger rate: {(s.EarlyStopLrMultiple is { } em ? $"{em:G}x" : "–")} (first to the development target, stable or not) needs {F(s.EarlyStopStepsTo100, "F0")} steps to the held-out tuned runs' final quality; AlphaRL on the tuned rate is {X(s.SpeedupOverEarlyStopTo100)} faster than that.");
             md.AppendLine(I, $"- Self-tuning: sweep plus tuned run {F(s.SweepStepsToTarget, "F0")} steps; AlphaRL at the base rate {F(s.AlphaRlBaseStepsToTarget, "F0")} steps to the same quality: {X(s.SelfTuningSpeedupTo100)}.");
             md.AppendLine();
             foreach (var (title, rows) in new[] { ("Sweep, development seeds", s.DevelopmentSweep), ("Sweep, held-out seeds", s.HeldOutSweep) })
@@ -298,6 +319,8 @@ internal static class TunedReport
                 md.AppendLine();
             }
             md.AppendLine(I, $"![{s.Regime} {s.Algorithm}](tuned-{s.Regime}-{s.Algorithm}.png)");
+            if (plan.Regimes.Single(r => r.Name == s.Regime).CountForgetting)
+                md.AppendLine(I, $"![{s.Regime} {s.Algorithm}: task against format C](tuned-{s.Regime}-{s.Algorithm}-frontier.png)");
             md.AppendLine();
         }
         return md.ToString();
@@ -306,8 +329,11 @@ internal static class TunedReport
     /// <summary>Quality against steps: the held-out seeds' mean curve of every rate, and AlphaRL on the tuned rate.</summary>
     private static bool Plot(TunedPlan plan, TunedHarness harness, TunedRegime regime, TunedSummary s, string path)
     {
-        var seeds = plan.HeldOutSeeds.Any(x => harness.Cached(Train(regime, s.Algorithm, x, regime.Multiples[0])) is not null) ? plan.HeldOutSeeds : plan.DevelopmentSeeds;
+        bool heldOutDone = plan.HeldOutSeeds.All(x => regime.Multiples.All(m => harness.Cached(Train(regime, s.Algorithm, x, m)) is not null));
+        var seeds = heldOutDone ? plan.HeldOutSeeds : plan.DevelopmentSeeds;
         var plot = new Plot();
+        var frontier = new Plot();
+        double top = double.NegativeInfinity, start = 0;
         var palette = new ScottPlot.Palettes.Category10();
         int colour = 0;
         foreach (double m in regime.Multiples)
@@ -316,7 +342,13 @@ internal static class TunedReport
             var alone = seeds.Select(x => harness.Cached(Train(regime, s.Algorithm, x, m))).ToList();
             if (alone.Any(r => r is null)) continue;
             var mean = Sweep.MeanCurve(alone.Select(r => r!.Quality()).ToList());
+            (top, start) = (Math.Max(top, mean.Peak), mean.Initial);
             var line = plot.Add.Scatter(mean.Steps.Select(x => (double)x).ToArray(), mean.Values.ToArray());
+            var trace = frontier.Add.Scatter(alone[0]!.Points.Select(p => p.Task).ToArray(), alone[0]!.Points.Select(p => p.Retained).ToArray());
+            trace.Color = color;
+            trace.MarkerSize = 2;
+            trace.LineWidth = m == s.TunedLrMultiple ? 2.5f : 1f;
+            trace.LegendText = FormattableString.Invariant($"{m:G}x, seed {seeds[0]}");
             line.Color = color;
             line.MarkerSize = 0;
             line.LineWidth = m == s.TunedLrMultiple ? 3f : 1.5f;
@@ -333,6 +365,11 @@ internal static class TunedReport
                     jumped.LineWidth = 2.5f;
                     jumped.LinePattern = LinePattern.Dashed;
                     jumped.LegendText = FormattableString.Invariant($"AlphaRL ({method}, window {w:P0}) on {m:G}x");
+                    var jumpedPath = frontier.Add.Scatter(stacked[0]!.Points.Select(p => p.Task).ToArray(), stacked[0]!.Points.Select(p => p.Retained).ToArray());
+                    jumpedPath.Color = color;
+                    jumpedPath.MarkerSize = 4;
+                    jumpedPath.LinePattern = LinePattern.Dashed;
+                    jumpedPath.LegendText = FormattableString.Invariant($"AlphaRL on {m:G}x, seed {seeds[0]}");
                 }
             }
         }
@@ -347,10 +384,35 @@ internal static class TunedReport
         plot.XLabel("RL steps trained");
         plot.YLabel(regime.CountForgetting ? "quality: U reward − 10 × format-C loss beyond 2%" : "exact expected reward, test prompts");
         plot.ShowLegend(Alignment.LowerRight);
+        // Collapsed rates fall far below the base (quality down to −10): the axis shows the useful range, and they leave it.
+        plot.Axes.SetLimitsY(start - 0.4, top + 0.05);
+        plot.Axes.SetLimitsX(0, regime.TotalSteps * 1.02);
+        SavePng(plot, path);
+        if (regime.CountForgetting)
+        {
+            frontier.Title($"{s.Regime}, {s.Algorithm}: the price of progress (each point a measurement, every {TunedRegime.EvalEvery} steps)");
+            frontier.XLabel("task: exact expected reward, format U");
+            frontier.YLabel("retained: exact expected reward, format C");
+            var floor = frontier.Add.HorizontalLine((1 - ForgettingQuality.Allowance) * Alone0Retained(harness, regime, s.Algorithm, seeds[0]));
+            floor.LinePattern = LinePattern.Dotted;
+            floor.Color = Colors.Gray;
+            floor.LegendText = "format C allowance (98% of the base)";
+            frontier.Axes.SetLimitsY(0.8, 1.005);
+            frontier.Axes.SetLimitsX(start - 0.02, 1);
+            frontier.ShowLegend(Alignment.LowerLeft);
+            SavePng(frontier, path.Replace(".png", "-frontier.png", StringComparison.Ordinal));
+        }
+        return true;
+    }
+
+    private static double Alone0Retained(TunedHarness harness, TunedRegime regime, string algorithm, int seed) =>
+        harness.Cached(Train(regime, algorithm, seed, regime.Multiples[0]))!.Points[0].Retained;
+
+    private static void SavePng(Plot plot, string path)
+    {
         string temporary = path + ".tmp.png";
         plot.SavePng(temporary, 1000, 620);
         File.Move(temporary, path, overwrite: true);
-        return true;
     }
 
     private static string F(double? v, string format = "F4") => v is { } x ? x.ToString(format, CultureInfo.InvariantCulture) : "–";

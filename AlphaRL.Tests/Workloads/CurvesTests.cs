@@ -53,7 +53,8 @@ public class CurvesTests
         Assert.That(recovered.Collapsed(), Is.False, "fell, then came back in the last fifth");
         var slowDecline = Line(100, s => s <= 50 ? 0.4 + 0.004 * s : 0.6 - 0.001 * (s - 50));
         Assert.That(slowDecline.Collapsed(), Is.False, "lost a quarter of its gain, not half");
-        Assert.That(Line(100, s => 0.4 - 0.001 * s).Collapsed(), Is.False, "never gained: not a collapse, just no progress");
+        Assert.That(Line(100, s => s == 0 ? 0.4 : 0.01).Collapsed(), Is.True, "fell at once and never gained: a collapse");
+        Assert.That(Line(100, s => 0.4 - 0.0001 * s).Collapsed(), Is.False, "drifted 0.01 below the start: noise, not a collapse");
     }
 
     [Test]

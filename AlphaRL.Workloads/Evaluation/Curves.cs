@@ -57,13 +57,13 @@ public sealed record Curve(IReadOnlyList<int> Steps, IReadOnlyList<double> Value
     public int LastStep => Steps[^1];
 
     /// <summary>
-    /// Whether the run collapsed: it gained, then fell back by more than half of its best gain and by at least
-    /// <paramref name="minimumDrop"/>, and ended there (the last fifth of the run never came back above that level).
+    /// Whether the run collapsed: it fell from its best by at least <paramref name="minimumDrop"/> to below half of its
+    /// best gain (below where it started, if it never gained), and stayed there (the last fifth of the run never came
+    /// back above that level).
     /// </summary>
     public bool Collapsed(double minimumDrop = 0.02)
     {
-        double gain = Peak - Initial;
-        if (gain <= 0) return false;
+        double gain = Math.Max(0, Peak - Initial);
         double level = Initial + gain / 2;
         int tail = Steps.Count - Math.Max(1, Steps.Count / 5);
         bool tailBelow = Enumerable.Range(tail, Steps.Count - tail).All(i => Values[i] < level);
