@@ -114,6 +114,15 @@ public sealed class AlphaRLOptions
     public double GuardNoiseZ { get; set; }
 
     /// <summary>
+    /// Floors on secondary metrics the evaluation reports beside its score (<see cref="GuardScore.Metrics"/>), by name:
+    /// a candidate is kept only if its score passes the guard's rule and each named metric is at or above its floor;
+    /// candidates below a floor are never chosen. E.g. <c>{ ["format_c"] = 0.98 }</c> with an evaluation returning
+    /// <c>GuardScore(taskReward).WithMetric("format_c", formatCAccuracy)</c> keeps a jump only if it gains on the task
+    /// without forgetting format C below 0.98. Default empty (no floors). Floors must be finite.
+    /// </summary>
+    public IDictionary<string, double> GuardFloors { get; set; } = new Dictionary<string, double>(StringComparer.Ordinal);
+
+    /// <summary>
     /// Skip the attempt (no evaluation spent, <see cref="StepAction.JumpSkipped"/>) when the window's diagnostics say the
     /// path bends: <see cref="AlphaRl.Extrapolation.PathDiagnostics.VelocityCosine"/> below <see cref="MinVelocityCosine"/>
     /// or <see cref="AlphaRl.Extrapolation.PathDiagnostics.StepNormTrend"/> below <see cref="MinStepNormTrend"/>. Default false.
@@ -162,7 +171,7 @@ public sealed class AlphaRLOptions
     public PowerIterationOptions PowerIteration { get; set; } = PowerIterationOptions.Default;
 
     /// <summary>
-    /// A deep copy: the lists (<see cref="Methods"/>, <see cref="JumpLengths"/>, the patterns) and every jump method's
+    /// A deep copy: the lists (<see cref="Methods"/>, <see cref="JumpLengths"/>, <see cref="GuardFloors"/>, the patterns) and every jump method's
     /// options are copied, so changing this object afterwards does not change the copy. <see cref="Extrapolator"/> and
     /// <see cref="Cover"/> are shared (an extrapolator is used, not changed; a delegate cannot be copied).
     /// </summary>
@@ -171,6 +180,7 @@ public sealed class AlphaRLOptions
         var copy = (AlphaRLOptions)MemberwiseClone();
         copy.Methods = Methods?.Select(m => m?.Clone()!).ToList()!;
         copy.JumpLengths = JumpLengths?.ToList()!;
+        copy.GuardFloors = GuardFloors is null ? null! : new Dictionary<string, double>(GuardFloors, StringComparer.Ordinal);
         copy.IncludePatterns = IncludePatterns?.ToList()!;
         copy.ExcludePatterns = ExcludePatterns?.ToList()!;
         return copy;

@@ -29,6 +29,14 @@ public sealed class AlphaRLOptionsValidator : IValidateOptions<AlphaRLOptions>
         Require(options.MaxJumps >= 0, nameof(options.MaxJumps), options.MaxJumps, "must be 0 or more");
         Require(double.IsFinite(options.GuardTolerance), nameof(options.GuardTolerance), options.GuardTolerance, "must be a finite number (negative: the jump must gain at least that much)");
         Require(double.IsFinite(options.GuardNoiseZ) && options.GuardNoiseZ >= 0, nameof(options.GuardNoiseZ), options.GuardNoiseZ, "must be a finite number of standard errors, 0 or more (0: ignore the evaluation's standard errors)");
+        if (options.GuardFloors is null)
+            failures.Add("AlphaRLOptions.GuardFloors is null: use an empty dictionary for no floors.");
+        else
+            foreach (var (metric, floor) in options.GuardFloors)
+            {
+                Require(!string.IsNullOrWhiteSpace(metric), nameof(options.GuardFloors), metric, "names a metric with an empty name");
+                Require(double.IsFinite(floor), $"{nameof(options.GuardFloors)}[\"{metric}\"]", floor, "must be a finite floor");
+            }
         if (options.StartStep is { } start)
             Require(start >= 0, nameof(options.StartStep), start, "must be 0 or more (the trained step the policy stands at)");
         Require(Enum.IsDefined(options.Schedule), nameof(options.Schedule), options.Schedule, "must be OnFit or Repeated");

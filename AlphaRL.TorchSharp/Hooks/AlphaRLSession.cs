@@ -35,6 +35,7 @@ public sealed partial class AlphaRLSession : IDisposable
 {
     private readonly nn.Module _policy;
     private readonly AlphaRLOptions _options;
+    private readonly IReadOnlyDictionary<string, double> _guardFloors;
     private readonly ILogger _logger;
     private readonly TorchSubspaceTracker _tracker;
     private readonly IExtrapolator _extrapolator;
@@ -63,6 +64,7 @@ public sealed partial class AlphaRLSession : IDisposable
         AlphaRLOptionsValidator.ThrowIfInvalid(options);
         _policy = policy;
         _options = options;
+        _guardFloors = new Dictionary<string, double>(options.GuardFloors, StringComparer.Ordinal);
         Name = name ?? "";
         _logger = logger ?? NullLogger.Instance;
         _metrics = new AlphaRLMetrics(meterFactory, Name);
@@ -359,7 +361,7 @@ public sealed partial class AlphaRLSession : IDisposable
         Func<GuardContext, CancellationToken, ValueTask<GuardScore>>? evaluate, GuardScore? current, CancellationToken cancellationToken)
     {
         var result = await GuardedSelection.RunAsync(_methods, plan, evaluate, evaluate is null ? null : current, step, from,
-            _options.GuardTolerance, _options.GuardNoiseZ, _options.KeepBackupOnCpu, _overhead,
+            _options.GuardTolerance, _options.GuardNoiseZ, _guardFloors, _options.KeepBackupOnCpu, _overhead,
             () => { _evaluations++; _metrics.Evaluated(); }, _logger, cancellationToken).ConfigureAwait(false);
         var chosen = result.Chosen!;
         double? before = result.ScoreBefore?.Mean;

@@ -23,14 +23,53 @@ public sealed record GuardContext(long Step, long FromStep, GuardPhase Phase, lo
 
 /// <summary>
 /// A score for the guard, higher is better, with its standard error when the evaluation knows it (e.g. a mean reward
-/// over held-out prompts and its standard error). A plain <see cref="double"/> converts to a score with no error.
+/// over held-out prompts and its standard error), and any secondary metrics (<see cref="Metrics"/>) that
+/// <see cref="AlphaRLOptions.GuardFloors"/> puts floors on. A plain <see cref="double"/> converts to a score with no error.
 /// </summary>
 /// <param name="Mean">The score.</param>
 /// <param name="StandardError">Its standard error, finite and 0 or more; 0 when unknown.</param>
 public readonly record struct GuardScore(double Mean, double StandardError = 0)
 {
+    /// <summary>
+    /// Secondary metrics of the same weights by name (e.g. the accuracy on a skill the base had), higher is better; a
+    /// candidate is kept only if each metric named in <see cref="AlphaRLOptions.GuardFloors"/> is at or above its floor.
+    /// </summary>
+    public IReadOnlyDictionary<string, double>? Metrics { get; init; }
+
     /// <summary>A score with no known error.</summary>
     public static implicit operator GuardScore(double mean) => new(mean);
+
+    /// <summary>This score with the secondary metric <paramref name="name"/> set to <paramref name="value"/>.</summary>
+    public GuardScore WithMetric(string name, double value)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        var metrics = Metrics is null ? new Dictionary<string, double>(StringComparer.Ordinal) : new Dictionary<string, double>(Metrics, StringComparer.Ordinal);
+        metrics[name] = value;
+        return this with { Metrics = metrics };
+    }
+
+    /// <summary>
+    /// Whether every metric named in <paramref name="floors"/> is at or above its floor in <paramref name="score"/>.
+    /// A floored metric the evaluation did not report, or reported as NaN or infinite, is an error (the weights before the
+    /// jump are restored): the guard cannot judge what it was not told.
+    /// </summary>
+    /// <param name="score">A candidate's score.</param>
+    /// <param name="floors"><see cref="AlphaRLOptions.GuardFloors"/>.</param>
+    /// <param name="what">The candidate, for the error message.</param>
+    public static bool MeetsFloors(GuardScore score, IReadOnlyDictionary<string, double> floors, string what)
+    {
+        ArgumentNullException.ThrowIfNull(floors);
+        bool meets = true;
+        foreach (var (name, floor) in floors)
+        {
+            if (score.Metrics is null || !score.Metrics.TryGetValue(name, out double value))
+                throw new AlphaRlException($"The guard's evaluation of {what} reported no metric \"{name}\", which AlphaRLOptions.GuardFloors puts a floor on ({floor}). Report it with GuardScore.WithMetric(\"{name}\", value). The weights before the jump are restored.");
+            if (!double.IsFinite(value))
+                throw new AlphaRlException($"The guard's evaluation of {what} reported the metric \"{name}\" = {value}: a floored metric must be a finite number. The weights before the jump are restored.");
+            meets &= value >= floor;
+        }
+        return meets;
+    }
 
     /// <summary>The mean of per-sample scores (e.g. per-prompt rewards) with its standard error s / √n.</summary>
     /// <exception cref="ArgumentException">Fewer than two samples.</exception>

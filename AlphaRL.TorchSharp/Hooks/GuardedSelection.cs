@@ -14,8 +14,9 @@ internal sealed record SelectionResult(bool Kept, GuardScore? ScoreBefore, JumpC
 /// <summary>
 /// The guard over a grid of candidates: scores W_e once (or takes the score the loop already measured), backs up once
 /// every parameter a planned method touches, then for each candidate restores W_e (bit-exact), applies it and scores it.
-/// The best candidate is the one with the highest mean score (the earliest, i.e. the shortest, among equal means); it is
-/// kept iff <see cref="GuardScore.NoWorse"/> holds against W_e's score with the session's tolerance and z; otherwise W_e
+/// The best candidate is the one with the highest mean score (the earliest, i.e. the shortest, among equal means) among
+/// those whose floored metrics meet their floors (<see cref="GuardScore.MeetsFloors"/>); it is kept iff
+/// <see cref="GuardScore.NoWorse"/> holds against W_e's score with the session's tolerance and z; otherwise W_e
 /// comes back bit-for-bit. Without an evaluation the single planned candidate is applied unguarded. Any exception (the
 /// caller's evaluation, a method's Apply) restores W_e first.
 /// </summary>
@@ -23,7 +24,7 @@ internal static class GuardedSelection
 {
     public static async ValueTask<SelectionResult> RunAsync(IReadOnlyList<IJumpMethod> methods, IReadOnlyList<PlannedCandidate> plan,
         Func<GuardContext, CancellationToken, ValueTask<GuardScore>>? evaluate, GuardScore? current, long step, long from,
-        double tolerance, double z, bool backupOnCpu, Stopwatch overhead, Action evaluated, ILogger logger, CancellationToken cancellationToken)
+        double tolerance, double z, IReadOnlyDictionary<string, double> floors, bool backupOnCpu, Stopwatch overhead, Action evaluated, ILogger logger, CancellationToken cancellationToken)
     {
         var build = new Stopwatch();
         var evaluation = new Stopwatch();
@@ -72,9 +73,11 @@ internal static class GuardedSelection
                 GuardScore? score = evaluate is null ? null
                     : await Score(new GuardContext(step, from, GuardPhase.After, c.TargetStep, methods[c.Method].Name, c.Length, k, plan.Count)).ConfigureAwait(false);
                 scores.Add(score);
-                candidates.Add(new JumpCandidate(methods[c.Method].Name, c.Length, c.TargetStep, score?.Mean) { StandardError = score?.StandardError });
+                bool? meets = score is { } scored ? floors.Count == 0 || GuardScore.MeetsFloors(scored, floors, $"the candidate {methods[c.Method].Name} j={c.Length} (step {c.TargetStep})") : null;
+                candidates.Add(new JumpCandidate(methods[c.Method].Name, c.Length, c.TargetStep, score?.Mean)
+                    { StandardError = score?.StandardError, Metrics = score?.Metrics, MeetsFloors = meets });
                 if (score is { } s) Log.Candidate(logger, methods[c.Method].Name, c.Length, c.TargetStep, s.Mean);
-                if (evaluate is null || double.IsFinite(score!.Value.Mean) && (best < 0 || score.Value.Mean > scores[best]!.Value.Mean)) best = k;
+                if (evaluate is null || meets == true && double.IsFinite(score!.Value.Mean) && (best < 0 || score.Value.Mean > scores[best]!.Value.Mean)) best = k;
             }
 
             bool kept = best >= 0 && (evaluate is null || GuardScore.NoWorse(before!.Value, scores[best]!.Value, tolerance, z));

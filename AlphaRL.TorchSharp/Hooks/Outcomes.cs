@@ -41,6 +41,12 @@ public sealed record JumpCandidate(string Method, double Length, long TargetStep
 {
     /// <summary>The standard error the evaluation reported with <see cref="Score"/> (0 when it reported none); null when unguarded.</summary>
     public double? StandardError { get; init; }
+
+    /// <summary>The secondary metrics the evaluation reported with <see cref="Score"/> (<see cref="GuardScore.Metrics"/>), if any.</summary>
+    public IReadOnlyDictionary<string, double>? Metrics { get; init; }
+
+    /// <summary>Whether every floored metric (<see cref="AlphaRLOptions.GuardFloors"/>) was at or above its floor; null when unguarded.</summary>
+    public bool? MeetsFloors { get; init; }
 }
 
 /// <summary>A jump that was tried: where from, where to, every candidate scored, and what the guard said.</summary>
