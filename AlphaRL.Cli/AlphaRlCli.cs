@@ -188,10 +188,14 @@ internal static class AlphaRlCli
         {
             Description = "i/n: compute only the i-th of n parts of the tensors (split by name) and write them to OUT.part-i-of-n; 'alpharl merge --out OUT' completes the output.",
         };
+        var floors = new Option<string[]>("--floor")
+        {
+            Description = "NAME=VALUE: keep a jump candidate only if the metric NAME, printed by --score-command after the score as NAME=VALUE, is at least VALUE (repeatable).",
+        };
         var timeout = new Option<double>("--score-timeout") { Description = "Seconds each score command may run.", DefaultValueFactory = _ => 3600 };
         var command = new Command("predict", "Write the checkpoint predicted for a target step (or candidates for several jump lengths) from a base and a window of checkpoints.");
         series.AddTo(command);
-        foreach (var option in new Option[] { target, lengths, output, form, allTensors, score, timeout, shard }) command.Options.Add(option);
+        foreach (var option in new Option[] { target, lengths, output, form, allTensors, score, floors, timeout, shard }) command.Options.Add(option);
         command.Validators.Add(result =>
         {
             bool hasTarget = result.GetResult(target) is not null, hasLengths = result.GetResult(lengths) is not null;
@@ -212,6 +216,7 @@ internal static class AlphaRlCli
             AllTensors = r.GetValue(allTensors),
             ScoreCommand = r.GetValue(score),
             ScoreTimeoutSeconds = r.GetValue(timeout),
+            Floors = ParseFloors(r.GetValue(floors)),
             Shard = r.GetValue(shard) is { } part ? ShardSpec.Parse(part) : null,
         }, console, cancellation)));
         return command;
@@ -333,6 +338,21 @@ internal static class AlphaRlCli
             error.WriteLine($"error: {e.Message}");
             return InputError;
         }
+    }
+
+    /// <summary>The floors of <c>--floor NAME=VALUE</c> options, checked: a name, a finite value, each name once.</summary>
+    internal static IReadOnlyDictionary<string, double> ParseFloors(string[]? floors)
+    {
+        var parsed = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (string text in floors ?? [])
+        {
+            int eq = text.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0 || !double.TryParse(text.AsSpan(eq + 1), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double floor) || !double.IsFinite(floor))
+                throw new UsageException($"--floor {text}: expected NAME=VALUE with a finite VALUE, e.g. --floor format_c=0.98.");
+            if (!parsed.TryAdd(text[..eq], floor))
+                throw new UsageException($"--floor {text[..eq]} is given twice.");
+        }
+        return parsed;
     }
 
     private static JumpForm ParseForm(string? form) => form switch

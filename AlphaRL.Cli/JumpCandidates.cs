@@ -76,15 +76,47 @@ internal sealed record Candidate(double? Length, long TargetStep, bool NoJump)
     }
 }
 
+/// <summary>What a score command said of a candidate: the score and any secondary metrics (<c>NAME=VALUE</c> after it).</summary>
+internal sealed record CandidateScore(double Score, IReadOnlyDictionary<string, double> Metrics);
+
 /// <summary>
 /// Runs the user's <c>--score-command</c> on a candidate folder: the folder is appended as the last argument and set in
-/// <c>ALPHARL_CANDIDATE</c>; the last non-empty line of standard output is the score (higher is better).
+/// <c>ALPHARL_CANDIDATE</c>; the last non-empty line of standard output is the score (higher is better), optionally
+/// followed by secondary metrics as <c>NAME=VALUE</c> (e.g. <c>0.71 format_c=0.985</c>) for <c>--floor</c>.
 /// </summary>
 internal static class CandidateScorer
 {
     public const string CandidateVariable = "ALPHARL_CANDIDATE";
 
-    public static double Score(string command, string folder, string candidate, TimeSpan timeout, CancellationToken cancellation)
+    /// <summary>Parses a score line: a finite number, then NAME=VALUE pairs of finite numbers; null with the reason when it is not one.</summary>
+    public static CandidateScore? Parse(string line, out string? problem)
+    {
+        problem = null;
+        string[] tokens = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        if (tokens.Length == 0 || !double.TryParse(tokens[0], NumberStyles.Float, CultureInfo.InvariantCulture, out double score) || !double.IsFinite(score))
+        {
+            problem = "no finite number as its last line";
+            return null;
+        }
+        var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (string token in tokens.Skip(1))
+        {
+            int eq = token.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0 || !double.TryParse(token.AsSpan(eq + 1), NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !double.IsFinite(value))
+            {
+                problem = $"'{token}' after the score, where NAME=VALUE with a finite VALUE was expected";
+                return null;
+            }
+            if (!metrics.TryAdd(token[..eq], value))
+            {
+                problem = $"the metric '{token[..eq]}' twice";
+                return null;
+            }
+        }
+        return new CandidateScore(score, metrics);
+    }
+
+    public static CandidateScore Score(string command, string folder, string candidate, TimeSpan timeout, CancellationToken cancellation)
     {
         var start = OperatingSystem.IsWindows()
             ? new ProcessStartInfo("cmd.exe") { Arguments = $"/d /s /c \"{command} \"{folder}\"\"" }
@@ -111,9 +143,8 @@ internal static class CandidateScorer
             throw new AlphaRlException($"--score-command timed out after {timeout.TotalSeconds:0.###} s on candidate {candidate} ({said}); nothing was written.");
         if (process.ExitCode != 0)
             throw new AlphaRlException($"--score-command failed on candidate {candidate}: exit code {process.ExitCode}, {said}; nothing was written.");
-        if (!double.TryParse(last, NumberStyles.Float, CultureInfo.InvariantCulture, out double score) || !double.IsFinite(score))
-            throw new AlphaRlException($"--score-command printed no finite number as its last line for candidate {candidate} (exit code 0, {said}); nothing was written.");
-        return score;
+        return Parse(last, out string? problem)
+            ?? throw new AlphaRlException($"--score-command printed {problem} for candidate {candidate} (exit code 0, {said}); nothing was written.");
     }
 
     private static string LastLine(string text) =>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using AlphaRl.Checkpoints;
 using AlphaRl.Extrapolation;
 using AlphaRl.Linalg;
@@ -52,6 +53,12 @@ internal sealed record PredictOptions(SeriesOptions Series, long? TargetStep, st
 
     public string? ScoreCommand { get; init; }
     public double ScoreTimeoutSeconds { get; init; } = 3600;
+
+    /// <summary>
+    /// Floors on the secondary metrics the score command prints after the score: a jump candidate is kept only if each
+    /// named metric is at or above its floor (W_e, j = 0, is always eligible). Needs <see cref="ScoreCommand"/>.
+    /// </summary>
+    public IReadOnlyDictionary<string, double> Floors { get; init; } = new Dictionary<string, double>();
 
     /// <summary>Compute only this shard's tensors and write them as a part beside <see cref="Out"/> (merged by <c>alpharl merge</c>).</summary>
     public ShardSpec? Shard { get; init; }
@@ -162,6 +169,8 @@ internal static class OfflineCommands
         long total = series.Last.Shards.Sum(s => s.DataLength) * candidates.Count;
         string description = !grid ? $"predicting step {candidates[0].TargetStep}" : $"writing {candidates.Count} candidates";
         var scores = new double?[candidates.Count];
+        var metrics = new IReadOnlyDictionary<string, double>?[candidates.Count];
+        var meets = new bool?[candidates.Count];
         int kept = -1;
         if (options.Shard is { } shard)
         {
@@ -200,9 +209,11 @@ internal static class OfflineCommands
                 for (int k = 0; k < candidates.Count; k++)
                 {
                     console.WriteLine($"Scoring candidate {candidates[k].Folder}...");
-                    scores[k] = CandidateScorer.Score(options.ScoreCommand!, folders[k], candidates[k].Folder, timeout, cancellation);
-                    // Ties go to the shorter jump: a jump is kept only when it scores strictly better.
-                    if (kept < 0 || scores[k] > scores[kept]) kept = k;
+                    var said = CandidateScorer.Score(options.ScoreCommand!, folders[k], candidates[k].Folder, timeout, cancellation);
+                    (scores[k], metrics[k]) = (said.Score, said.Metrics);
+                    if (options.Floors.Count > 0 && !candidates[k].NoJump) meets[k] = MeetsFloors(said, options.Floors, candidates[k].Folder);
+                    // Ties go to the shorter jump: a jump is kept only when it scores strictly better. W_e is always eligible.
+                    if (meets[k] != false && (kept < 0 || scores[k] > scores[kept])) kept = k;
                 }
                 staging.Commit(candidates[kept].Folder);
             }
@@ -219,7 +230,8 @@ internal static class OfflineCommands
             AllTensors = rank1 ? null : options.AllTensors,
             Tensors = linear?.Reports,
             ScoreCommand = options.ScoreCommand,
-            Candidates = !grid ? null : candidates.Select((c, k) => new CandidateReport(c.Length, c.TargetStep, c.Folder, c.NoJump, scores[k], k == kept)).ToList(),
+            Candidates = !grid ? null : candidates.Select((c, k) => new CandidateReport(c.Length, c.TargetStep, c.Folder, c.NoJump, scores[k], k == kept)
+                { Metrics = metrics[k] is { Count: > 0 } m ? m : null, MeetsFloors = meets[k] }).ToList(),
         };
         if (!rank1) report = report with { Method = MethodName(options.Method), Summary = null, Matrices = [] };
         Report.Render(console, report);
@@ -263,8 +275,23 @@ internal static class OfflineCommands
                 $"(step {last}, window length {window}); a line fitted on the window is rarely right that far out.");
     }
 
+    /// <summary>Whether each floored metric is at or above its floor; a floored metric the command did not print is an error.</summary>
+    private static bool MeetsFloors(CandidateScore score, IReadOnlyDictionary<string, double> floors, string candidate)
+    {
+        bool meets = true;
+        foreach (var (name, floor) in floors)
+        {
+            if (!score.Metrics.TryGetValue(name, out double value))
+                throw new AlphaRlException($"--score-command printed no metric '{name}' for candidate {candidate}, which --floor {name}={floor.ToString(CultureInfo.InvariantCulture)} needs: print it after the score, e.g. '0.71 {name}=0.985'; nothing was written.");
+            meets &= value >= floor;
+        }
+        return meets;
+    }
+
     private static void CheckPredictUsage(PredictOptions options)
     {
+        if (options.Floors.Count > 0 && options.ScoreCommand is null)
+            throw new UsageException("--floor needs --score-command: the floors apply to the metrics it prints after the score.");
         if (options.Lengths is not null && options.TargetStep is not null)
             throw new UsageException("--lengths and --target-step are mutually exclusive: give one.");
         if (options.Lengths is null && options.TargetStep is null)

@@ -21,7 +21,14 @@ internal sealed record ReportSummary(
 internal sealed record TensorJumpReport(string Name, string Shape, double RelativeUpdate, double JumpPerWindow, double? SlopeDisplacementCosine);
 
 /// <summary>One written candidate: its jump length j (in window lengths), target step, folder, and score when scored.</summary>
-internal sealed record CandidateReport(double? Length, long TargetStep, string Folder, bool NoJump, double? Score, bool Kept);
+internal sealed record CandidateReport(double? Length, long TargetStep, string Folder, bool NoJump, double? Score, bool Kept)
+{
+    /// <summary>The secondary metrics the score command printed after the score, if any.</summary>
+    public IReadOnlyDictionary<string, double>? Metrics { get; init; }
+
+    /// <summary>Whether every <c>--floor</c> held (null without floors; W_e is always eligible, floors or not).</summary>
+    public bool? MeetsFloors { get; init; }
+}
 
 /// <summary>What a command did. <c>Method</c> is the trajectory fit of the rank-1 jump (step-line, metric-pls) or the
 /// jump itself (velocity, direction); <c>Jump</c> is rank1, velocity or direction. Rank-1 figures are in <c>Summary</c> and
@@ -114,14 +121,20 @@ internal static class Report
     {
         var table = new Table().Border(TableBorder.Simple)
             .AddColumn(new TableColumn("length j").RightAligned()).AddColumn(new TableColumn("target step").RightAligned());
+        bool floored = candidates.Any(c => c.MeetsFloors is not null);
         if (scored) table.AddColumn(new TableColumn("score").RightAligned()).AddColumn(new TableColumn("kept"));
+        if (floored) table.AddColumn(new TableColumn("floors"));
         else table.AddColumn(new TableColumn("folder").NoWrap());
         foreach (var c in candidates)
         {
             string length = (c.Length is { } j ? Candidate.FormatLength(j) : "—") + (c.NoJump ? " (W_e)" : "");
             if (scored)
-                table.AddRow(length, c.TargetStep.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    c.Score?.ToString("G6", System.Globalization.CultureInfo.InvariantCulture) ?? "—", c.Kept ? "kept" : "");
+            {
+                var cells = new List<string> { length, c.TargetStep.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    c.Score?.ToString("G6", System.Globalization.CultureInfo.InvariantCulture) ?? "—", c.Kept ? "kept" : "" };
+                if (floored) cells.Add(c.NoJump ? "—" : c.MeetsFloors == true ? "met" : "below a floor");
+                table.AddRow(cells.ToArray());
+            }
             else
                 table.AddRow(length, c.TargetStep.ToString(System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(c.Folder));
         }

@@ -213,6 +213,51 @@ public class PredictMethodTests : TempFolderTests
         Assert.That(FolderHash(output), Is.EqualTo(FolderHashOfWeights(SyntheticSeries.Folder(Temp.Path, 40), output)), "W_e is written byte for byte");
     }
 
+    [Test]
+    public void Floors_AJumpThatForgetsBelowAFloor_IsNotKept_TheBestWithinTheFloorsIs()
+    {
+        var model = new SyntheticModel(1, 8, 12, 6, SafetensorsDType.F32);
+        SyntheticSeries.Write(Temp.Path, model, Steps, Seed, noise: 0f);
+        string output = Temp["best"], json = Temp["report.json"];
+        var grid = CliHarness.Run(LengthArgs(Temp["grid"], "0,0.5,1,2", "--method", "velocity"));
+        // The score rises with j; format C holds up to j = 0.5 and falls below 0.98 beyond.
+        string score = Script("score.sh", """
+            j=$(basename "$1"); j=${j#j}; j=${j%%-*}
+            awk -v j="$j" 'BEGIN { printf "%g format_c=%g other=1\n", 10 + j, (j <= 0.5 ? 0.99 : 0.9) }'
+            """);
+
+        var (exit, text, error) = CliHarness.Run(LengthArgs(output, "0,0.5,1,2", "--method", "velocity", "--score-command", $"bash {score}",
+            "--floor", "format_c=0.98", "--json", json));
+
+        Assert.That((grid.Exit, exit), Is.EqualTo((0, 0)), grid.Error + error);
+        Assert.That(FolderHash(output), Is.EqualTo(FolderHash(Path.Combine(Temp["grid"], "j0.5-step55"))), "j = 0.5: the best that keeps format C");
+        Assert.That(text, Does.Contain("below a floor"));
+        using var report = JsonDocument.Parse(File.ReadAllText(json));
+        var candidates = report.RootElement.GetProperty("candidates").EnumerateArray().ToList();
+        Assert.That(candidates.Select(c => c.GetProperty("kept").GetBoolean()), Is.EqualTo(new[] { false, true, false, false }));
+        Assert.That(candidates[2].GetProperty("meets_floors").GetBoolean(), Is.False);
+        Assert.That(candidates[2].GetProperty("metrics").GetProperty("format_c").GetDouble(), Is.EqualTo(0.9));
+    }
+
+    [TestCase("echo 1", "printed no metric 'format_c'")]
+    [TestCase("echo 1 format_c", "'format_c' after the score")]
+    [TestCase("echo 1 format_c=NaN", "'format_c=NaN' after the score")]
+    public void Floors_AMissingOrMalformedMetric_WritesNothing_AndExitsWith1(string print, string message)
+    {
+        var model = new SyntheticModel(1, 8, 12, 6, SafetensorsDType.F32);
+        SyntheticSeries.Write(Temp.Path, model, Steps, Seed);
+        string output = Temp["best"];
+        string score = Script("score.sh", $$"""
+            case "$1" in *j1-step70) {{print}} ;; *) echo 1 format_c=1 ;; esac
+            """);
+
+        var (exit, _, error) = CliHarness.Run(LengthArgs(output, "0,1,2", "--score-command", $"bash {score}", "--floor", "format_c=0.98"));
+
+        Assert.That(exit, Is.EqualTo(1), error);
+        Assert.That(error, Does.Contain("j1-step70").And.Contain(message));
+        Assert.That(Directory.Exists(output), Is.False);
+    }
+
     [TestCase("exit 7", "exit code 7")]
     [TestCase("echo not-a-number", "'not-a-number'")]
     [TestCase("echo NaN", "'NaN'")]
@@ -256,6 +301,9 @@ public class PredictMethodTests : TempFolderTests
     [TestCase(new[] { "--target-step", "100", "--all-tensors" }, "--all-tensors applies to --method velocity or direction")]
     [TestCase(new[] { "--target-step", "100", "--method", "velocity", "--form", "add-to-last" }, "--form applies to --method rank1")]
     [TestCase(new[] { "--lengths", "1", "--score-command", "echo 1", "--score-timeout", "0" }, "--score-timeout")]
+    [TestCase(new[] { "--lengths", "1", "--floor", "format_c=0.98" }, "--floor needs --score-command")]
+    [TestCase(new[] { "--lengths", "1", "--score-command", "echo 1", "--floor", "format_c" }, "--floor format_c: expected NAME=VALUE")]
+    [TestCase(new[] { "--lengths", "1", "--score-command", "echo 1", "--floor", "c=1", "--floor", "c=2" }, "--floor c is given twice")]
     [TestCase(new string[0], "--target-step")]
     public void UsageErrors_ExitWith2_NamingTheOption_AndWriteNothing(string[] extra, string message)
     {
