@@ -19,7 +19,8 @@ internal sealed record StackedRow(double Multiple, string Method, double Window,
     double? ForgettingPerGainJump, double? ForgettingPerGainTraining);
 
 /// <summary>One AlphaRL setting tried on the development seeds at their tuned rate.</summary>
-internal sealed record ChoiceRow(string Method, double Window, double MeanSteps, int ReachedSeeds, double Evaluations, double FinalQuality);
+internal sealed record ChoiceRow(string Method, double Window, double MeanSteps, int ReachedSeeds, double Evaluations, double FinalQuality,
+    double? MeanJumpLength, double? ForgettingPerGainJump, double? ForgettingPerGainTraining);
 
 /// <summary>The paper's properties at the tuned rate, per held-out seed.</summary>
 internal sealed record PropertyRow(int Seed, double UpdateToBase, double EnergyShare, double Rank1Recovery, double TrajectoryFitError,
@@ -127,7 +128,9 @@ internal static class TunedReport
                     if (pairs.Any(p => p.Alone is null || p.Stacked is null)) continue;
                     var reach = pairs.Select(p => p.Stacked!.Quality().FirstReach(p.Alone!.Quality().Final)).ToList();
                     choices.Add(new ChoiceRow(method, w, reach.Average(r => r ?? regime.TotalSteps + 1), reach.Count(r => r is not null),
-                        pairs.Average(p => p.Stacked!.Evaluations), pairs.Average(p => p.Stacked!.Points[^1].Quality)));
+                        pairs.Average(p => p.Stacked!.Evaluations), pairs.Average(p => p.Stacked!.Points[^1].Quality),
+                        MeanOrNull(pairs.Select(p => p.Stacked!.Jumps.FirstOrDefault(j => j.Kept)?.Length)),
+                        MeanOrNull(pairs.Select(p => ForgettingPerGain(p.Stacked!, p.Alone!)?.Jump)), MeanOrNull(pairs.Select(p => ForgettingPerGain(p.Stacked!, p.Alone!)?.Training))));
                 }
             choice = plan.Choice(harness);
         }
@@ -292,10 +295,10 @@ internal static class TunedReport
             {
                 md.AppendLine("### AlphaRL's settings tried on the development seeds (at their tuned rate)");
                 md.AppendLine();
-                md.AppendLine("| method | window | mean steps to the tuned run's final quality (T+1 if not reached) | seeds reached | evaluations | final quality |");
-                md.AppendLine("|---|---|---|---|---|---|");
+                md.AppendLine("| method | window | mean steps to the tuned run's final quality (T+1 if not reached) | seeds reached | evaluations | final quality | mean kept length j | format C lost per U gained: jump / training to the same U |");
+                md.AppendLine("|---|---|---|---|---|---|---|---|");
                 foreach (var c in s.Choices.OrderBy(c => c.MeanSteps))
-                    md.AppendLine(I, $"| {c.Method} | {c.Window:P0} | {c.MeanSteps:F1} | {c.ReachedSeeds} | {c.Evaluations:F1} | {c.FinalQuality:F4} |");
+                    md.AppendLine(I, $"| {c.Method} | {c.Window:P0} | {c.MeanSteps:F1} | {c.ReachedSeeds} | {c.Evaluations:F1} | {c.FinalQuality:F4} | {F(c.MeanJumpLength, "G3")} | {F(c.ForgettingPerGainJump, "F3")} / {F(c.ForgettingPerGainTraining, "F3")} |");
                 md.AppendLine();
             }
             if (s.Stacked.Count > 0)
