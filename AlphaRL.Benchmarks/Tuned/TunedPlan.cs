@@ -71,7 +71,7 @@ internal sealed class TunedPlan(bool quick, IReadOnlyList<TunedRegime> regimes, 
                 var tuned = TunedRate(harness, regime, algorithm, developmentSeeds);
                 if (tuned is null)
                 {
-                    AnsiConsole.MarkupLine($"[yellow]{regime.Name} {algorithm}: no stable rate on the development seeds; nothing to stack on.[/]");
+                    AnsiConsole.MarkupLine($"[yellow]{regime.Name} {algorithm}: no tuned rate (a development seed's sweep is not cached yet, or no rate is stable); nothing to stack on.[/]");
                     continue;
                 }
                 if ((regime.Name, algorithm) == DevelopmentCell)
