@@ -230,12 +230,8 @@ internal static class TunedReport
     public static (double Jump, double? Training)? ForgettingPerGain(RunRecord stacked, RunRecord alone)
     {
         var jump = stacked.Jumps.FirstOrDefault(j => j.Kept);
-        if (jump is not { TaskBefore: { } u0, RetainedBefore: { } c0, TaskAfter: { } u1, RetainedAfter: { } c1 } || u1 - u0 <= 0) return null;
-        int from = (int)jump.TrainedStep;
-        var start = alone.Points.LastOrDefault(p => p.Trained <= from);
-        var end = alone.Points.FirstOrDefault(p => p.Trained > from && p.Task >= u1) ?? alone.Points[^1];
-        double? training = start is not null && end.Task - start.Task > 0 ? (start.Retained - end.Retained) / (end.Task - start.Task) : null;
-        return ((c0 - c1) / (u1 - u0), training);
+        if (jump is not { TaskBefore: { } u0, RetainedBefore: { } c0, TaskAfter: { } u1, RetainedAfter: { } c1 }) return null;
+        return Sweep.ForgettingPerGain((u0, c0), (u1, c1), alone.Points.Select(p => (p.Trained, p.Task, p.Retained)).ToList(), (int)jump.TrainedStep);
     }
 
     private static double? MeanOrNull(IEnumerable<double?> values)

@@ -104,4 +104,19 @@ public class CurvesTests
         Assert.That(Sweep.WorstShortfall(Of((0, 0.1), (2, 0.6), (4, 0.6), (6, 0.7)), alone), Is.EqualTo(0));
         Assert.That(Sweep.WorstShortfall(Of((0, 0.1), (2, 0.3)), alone), Is.EqualTo(0), "compared only where both measured");
     }
+
+    [Test]
+    public void ForgettingPerGain_ComparesTheJumpWithTrainingToTheSameTaskReward()
+    {
+        // Training from step 10 (task 0.5, retained 0.99) loses 0.01 of retained per 0.1 of task; the jump lands on task 0.7.
+        var training = Enumerable.Range(0, 21).Select(i => (Step: i * 2, Task: 0.4 + 0.01 * i * 2 / 2.0, Retained: 1.0 - 0.001 * i)).ToList();
+        var at10 = training.Single(p => p.Step == 10);
+        var (jump, byTraining) = Sweep.ForgettingPerGain((at10.Task, at10.Retained), (0.5, at10.Retained - 0.02), training, 10)!.Value;
+        Assert.That(jump, Is.EqualTo(0.02 / (0.5 - at10.Task)).Within(1e-12));
+        var end = training.First(p => p.Step > 10 && p.Task >= 0.5);
+        Assert.That(byTraining, Is.EqualTo((at10.Retained - end.Retained) / (end.Task - at10.Task)).Within(1e-12));
+        Assert.That(Sweep.ForgettingPerGain((0.5, 1), (0.5, 0.9), training, 10), Is.Null, "no task gain: no ratio");
+        var (_, beyond) = Sweep.ForgettingPerGain((at10.Task, at10.Retained), (0.99, 0.9), training, 10)!.Value;
+        Assert.That(beyond, Is.EqualTo((at10.Retained - training[^1].Retained) / (training[^1].Task - at10.Task)).Within(1e-12), "never reached: up to the last point");
+    }
 }

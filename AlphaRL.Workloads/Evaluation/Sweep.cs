@@ -76,4 +76,24 @@ public static class Sweep
             worst = Math.Max(worst, alone.At(step) - stacked.At(step));
         return worst;
     }
+
+    /// <summary>
+    /// A retained skill lost per unit of task reward gained: by a jump from <paramref name="before"/> to
+    /// <paramref name="after"/>, and by training from the same weights (the last point of <paramref name="training"/> at or
+    /// before step <paramref name="from"/>) until it first reaches the task reward the jump landed on (or its last point).
+    /// Null when the jump gained nothing on the task; the training figure is null when training gained nothing either.
+    /// </summary>
+    public static (double Jump, double? Training)? ForgettingPerGain((double Task, double Retained) before, (double Task, double Retained) after,
+        IReadOnlyList<(int Step, double Task, double Retained)> training, int from)
+    {
+        ArgumentNullException.ThrowIfNull(training);
+        if (after.Task - before.Task <= 0) return null;
+        double jump = (before.Retained - after.Retained) / (after.Task - before.Task);
+        var start = training.LastOrDefault(p => p.Step <= from);
+        if (training.Count == 0 || start.Step > from) return (jump, null);
+        var end = training.FirstOrDefault(p => p.Step > from && p.Task >= after.Task);
+        if (end.Step <= from) end = training[^1];
+        double? perGain = end.Task - start.Task > 0 ? (start.Retained - end.Retained) / (end.Task - start.Task) : null;
+        return (jump, perGain);
+    }
 }
