@@ -35,7 +35,7 @@ internal static class JumpAccuracyHarness
         var defaults = PowerIterationOptions.Default;
         var trajectories = new List<(string Name, IReadOnlyList<CoveredMatrix> Covered, Dictionary<long, List<Tensor>> Saved, IDisposable? Owner)>();
         var (llmCovered, llmSaved, run, observe, observeConverged, step) = LlmLike(cacheDirectory, defaults);
-        trajectories.Add(("llm-like elicit2 d128 GRPO seed 1", llmCovered, llmSaved, run));
+        trajectories.Add(("elicit-lr1e-6 elicit2 d128 GRPO seed 1", llmCovered, llmSaved, run));
         foreach (double gap in new[] { 0.3, 0.8, 0.95 })
             foreach (double turn in new[] { 0.05, 0.3 })
                 trajectories.Add(Synthetic(gap, turn));
@@ -87,7 +87,7 @@ internal static class JumpAccuracyHarness
     /// the tolerance, and of a training step.</summary>
     private static (IReadOnlyList<CoveredMatrix>, Dictionary<long, List<Tensor>>, IDisposable, double, double, double) LlmLike(string cacheDirectory, PowerIterationOptions options)
     {
-        var settings = Speedup.Regime.Plan(quick: true).First(r => r.Name == "llm-like").Settings("grpo", 1);
+        var settings = Speedup.Regime.Plan(quick: true).First(r => r.Name == "elicit-lr1e-6").Settings("grpo", 1);
         var run = RlRuns.Create(settings, cacheDirectory, Console.WriteLine);
         var covered = ParameterCoverage.Select(run.Policy, new AlphaRLOptions()).Covered;
         var saved = new Dictionary<long, List<Tensor>>();

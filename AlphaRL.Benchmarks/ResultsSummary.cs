@@ -151,7 +151,7 @@ internal static class ResultsSummary
         if (!File.Exists(speedupJson)) return null;
         var root = JsonNode.Parse(File.ReadAllText(speedupJson))!;
         double[] shares = root["cells"]!.AsArray()
-            .Where(s => s!["regime"]!.GetValue<string>() == "llm-like" && s["algorithm"]!.GetValue<string>() == "grpo")
+            .Where(s => s!["regime"]!.GetValue<string>() is "elicit-lr1e-6" or "llm-like" && s["algorithm"]!.GetValue<string>() == "grpo")
             .Select(s => s!["tracker_overhead_share"]!.GetValue<double>()).Order().ToArray();
         return shares.Length == 0 ? null : shares[shares.Length / 2];
     }

@@ -29,11 +29,12 @@ internal sealed record Regime(string Name, RlRunSettings Grpo, RlRunSettings Ppo
         Grpo.TrainOnlyCovered, "exact expected reward on the test prompts", Algorithms, Seeds);
 
     /// <summary>
-    /// The benchmark's plan. <c>llm-like</c>: the elicitation task (a pretrained base that has the skill in format C and
+    /// The benchmark's plan. <c>elicit-lr1e-6</c> (called <c>llm-like</c> in results written before the tuned-baseline
+    /// benchmark; its rate is about 100x below a usable one, see <c>docs/evidence.md</c>): the elicitation task (a pretrained base that has the skill in format C and
     /// prefers a wrong rule in format U; RL on U), width 128, Adam at 1e-6 with a 10-step warm-up and gradient clipping,
     /// only the covered matrices trained, T = 200. <c>control</c>: sorting 4 digits from a half-trained base at 3e-4,
     /// where the paper's premise fails (T = 100). Quick mode: GRPO, one seed. Full mode: GRPO and PPO, 3 seeds, and
-    /// <c>llm-like-all</c> (every tensor trained) with GRPO, one seed.
+    /// <c>elicit-lr1e-6-all</c> (every tensor trained) with GRPO, one seed.
     /// </summary>
     public static IReadOnlyList<Regime> Plan(bool quick)
     {
@@ -52,11 +53,11 @@ internal sealed record Regime(string Name, RlRunSettings Grpo, RlRunSettings Ppo
         var controlPpo = controlGrpo with { Algorithm = "ppo", PromptsPerStep = 256, SamplesPerPrompt = 1, Epochs = 2 };
         var plan = new List<Regime>
         {
-            new("llm-like", llmGrpo, llmPpo, 200, [25, 50, 80], 10, algorithms, seeds, quick),
+            new("elicit-lr1e-6", llmGrpo, llmPpo, 200, [25, 50, 80], 10, algorithms, seeds, quick),
             new("control", controlGrpo, controlPpo, 100, [25, 40], 5, algorithms, seeds, quick),
         };
         if (!quick)
-            plan.Add(new("llm-like-all", llmGrpo with { TrainOnlyCovered = false }, llmPpo with { TrainOnlyCovered = false }, 200, [25, 50, 80], 10, ["grpo"], [1], quick));
+            plan.Add(new("elicit-lr1e-6-all", llmGrpo with { TrainOnlyCovered = false }, llmPpo with { TrainOnlyCovered = false }, 200, [25, 50, 80], 10, ["grpo"], [1], quick));
         return plan;
     }
 }
