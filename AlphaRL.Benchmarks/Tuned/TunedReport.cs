@@ -36,6 +36,7 @@ internal sealed record TunedSummary(string Regime, string Algorithm, int TotalSt
     string? ChosenMethod, double? ChosenWindow,
     [property: JsonPropertyName("speedup_over_tuned_to_100")] double? SpeedupOverTunedTo100,
     [property: JsonPropertyName("speedup_over_tuned_to_96")] double? SpeedupOverTunedTo96,
+    [property: JsonPropertyName("wallclock_speedup_over_tuned_to_100")] double? WallclockSpeedupOverTunedTo100,
     int SeedsReached100, int SeedsReached96,
     [property: JsonPropertyName("self_tuning_speedup_to_100")] double? SelfTuningSpeedupTo100,
     double? SweepStepsToTarget, double? AlphaRlBaseStepsToTarget,
@@ -94,6 +95,8 @@ internal static class TunedReport
                 ["window_share"] = s["chosen_window"]?.DeepClone(),
                 ["speedup_over_tuned_to_100"] = s["speedup_over_tuned_to_100"]?.DeepClone(),
                 ["speedup_over_tuned_to_96"] = s["speedup_over_tuned_to_96"]?.DeepClone(),
+                ["wallclock_speedup_over_tuned_to_100"] = s["wallclock_speedup_over_tuned_to_100"]?.DeepClone(),
+                ["speedup_over_early_stop_to_100"] = s["speedup_over_early_stop_to_100"]?.DeepClone(),
             };
             row["rates"] = new JsonArray(s["held_out_sweep"]!.AsArray().Select(r => (JsonNode)new JsonObject
             {
@@ -144,7 +147,7 @@ internal static class TunedReport
         double? earlyMultiple = tunedDev is { } td
             ? dev.Select(r => (r.Multiple, Steps: r.Mean.FirstReach(td.Target))).Where(x => x.Steps is not null).OrderBy(x => x.Steps).ThenBy(x => x.Multiple).Select(x => (double?)x.Multiple).FirstOrDefault()
             : null;
-        double? earlyTo100 = null, speedupEarly = null;
+        double? earlyTo100 = null, speedupEarly = null, wallSpeedup100 = null;
         int reached100 = 0, reached96 = 0;
         var stacked = new List<StackedRow>();
         var properties = new List<PropertyRow>();
@@ -177,6 +180,10 @@ internal static class TunedReport
                     reached100 = s100.Count(v => v is not null);
                     reached96 = s96.Count(v => v is not null);
                     speedup100 = reached100 == seeds.Count ? s100.Average() : null;
+                    // Wall-clock: RL steps, AlphaRL's overhead and the guard's evaluations until each run first reached the target.
+                    static double? WallAt(RunRecord r, double target) => r.Points.FirstOrDefault(p => p.Quality >= target - Curve.Epsilon)?.WallSeconds;
+                    var walls = withStack.Select(x => (Alone: WallAt(x.Alone!, Target(x.Alone!, 1)), Stacked: WallAt(x.Stacked!, Target(x.Alone!, 1)))).ToList();
+                    wallSpeedup100 = walls.All(w => w.Alone is > 0 && w.Stacked is > 0) ? walls.Average(w => w.Alone!.Value / w.Stacked!.Value) : null;
                     speedup96 = reached96 == seeds.Count ? s96.Average() : null;
                 }
                 if (seeds.All(x => x.Base is not null))
@@ -217,7 +224,7 @@ internal static class TunedReport
             }
         }
         return new TunedSummary(regime.Name, algorithm, regime.TotalSteps, regime.BaseRate, tuned, tunedDev?.Target, tunedTo100, tunedTo96, heldTarget,
-            choice?.Method, choice?.Window, speedup100, speedup96, reached100, reached96, selfTuning, sweepSteps, alphaBase,
+            choice?.Method, choice?.Window, speedup100, speedup96, wallSpeedup100, reached100, reached96, selfTuning, sweepSteps, alphaBase,
             earlyMultiple, earlyTo100, speedupEarly,
             devRows, heldRows, stacked, choices, properties);
     }
@@ -273,7 +280,7 @@ internal static class TunedReport
             md.AppendLine();
             md.AppendLine(I, $"- Tuned rate (development seeds): {(s.TunedLrMultiple is { } m ? $"{m:G}x = {m * s.BaseRate:G3}" : "not yet")}; development target {F(s.DevelopmentTarget)}.");
             md.AppendLine(I, $"- AlphaRL's setting (development seeds): {s.ChosenMethod ?? "not yet chosen"}{(s.ChosenWindow is { } w ? $", window {w:P0} of T" : "")}.");
-            md.AppendLine(I, $"- **Held-out seeds: tuned run to its final quality {F(s.TunedStepsTo100, "F0")} steps; AlphaRL on the tuned rate {X(s.SpeedupOverTunedTo100)} fewer steps to 100% ({s.SeedsReached100} seeds reached), {X(s.SpeedupOverTunedTo96)} to 96% ({s.SeedsReached96} reached).**");
+            md.AppendLine(I, $"- **Held-out seeds: tuned run to its final quality {F(s.TunedStepsTo100, "F0")} steps; AlphaRL on the tuned rate {X(s.SpeedupOverTunedTo100)} fewer steps to 100% ({s.SeedsReached100} seeds reached), {X(s.SpeedupOverTunedTo96)} to 96% ({s.SeedsReached96} reached); wall-clock to 100% (guard evaluations included) {X(s.WallclockSpeedupOverTunedTo100)}.**");
             md.AppendLine(I, $"- Stopping early at a larger rate: {(s.EarlyStopLrMultiple is { } em ? $"{em:G}x" : "–")} (first to the development target, stable or not) needs {F(s.EarlyStopStepsTo100, "F0")} steps to the held-out tuned runs' final quality; AlphaRL on the tuned rate is {X(s.SpeedupOverEarlyStopTo100)} faster than that.");
             md.AppendLine(I, $"- Self-tuning: sweep plus tuned run {F(s.SweepStepsToTarget, "F0")} steps; AlphaRL at the base rate {F(s.AlphaRlBaseStepsToTarget, "F0")} steps to the same quality: {X(s.SelfTuningSpeedupTo100)}.");
             md.AppendLine();
