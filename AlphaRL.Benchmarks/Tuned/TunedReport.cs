@@ -285,51 +285,40 @@ internal static class TunedReport
             md.AppendLine(I, $"- Self-tuning: sweep plus tuned run {F(s.SweepStepsToTarget, "F0")} steps; AlphaRL at the base rate {F(s.AlphaRlBaseStepsToTarget, "F0")} steps to the same quality: {X(s.SelfTuningSpeedupTo100)}.");
             md.AppendLine();
             foreach (var (title, rows) in new[] { ("Sweep, development seeds", s.DevelopmentSweep), ("Sweep, held-out seeds", s.HeldOutSweep) })
-            {
-                md.AppendLine(I, $"### {title}");
-                md.AppendLine();
-                md.AppendLine("| rate | lr | final quality | final U | final C | peak of mean | steps to target | collapsed | declined | forgot C (>2%) | still improving |");
-                md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
-                foreach (var r in rows)
-                    md.AppendLine(I, $"| {r.Multiple:G}x | {r.LearningRate:G3} | {r.FinalQuality:F4} ± {r.FinalQualitySd:F4} | {r.FinalTask:F4} | {r.FinalRetained:F4} | {r.PeakQuality:F4} | {(r.StepsToTarget is { } n ? n.ToString(I) : "–")} | {r.CollapsedSeeds}/{r.Seeds} | {r.DeclinedSeeds}/{r.Seeds} | {r.ForgotSeeds}/{r.Seeds} | {r.StillImprovingSeeds}/{r.Seeds} |");
-                md.AppendLine();
-            }
-            if (s.Choices.Count > 0)
-            {
-                md.AppendLine("### AlphaRL's settings tried on the development seeds (at their tuned rate)");
-                md.AppendLine();
-                md.AppendLine("| method | window | mean steps to the tuned run's final quality (T+1 if not reached) | seeds reached | evaluations | final quality | mean kept length j | format C lost per U gained: jump / training to the same U |");
-                md.AppendLine("|---|---|---|---|---|---|---|---|");
-                foreach (var c in s.Choices.OrderBy(c => c.MeanSteps))
-                    md.AppendLine(I, $"| {c.Method} | {c.Window:P0} | {c.MeanSteps:F1} | {c.ReachedSeeds} | {c.Evaluations:F1} | {c.FinalQuality:F4} | {F(c.MeanJumpLength, "G3")} | {F(c.ForgettingPerGainJump, "F3")} / {F(c.ForgettingPerGainTraining, "F3")} |");
-                md.AppendLine();
-            }
-            if (s.Stacked.Count > 0)
-            {
-                md.AppendLine("### AlphaRL stacked on every rate (held-out seeds)");
-                md.AppendLine();
-                md.AppendLine("| rate | final quality, stacked / alone | steps to the tuned run's final, stacked / alone | seeds reached | worst shortfall below the rate alone | kept jumps | evaluations | rollouts | evaluation prompts | wall s, stacked / alone | format C lost per U gained: jump / training to the same U |");
-                md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
-                foreach (var r in s.Stacked)
-                    md.AppendLine(I, $"| {r.Multiple:G}x | {r.FinalQuality:F4} / {r.AloneFinalQuality:F4} | {F(r.StepsToTunedFinal, "F0")} / {F(r.AloneStepsToTunedFinal, "F0")} | {r.ReachedSeeds} | {r.WorstShortfall:F4} | {r.KeptJumps} | {r.Evaluations:F1} | {r.RolloutsPerRun:F0} | {r.EvaluationForwardPasses:F0} | {r.WallSeconds:F1} / {r.AloneWallSeconds:F1} | {F(r.ForgettingPerGainJump, "F3")} / {F(r.ForgettingPerGainTraining, "F3")} |");
-                md.AppendLine();
-            }
-            if (s.PropertiesAtTuned.Count > 0)
-            {
-                md.AppendLine("### The paper's properties at the tuned rate (held-out seeds)");
-                md.AppendLine();
-                md.AppendLine("| seed | ‖dW‖/‖W0‖ | rank-1 energy share | rank-1 recovery (rescaled) | held-out line error (2nd half from 1st) | velocity cosine (AlphaRL's window) | step-norm trend |");
-                md.AppendLine("|---|---|---|---|---|---|---|");
-                foreach (var p in s.PropertiesAtTuned)
-                    md.AppendLine(I, $"| {p.Seed} | {p.UpdateToBase:E2} | {p.EnergyShare:F2} | {p.Rank1Recovery:F2} | {p.TrajectoryFitError:F3} | {F(p.VelocityCosine, "F3")} | {F(p.StepNormTrend, "F3")} |");
-                md.AppendLine();
-            }
+                Table(md, title, ["rate", "lr", "final quality", "final U", "final C", "peak of mean", "steps to target", "collapsed", "declined", "forgot C (>2%)", "still improving"],
+                    rows, r => $"{r.Multiple:G}x | {r.LearningRate:G3} | {r.FinalQuality:F4} ± {r.FinalQualitySd:F4} | {r.FinalTask:F4} | {r.FinalRetained:F4} | {r.PeakQuality:F4} | {(r.StepsToTarget is { } n ? n.ToString(I) : "–")} | {r.CollapsedSeeds}/{r.Seeds} | {r.DeclinedSeeds}/{r.Seeds} | {r.ForgotSeeds}/{r.Seeds} | {r.StillImprovingSeeds}/{r.Seeds}");
+            const string forgetting = "format C lost per U gained: jump / training to the same U";
+            Table(md, "AlphaRL's settings tried on the development seeds (at their tuned rate)",
+                ["method", "window", "mean steps to the tuned run's final quality (T+1 if not reached)", "seeds reached", "evaluations", "final quality", "mean kept length j", forgetting],
+                s.Choices.OrderBy(c => c.MeanSteps),
+                c => $"{c.Method} | {c.Window:P0} | {c.MeanSteps:F1} | {c.ReachedSeeds} | {c.Evaluations:F1} | {c.FinalQuality:F4} | {F(c.MeanJumpLength, "G3")} | {F(c.ForgettingPerGainJump, "F3")} / {F(c.ForgettingPerGainTraining, "F3")}");
+            Table(md, "AlphaRL stacked on every rate (held-out seeds)",
+                ["rate", "final quality, stacked / alone", "steps to the tuned run's final, stacked / alone", "seeds reached", "worst shortfall below the rate alone", "kept jumps", "evaluations", "rollouts", "evaluation prompts", "wall s, stacked / alone", forgetting],
+                s.Stacked,
+                r => $"{r.Multiple:G}x | {r.FinalQuality:F4} / {r.AloneFinalQuality:F4} | {F(r.StepsToTunedFinal, "F0")} / {F(r.AloneStepsToTunedFinal, "F0")} | {r.ReachedSeeds} | {r.WorstShortfall:F4} | {r.KeptJumps} | {r.Evaluations:F1} | {r.RolloutsPerRun:F0} | {r.EvaluationForwardPasses:F0} | {r.WallSeconds:F1} / {r.AloneWallSeconds:F1} | {F(r.ForgettingPerGainJump, "F3")} / {F(r.ForgettingPerGainTraining, "F3")}");
+            Table(md, "The paper's properties at the tuned rate (held-out seeds)",
+                ["seed", "‖dW‖/‖W0‖", "rank-1 energy share", "rank-1 recovery (rescaled)", "held-out line error (2nd half from 1st)", "velocity cosine (AlphaRL's window)", "step-norm trend"],
+                s.PropertiesAtTuned,
+                p => $"{p.Seed} | {p.UpdateToBase:E2} | {p.EnergyShare:F2} | {p.Rank1Recovery:F2} | {p.TrajectoryFitError:F3} | {F(p.VelocityCosine, "F3")} | {F(p.StepNormTrend, "F3")}");
             md.AppendLine(I, $"![{s.Regime} {s.Algorithm}](tuned-{s.Regime}-{s.Algorithm}.png)");
             if (plan.Regimes.Single(r => r.Name == s.Regime).CountForgetting)
                 md.AppendLine(I, $"![{s.Regime} {s.Algorithm}: task against format C](tuned-{s.Regime}-{s.Algorithm}-frontier.png)");
             md.AppendLine();
         }
         return md.ToString();
+    }
+
+    /// <summary>A markdown table under a heading; nothing when there are no rows. Rows are formatted in the invariant culture.</summary>
+    private static void Table<T>(StringBuilder md, string title, string[] columns, IEnumerable<T> rows, Func<T, FormattableString> row)
+    {
+        var list = rows.ToList();
+        if (list.Count == 0) return;
+        md.AppendLine(CultureInfo.InvariantCulture, $"### {title}");
+        md.AppendLine();
+        md.AppendLine($"| {string.Join(" | ", columns)} |");
+        md.AppendLine($"|{string.Concat(Enumerable.Repeat("---|", columns.Length))}");
+        foreach (var r in list) md.AppendLine($"| {FormattableString.Invariant(row(r))} |");
+        md.AppendLine();
     }
 
     /// <summary>Quality against steps: the held-out seeds' mean curve of every rate, and AlphaRL on the tuned rate.</summary>
