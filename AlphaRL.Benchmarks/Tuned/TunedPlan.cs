@@ -37,8 +37,8 @@ internal sealed class TunedPlan(bool quick, IReadOnlyList<TunedRegime> regimes, 
             if (a is not ("grpo" or "ppo")) throw new ArgumentException($"--algorithm {a}: use grpo or ppo.");
         if (quick)
         {
-            // One development and one held-out seed, a shorter grid around the tuned rate, T = 100, the velocity method from three windows.
-            regimes = regimes.Select(r => r with { TotalSteps = 100, Multiples = [1, 10, 30, 100, 300] }).ToList();
+            // One development and one held-out seed, a shorter grid (1x, 3x, 10x, 30x, 300x), T = 100, the velocity method from three windows.
+            regimes = regimes.Select(r => r with { TotalSteps = 100, Multiples = [1, 3, 10, 30, 300] }).ToList();
             return new TunedPlan(true, regimes, algorithms, [1], [4], ["alpharl_velocity"], [0.10, 0.20, 0.30]);
         }
         return new TunedPlan(false, regimes, algorithms, TunedRegime.DevelopmentSeeds, TunedRegime.HeldOutSeeds,
