@@ -222,7 +222,8 @@ internal sealed class QualityProbe
     {
         _run = run;
         _regime = regime;
-        var task = (ElicitationTask)run.Task;
+        var task = run.Task as ElicitationTask
+            ?? throw new ArgumentException($"The tuned benchmark measures the elicitation task's formats U and C; regime {regime.Name} runs {run.Task.Name}.", nameof(run));
         _testC = ForgettingQuality.InFormatC(task, run.Sets.Test);
         _validationC = ForgettingQuality.InFormatC(task, run.Sets.Validation);
         _test0 = Sequences.ExpectedReward(run.Model, run.Task, _testC);
