@@ -20,8 +20,11 @@ internal sealed class TunedPlan(bool quick, IReadOnlyList<TunedRegime> regimes, 
     public bool Quick => quick;
     public IReadOnlyList<TunedRegime> Regimes => regimes;
     public IReadOnlyList<string> Algorithms => algorithms;
-    public int[] DevelopmentSeeds => developmentSeeds;
-    public int[] HeldOutSeeds => heldOutSeeds;
+    /// <summary>The development seeds of <paramref name="regime"/>: its own when it names fewer, else the plan's.</summary>
+    public int[] DevelopmentSeeds(TunedRegime regime) => quick || regime.Seeds is null ? developmentSeeds : regime.Seeds.Value.Development;
+
+    /// <summary>The held-out seeds of <paramref name="regime"/>.</summary>
+    public int[] HeldOutSeeds(TunedRegime regime) => quick || regime.Seeds is null ? heldOutSeeds : regime.Seeds.Value.HeldOut;
     public string[] Methods => methods;
     public double[] WindowShares => windowShares;
 
@@ -63,19 +66,19 @@ internal sealed class TunedPlan(bool quick, IReadOnlyList<TunedRegime> regimes, 
         foreach (var regime in regimes)
             foreach (string algorithm in algorithms)
             {
-                foreach (int seed in developmentSeeds.Concat(heldOutSeeds))
+                foreach (int seed in DevelopmentSeeds(regime).Concat(HeldOutSeeds(regime)))
                     foreach (double m in regime.Multiples)
                         if (!Run(regime, new RunSpec(regime.Name, algorithm, seed, m, "train", null))) return false;
                 if (stage == "sweep") continue;
 
-                var tuned = TunedRate(harness, regime, algorithm, developmentSeeds);
+                var tuned = TunedRate(harness, regime, algorithm, DevelopmentSeeds(regime));
                 if (tuned is null)
                 {
                     AnsiConsole.MarkupLine($"[yellow]{regime.Name} {algorithm}: no tuned rate (a development seed's sweep is not cached yet, or no rate is stable); nothing to stack on.[/]");
                     continue;
                 }
                 if ((regime.Name, algorithm) == DevelopmentCell)
-                  foreach (int seed in developmentSeeds)
+                  foreach (int seed in DevelopmentSeeds(regime))
                     foreach (string method in methods)
                         foreach (double w in windowShares)
                             if (!Run(regime, new RunSpec(regime.Name, algorithm, seed, tuned.Value.Multiple, method, w))) return false;
@@ -86,7 +89,7 @@ internal sealed class TunedPlan(bool quick, IReadOnlyList<TunedRegime> regimes, 
                     AnsiConsole.MarkupLine($"[yellow]{regime.Name} {algorithm}: the development runs of AlphaRL are not all cached yet; nothing chosen.[/]");
                     continue;
                 }
-                foreach (int seed in heldOutSeeds)
+                foreach (int seed in HeldOutSeeds(regime))
                     foreach (double m in regime.Multiples)
                         if (!Run(regime, new RunSpec(regime.Name, algorithm, seed, m, chosenMethod, chosenWindow))) return false;
             }
@@ -122,13 +125,13 @@ internal sealed class TunedPlan(bool quick, IReadOnlyList<TunedRegime> regimes, 
         var regime = TunedRegime.Named(DevelopmentCell.Regime);
         regime = regimes.FirstOrDefault(r => r.Name == regime.Name) ?? regime;
         string algorithm = DevelopmentCell.Algorithm;
-        if (TunedRate(harness, regime, algorithm, developmentSeeds) is not (var tunedMultiple, _)) return null;
+        if (TunedRate(harness, regime, algorithm, DevelopmentSeeds(regime)) is not (var tunedMultiple, _)) return null;
         (string, double)? best = null;
         double bestSteps = double.PositiveInfinity, bestEvaluations = double.PositiveInfinity;
         foreach (string method in methods)
             foreach (double w in windowShares)
             {
-                var pairs = developmentSeeds.Select(s => (Tuned: harness.Cached(new RunSpec(regime.Name, algorithm, s, tunedMultiple, "train", null)),
+                var pairs = DevelopmentSeeds(regime).Select(s => (Tuned: harness.Cached(new RunSpec(regime.Name, algorithm, s, tunedMultiple, "train", null)),
                     Stacked: harness.Cached(new RunSpec(regime.Name, algorithm, s, tunedMultiple, method, w)))).ToList();
                 if (pairs.Any(p => p.Tuned is null || p.Stacked is null)) return null; // every setting must have run before one is chosen
                 double steps = pairs.Average(p => p.Stacked!.Quality().FirstReach(p.Tuned!.Quality().Final) ?? regime.TotalSteps + 1);

@@ -16,8 +16,9 @@ namespace AlphaRl.Benchmarks.Tuned;
 /// <param name="CountForgetting">
 /// Quality counts forgetting (<see cref="ForgettingQuality"/>); otherwise it is the task reward alone.
 /// </param>
+/// <param name="Seeds">Development and held-out seeds of this regime, when fewer than the benchmark's (the width trend).</param>
 internal sealed record TunedRegime(string Name, string Description, RlRunSettings Grpo, RlRunSettings Ppo, int TotalSteps,
-    double[] Multiples, bool CountForgetting)
+    double[] Multiples, bool CountForgetting, (int[] Development, int[] HeldOut)? Seeds = null)
 {
     /// <summary>Every run is measured on the test prompts every this many steps (and after every jump).</summary>
     public const int EvalEvery = 2;
@@ -43,7 +44,7 @@ internal sealed record TunedRegime(string Name, string Description, RlRunSetting
     /// The regimes. <c>elicit-forget</c> is the one where a larger rate has a price: the elicitation base, every tensor
     /// trained, small noisy GRPO batches (4 prompts × 4 samples; PPO 16 × 1), quality counting the loss of format C.
     /// <c>elicit-lr1e-6</c> is the earlier llm-like regime (covered matrices only, 32 × 8, no price counted), swept the
-    /// same way. Quick mode: <c>elicit-forget</c> alone.
+    /// same way. <c>elicit-forget-d64</c> and <c>-d256</c> are the width trend. Quick mode: <c>elicit-forget</c> alone.
     /// </summary>
     public static IReadOnlyList<TunedRegime> All()
     {
@@ -54,7 +55,14 @@ internal sealed record TunedRegime(string Name, string Description, RlRunSetting
                 RlRegimes.ElicitForgetGrpo, RlRegimes.ElicitForgetPpo, 200, grid, CountForgetting: true),
             new("elicit-lr1e-6", "The earlier llm-like regime: covered matrices only, 32×8 GRPO batches, Adam from 1e-6; quality = U reward",
                 RlRegimes.ElicitLr1e6Grpo, RlRegimes.ElicitLr1e6Ppo, 200, grid, CountForgetting: false),
+            Width(64),
+            Width(256),
         ];
+        // The width trend: elicit-forget at other widths (bases pretrained on first use by the same recipe), one
+        // development and one held-out seed, GRPO.
+        static TunedRegime Width(int width) => new($"elicit-forget-d{width}", $"elicit-forget at width {width}, one development and one held-out seed",
+            RlRegimes.ElicitForgetGrpo with { Width = width }, RlRegimes.ElicitForgetPpo with { Width = width }, 200, [1, 3, 10, 30, 100],
+            CountForgetting: true, Seeds: ([1], [4]));
     }
 
     /// <summary>A record's points with their quality computed by this regime's rule (records keep the task and format-C rewards).</summary>

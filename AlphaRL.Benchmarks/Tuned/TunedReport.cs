@@ -114,12 +114,12 @@ internal static class TunedReport
 
     private static TunedSummary? Summarise(TunedPlan plan, TunedHarness harness, TunedRegime regime, string algorithm)
     {
-        var dev = plan.Rates(harness, regime, algorithm, plan.DevelopmentSeeds);
+        var dev = plan.Rates(harness, regime, algorithm, plan.DevelopmentSeeds(regime));
         if (dev.Count == 0) return null;
-        var held = plan.Rates(harness, regime, algorithm, plan.HeldOutSeeds);
+        var held = plan.Rates(harness, regime, algorithm, plan.HeldOutSeeds(regime));
         var tunedDev = dev.Count == regime.Multiples.Length ? Sweep.Tune(dev) : null;
         double? tuned = tunedDev?.Tuned.Multiple;
-        var devRows = RateRows(plan, harness, regime, algorithm, dev, plan.DevelopmentSeeds, tunedDev?.Target);
+        var devRows = RateRows(plan, harness, regime, algorithm, dev, plan.DevelopmentSeeds(regime), tunedDev?.Target);
         var choices = new List<ChoiceRow>();
         (string Method, double Window)? choice = null;
         if (tuned is { } t)
@@ -127,7 +127,7 @@ internal static class TunedReport
             foreach (string method in plan.Methods)
                 foreach (double w in plan.WindowShares)
                 {
-                    var pairs = plan.DevelopmentSeeds.Select(s => (Alone: harness.Cached(Train(regime, algorithm, s, t)), Stacked: harness.Cached(new RunSpec(regime.Name, algorithm, s, t, method, w)))).ToList();
+                    var pairs = plan.DevelopmentSeeds(regime).Select(s => (Alone: harness.Cached(Train(regime, algorithm, s, t)), Stacked: harness.Cached(new RunSpec(regime.Name, algorithm, s, t, method, w)))).ToList();
                     if (pairs.Any(p => p.Alone is null || p.Stacked is null)) continue;
                     var reach = pairs.Select(p => p.Stacked!.Quality().FirstReach(p.Alone!.Quality().Final)).ToList();
                     choices.Add(new ChoiceRow(method, w, reach.Average(r => r ?? regime.TotalSteps + 1), reach.Count(r => r is not null),
@@ -138,7 +138,7 @@ internal static class TunedReport
             choice = plan.Choice(harness);
         }
         double? heldTarget = tuned is { } tm && held.FirstOrDefault(r => r.Multiple == tm) is { } ht ? ht.Mean.Final : null;
-        var heldRows = RateRows(plan, harness, regime, algorithm, held, plan.HeldOutSeeds, heldTarget);
+        var heldRows = RateRows(plan, harness, regime, algorithm, held, plan.HeldOutSeeds(regime), heldTarget);
 
         // The headline, per held-out seed: steps to that seed's tuned-run final quality (and 96% of its gain).
         double? tunedTo100 = null, tunedTo96 = null, speedup100 = null, speedup96 = null, selfTuning = null, sweepSteps = null, alphaBase = null;
@@ -153,7 +153,7 @@ internal static class TunedReport
         var properties = new List<PropertyRow>();
         if (tuned is { } tr && choice is { } c)
         {
-            var seeds = plan.HeldOutSeeds.Select(s => (Seed: s, Alone: harness.Cached(Train(regime, algorithm, s, tr)), Stacked: harness.Cached(new RunSpec(regime.Name, algorithm, s, tr, c.Method, c.Window)),
+            var seeds = plan.HeldOutSeeds(regime).Select(s => (Seed: s, Alone: harness.Cached(Train(regime, algorithm, s, tr)), Stacked: harness.Cached(new RunSpec(regime.Name, algorithm, s, tr, c.Method, c.Window)),
                 Base: harness.Cached(new RunSpec(regime.Name, algorithm, s, 1, c.Method, c.Window)))).Where(x => x.Alone is not null).ToList();
             if (seeds.Count > 0)
             {
@@ -206,7 +206,7 @@ internal static class TunedReport
             }
             foreach (double m in regime.Multiples)
             {
-                var pairs = plan.HeldOutSeeds.Select(s => (Alone: harness.Cached(Train(regime, algorithm, s, m)), Tuned: harness.Cached(Train(regime, algorithm, s, tr)),
+                var pairs = plan.HeldOutSeeds(regime).Select(s => (Alone: harness.Cached(Train(regime, algorithm, s, m)), Tuned: harness.Cached(Train(regime, algorithm, s, tr)),
                     Stacked: harness.Cached(new RunSpec(regime.Name, algorithm, s, m, c.Method, c.Window)))).ToList();
                 if (pairs.Any(p => p.Alone is null || p.Stacked is null || p.Tuned is null)) continue;
                 var stackedReach = pairs.Select(p => p.Stacked!.Quality().FirstReach(p.Tuned!.Quality().Final)).ToList();
@@ -267,7 +267,8 @@ internal static class TunedReport
         md.AppendLine("# AlphaRL against a tuned learning rate");
         md.AppendLine();
         md.AppendLine(I, $"- Command: `dotnet run -c Release --project AlphaRL.Benchmarks -- tuned {command}` ({(plan.Quick ? "quick" : "full")} mode); runs cached in `runs/`.");
-        md.AppendLine(I, $"- Development seeds {string.Join(", ", plan.DevelopmentSeeds)} (the tuned rate and AlphaRL's method and window are chosen on them); held-out seeds {string.Join(", ", plan.HeldOutSeeds)} (every headline figure).");
+        var first = plan.Regimes[0];
+        md.AppendLine(I, $"- Development seeds {string.Join(", ", plan.DevelopmentSeeds(first))} (the tuned rate and AlphaRL's method and window are chosen on them); held-out seeds {string.Join(", ", plan.HeldOutSeeds(first))} (every headline figure); the width trend (`elicit-forget-d64`, `-d256`) has one of each, 1 and 4.");
         md.AppendLine(I, $"- Every run is measured on the test prompts every {TunedRegime.EvalEvery} steps (and right after a kept jump, which replaces that step's point). Quality in `elicit-forget` = exact expected reward on format U − 10·max(0, 0.98·C(W0) − C), C the exact expected reward on the same held-out pairs in format C; elsewhere the U reward alone.");
         md.AppendLine("- Tuned rate: among rates where every development seed kept at least 3/4 of its best gain (no collapse, no decline), the one whose mean curve first reaches the best mean final quality any such rate reached at T.");
         md.AppendLine("- Speedup over tuned: on each held-out seed, the tuned run's steps to its own final quality (or 96% of its gain) / the steps AlphaRL stacked on the tuned rate needs to reach the same quality; mean over seeds; null unless every seed got there.");
@@ -324,8 +325,8 @@ internal static class TunedReport
     /// <summary>Quality against steps: the held-out seeds' mean curve of every rate, and AlphaRL on the tuned rate.</summary>
     private static bool Plot(TunedPlan plan, TunedHarness harness, TunedRegime regime, TunedSummary s, string path)
     {
-        bool heldOutDone = plan.HeldOutSeeds.All(x => regime.Multiples.All(m => harness.Cached(Train(regime, s.Algorithm, x, m)) is not null));
-        var seeds = heldOutDone ? plan.HeldOutSeeds : plan.DevelopmentSeeds;
+        bool heldOutDone = plan.HeldOutSeeds(regime).All(x => regime.Multiples.All(m => harness.Cached(Train(regime, s.Algorithm, x, m)) is not null));
+        var seeds = heldOutDone ? plan.HeldOutSeeds(regime) : plan.DevelopmentSeeds(regime);
         var plot = new Plot();
         var frontier = new Plot();
         double top = double.NegativeInfinity, start = 0;

@@ -160,6 +160,26 @@ public static class ElicitationBase
         return model;
     }
 
+    /// <summary>
+    /// The base for a model of <paramref name="settings"/>' shape: the committed one for its shape (width 128, 2 layers,
+    /// seed 1), else one pretrained by the same recipe on first use and cached in <paramref name="cacheDirectory"/>
+    /// (written atomically; <paramref name="log"/> hears the progress).
+    /// </summary>
+    public static TinyGpt LoadOrTrain(PretrainingSettings settings, string cacheDirectory, Action<string>? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var config = settings.ModelConfig(new ElicitationTask());
+        if (settings == new PretrainingSettings()) return Load(config);
+        string path = Path.Combine(cacheDirectory, $"elicit2-{config.Tag}-s{settings.Seed}-n{settings.Steps}.safetensors");
+        if (!File.Exists(path))
+        {
+            log?.Invoke($"Pretraining the elicitation base at width {settings.Width}, {settings.Layers} layers ({settings.Steps} steps); cached at {path}.");
+            using var model = Train(settings, log);
+            Save(model, path);
+        }
+        return Load(config, path, sha256: null);
+    }
+
     /// <summary>SHA-256 of a file, lower-case hex.</summary>
     public static string HashOf(string path)
     {

@@ -209,8 +209,8 @@ public abstract class RlRun : IRlRun
     }
 
     private static TinyGpt LoadBase(RlRunSettings settings, PromptSets sets, string cacheDirectory, Action<string>? log) =>
-        sets.Task is ElicitationTask elicitation
-            ? ElicitationBase.Load(new PretrainingSettings { Width = settings.Width, Layers = settings.Layers }.ModelConfig(elicitation))
+        sets.Task is ElicitationTask
+            ? ElicitationBase.LoadOrTrain(new PretrainingSettings { Width = settings.Width, Layers = settings.Layers }, cacheDirectory, log)
             : BaseModels.LoadOrTrain(settings, sets, cacheDirectory, log);
 }
 
