@@ -55,13 +55,14 @@ internal sealed record TunedRegime(string Name, string Description, RlRunSetting
                 RlRegimes.ElicitForgetGrpo, RlRegimes.ElicitForgetPpo, 200, grid, CountForgetting: true),
             new("elicit-lr1e-6", "The earlier llm-like regime: covered matrices only, 32×8 GRPO batches, Adam from 1e-6; quality = U reward",
                 RlRegimes.ElicitLr1e6Grpo, RlRegimes.ElicitLr1e6Ppo, 200, grid, CountForgetting: false),
-            Width(64),
-            Width(256),
+            // At width 64 every rate from 1x on forgets format C within T: the grid goes below the base rate.
+            Width(64, [0.1, 0.3, 1, 3, 10, 30, 100]),
+            Width(256, [1, 3, 10, 30, 100]),
         ];
         // The width trend: elicit-forget at other widths (bases pretrained on first use by the same recipe), one
         // development and one held-out seed, GRPO.
-        static TunedRegime Width(int width) => new($"elicit-forget-d{width}", $"elicit-forget at width {width}, one development and one held-out seed",
-            RlRegimes.ElicitForgetGrpo with { Width = width }, RlRegimes.ElicitForgetPpo with { Width = width }, 200, [1, 3, 10, 30, 100],
+        static TunedRegime Width(int width, double[] multiples) => new($"elicit-forget-d{width}", $"elicit-forget at width {width}, one development and one held-out seed",
+            RlRegimes.ElicitForgetGrpo with { Width = width }, RlRegimes.ElicitForgetPpo with { Width = width }, 200, multiples,
             CountForgetting: true, Seeds: ([1], [4]));
     }
 
