@@ -13,7 +13,8 @@ internal static class SpeedupReport
     public static readonly string[] MethodOrder =
         ["full", "full_lr3x", "full_lr10x", "no_jump", "weight_extrapolation", "expo", "relex", .. SpeedupHarness.AlphaRlMethods, "alpharl_velocity_lr3x"];
 
-    private static readonly JsonSerializerOptions Json = new()
+    /// <summary>The benchmarks' JSON: snake_case names, indented, NaN and infinities written by name.</summary>
+    internal static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = true,
@@ -190,14 +191,16 @@ internal static class SpeedupReport
 
     private static string N(double? v) => v is { } x ? x.ToString("F3", CultureInfo.InvariantCulture) : "–";
 
-    private static void WriteAtomically(string path, string text)
+    /// <summary>Writes <paramref name="text"/> to a temporary file beside <paramref name="path"/>, then renames it over <paramref name="path"/>.</summary>
+    internal static void WriteAtomically(string path, string text)
     {
         string temporary = path + ".tmp";
         File.WriteAllText(temporary, text);
         File.Move(temporary, path, overwrite: true);
     }
 
-    private static double Sd(double[] values)
+    /// <summary>The sample standard deviation (0 for fewer than two values).</summary>
+    internal static double Sd(double[] values)
     {
         if (values.Length < 2) return 0;
         double mean = values.Average();

@@ -59,9 +59,6 @@ internal sealed record RunRecord(RunSpec Spec, double LearningRate, int Rollouts
     /// <summary>The quality curve.</summary>
     public Curve Quality() => Curve.Of(Points.Select(p => (p.Trained, p.Quality)));
 
-    /// <summary>The retained skill's curve (format C reward).</summary>
-    public Curve Retained() => Curve.Of(Points.Select(p => (p.Trained, p.Retained)));
-
     /// <summary>Guard evaluations spent.</summary>
     public int Evaluations => Points[^1].Evaluations;
 }
@@ -75,21 +72,18 @@ internal sealed class TunedHarness(string runsDirectory, string modelCacheDirect
     /// <summary>The jump lengths AlphaRL tries, in windows: doubling until far beyond T for every window (32 windows of 5% is 1.6 T).</summary>
     public static readonly double[] JumpLengths = [0, 0.5, 1, 2, 4, 8, 16, 32];
 
-    public static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        WriteIndented = true,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
+    // Records read or written so far: a record never changes once written, and the report asks for most of them many times.
+    private readonly Dictionary<string, RunRecord> _read = new(StringComparer.Ordinal);
 
     /// <summary>The cached record of <paramref name="spec"/>, if it has run.</summary>
     public RunRecord? Cached(RunSpec spec)
     {
+        if (_read.TryGetValue(spec.FileName, out var known)) return known;
         string path = Path.Combine(runsDirectory, spec.FileName);
         if (!File.Exists(path)) return null;
-        var record = JsonSerializer.Deserialize<RunRecord>(File.ReadAllText(path), Json)
+        var record = JsonSerializer.Deserialize<RunRecord>(File.ReadAllText(path), SpeedupReport.Json)
             ?? throw new InvalidDataException($"{path} holds no run record.");
-        return TunedRegime.Named(spec.Regime).Rescored(record);
+        return _read[spec.FileName] = TunedRegime.Named(spec.Regime).Rescored(record);
     }
 
     /// <summary>The run's record: from the cache, or run now and cached.</summary>
@@ -102,9 +96,8 @@ internal sealed class TunedHarness(string runsDirectory, string modelCacheDirect
         }
         var record = Run(regime, spec, advance);
         Directory.CreateDirectory(runsDirectory);
-        string path = Path.Combine(runsDirectory, spec.FileName), temporary = path + ".tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(record, Json));
-        File.Move(temporary, path, overwrite: true);
+        SpeedupReport.WriteAtomically(Path.Combine(runsDirectory, spec.FileName), JsonSerializer.Serialize(record, SpeedupReport.Json));
+        _read[spec.FileName] = TunedRegime.Named(spec.Regime).Rescored(record);
         var last = record.Points[^1];
         log(FormattableString.Invariant($"{spec}: quality {record.Points[0].Quality:F4} -> {last.Quality:F4} (task {last.Task:F4}, format C {last.Retained:F4}) in {last.Trained} steps, {record.Seconds:F0} s; {record.Detail}"));
         return record;
@@ -127,8 +120,8 @@ internal sealed class TunedHarness(string runsDirectory, string modelCacheDirect
         var jumps = new List<TunedJump>();
         double train = 0;
         double Wall() => train + session.OverheadTime.TotalSeconds + session.Jumps.Sum(j => j.EvaluationTime.TotalSeconds);
-        void Measure(int step) => curve.Add(probe.Measure(step, Wall(), (int)session.Evaluations));
-        Measure(0);
+        TunedPoint Point(int step) => probe.Measure(step, Wall(), (int)session.Evaluations);
+        curve.Add(Point(0));
         int windowEnd = spec.WindowShare is { } share ? (int)Math.Round(share * total) : -1;
         TunedPoint? beforeJump = null;
         for (int step = 1; step <= total; step++)
@@ -137,12 +130,12 @@ internal sealed class TunedHarness(string runsDirectory, string modelCacheDirect
             train += stats.Elapsed.TotalSeconds;
             advance(1);
             // The weights the first attempt starts from, measured before it (not counted as AlphaRL's time or evaluations).
-            if (step == windowEnd) beforeJump = probe.Measure(step, Wall(), (int)session.Evaluations);
+            if (step == windowEnd) beforeJump = Point(step);
             var outcome = session.Step(step, () => probe.Validation());
             if (outcome.Jump is { } j)
             {
                 if (j.Kept) run.ResetOptimizerState();
-                var after = probe.Measure(step, Wall(), (int)session.Evaluations);
+                var after = Point(step);
                 var d = j.Diagnostics;
                 jumps.Add(new TunedJump(j.TrainedStep, j.FromStep, j.TargetStep, j.Kept, j.Method, j.Length, j.ScoreBefore, j.ScoreAfter, j.Evaluations,
                     after.Quality, beforeJump?.Task, beforeJump?.Retained, after.Task, after.Retained, d?.VelocityCosine, d?.StepNormTrend, d?.Rank1EnergyShare, d?.HeldOutFitError));
@@ -152,7 +145,7 @@ internal sealed class TunedHarness(string runsDirectory, string modelCacheDirect
                     continue;
                 }
             }
-            if (step % TunedRegime.EvalEvery == 0) Measure(step);
+            if (step % TunedRegime.EvalEvery == 0) curve.Add(Point(step));
         }
 
         RunProperties? properties = null;
@@ -199,9 +192,8 @@ internal sealed class TunedHarness(string runsDirectory, string modelCacheDirect
         options.Methods = spec.Method switch
         {
             "alpharl_velocity" => [new VelocityJumpOptions { IncludeUncovered = uncovered, SkipSnapshots = Math.Max(0, warmup) }],
-            "alpharl_direction" => [new DirectionJumpOptions { IncludeUncovered = uncovered }],
             "alpharl_rank1" => options.Methods,
-            _ => throw new ArgumentException($"Unknown method \"{spec.Method}\": use train, alpharl_velocity, alpharl_direction or alpharl_rank1."),
+            _ => throw new ArgumentException($"Unknown method \"{spec.Method}\": use train, alpharl_velocity or alpharl_rank1."),
         };
         return options;
     }

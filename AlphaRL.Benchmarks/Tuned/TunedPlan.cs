@@ -117,28 +117,49 @@ internal sealed class TunedPlan(bool quick, IReadOnlyList<TunedRegime> regimes, 
     }
 
     /// <summary>
-    /// AlphaRL's method and window, chosen in the development cell on its development seeds at their tuned rate: the fewest mean steps to each
-    /// seed's tuned-run final quality (a seed that never reaches it counts T + 1), ties to fewer evaluations.
+    /// The AlphaRL settings (method × window) tried at <paramref name="tunedMultiple"/> whose runs are cached on every
+    /// development seed of <paramref name="regime"/>, in the plan's order.
+    /// </summary>
+    public List<Trial> Trials(TunedHarness harness, TunedRegime regime, string algorithm, double tunedMultiple)
+    {
+        var trials = new List<Trial>();
+        foreach (string method in methods)
+            foreach (double w in windowShares)
+            {
+                var pairs = DevelopmentSeeds(regime).Select(s => (Alone: harness.Cached(new RunSpec(regime.Name, algorithm, s, tunedMultiple, "train", null)),
+                    Stacked: harness.Cached(new RunSpec(regime.Name, algorithm, s, tunedMultiple, method, w)))).ToList();
+                if (pairs.All(p => p.Alone is not null && p.Stacked is not null))
+                    trials.Add(new Trial(method, w, pairs.Select(p => (p.Alone!, p.Stacked!)).ToList(), regime.TotalSteps));
+            }
+        return trials;
+    }
+
+    /// <summary>
+    /// AlphaRL's method and window, chosen in the development cell on its development seeds at their tuned rate: the
+    /// fewest mean steps to each seed's tuned-run final quality (a seed that never reaches it counts T + 1), ties to
+    /// fewer evaluations, then to the plan's order. Null until every setting has run on every development seed.
     /// </summary>
     public (string Method, double Window)? Choice(TunedHarness harness)
     {
         var regime = TunedRegime.Named(DevelopmentCell.Regime);
         regime = regimes.FirstOrDefault(r => r.Name == regime.Name) ?? regime;
-        string algorithm = DevelopmentCell.Algorithm;
-        if (TunedRate(harness, regime, algorithm, DevelopmentSeeds(regime)) is not (var tunedMultiple, _)) return null;
-        (string, double)? best = null;
-        double bestSteps = double.PositiveInfinity, bestEvaluations = double.PositiveInfinity;
-        foreach (string method in methods)
-            foreach (double w in windowShares)
-            {
-                var pairs = DevelopmentSeeds(regime).Select(s => (Tuned: harness.Cached(new RunSpec(regime.Name, algorithm, s, tunedMultiple, "train", null)),
-                    Stacked: harness.Cached(new RunSpec(regime.Name, algorithm, s, tunedMultiple, method, w)))).ToList();
-                if (pairs.Any(p => p.Tuned is null || p.Stacked is null)) return null; // every setting must have run before one is chosen
-                double steps = pairs.Average(p => p.Stacked!.Quality().FirstReach(p.Tuned!.Quality().Final) ?? regime.TotalSteps + 1);
-                double evaluations = pairs.Average(p => p.Stacked!.Evaluations);
-                if (steps < bestSteps || (steps == bestSteps && evaluations < bestEvaluations))
-                    (best, bestSteps, bestEvaluations) = ((method, w), steps, evaluations);
-            }
-        return best;
+        if (TunedRate(harness, regime, DevelopmentCell.Algorithm, DevelopmentSeeds(regime)) is not (var tunedMultiple, _)) return null;
+        var trials = Trials(harness, regime, DevelopmentCell.Algorithm, tunedMultiple);
+        if (trials.Count < methods.Length * windowShares.Length) return null;
+        var best = trials.OrderBy(t => t.MeanSteps).ThenBy(t => t.Evaluations).First();
+        return (best.Method, best.Window);
     }
+}
+
+/// <summary>One AlphaRL setting tried on the development seeds: each seed's run at the tuned rate alone and with AlphaRL.</summary>
+internal sealed record Trial(string Method, double Window, IReadOnlyList<(RunRecord Alone, RunRecord Stacked)> Seeds, int TotalSteps)
+{
+    /// <summary>Per seed, the steps AlphaRL needed to reach the tuned run's final quality, or null.</summary>
+    public IReadOnlyList<int?> Reach => Seeds.Select(p => p.Stacked.Quality().FirstReach(p.Alone.Quality().Final)).ToList();
+
+    /// <summary>Mean of <see cref="Reach"/>, a seed that never got there counting T + 1.</summary>
+    public double MeanSteps => Reach.Average(r => r ?? TotalSteps + 1);
+
+    /// <summary>Mean guard evaluations of the stacked runs.</summary>
+    public double Evaluations => Seeds.Average(p => p.Stacked.Evaluations);
 }

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using AlphaRl.Benchmarks.Speedup;
 using AlphaRl.Workloads.Evaluation;
 using ScottPlot;
 
@@ -58,12 +59,11 @@ internal static class TunedReport
         var written = new List<string>();
         void Save(string name, string text)
         {
-            string path = Path.Combine(directory, name), temporary = path + ".tmp";
-            File.WriteAllText(temporary, text);
-            File.Move(temporary, path, overwrite: true);
+            string path = Path.Combine(directory, name);
+            SpeedupReport.WriteAtomically(path, text);
             written.Add(path);
         }
-        Save("tuned-summary.json", JsonSerializer.Serialize(new { command, date = DateTimeOffset.UtcNow, mode = plan.Quick ? "quick" : "full", summaries }, TunedHarness.Json));
+        Save("tuned-summary.json", JsonSerializer.Serialize(new { command, date = DateTimeOffset.UtcNow, mode = plan.Quick ? "quick" : "full", summaries }, SpeedupReport.Json));
         Save("tuned.md", Markdown(plan, summaries, command));
         foreach (var s in summaries)
         {
@@ -106,9 +106,7 @@ internal static class TunedReport
             rows.Add(row);
         }
         root["tuned"] = rows;
-        string temporary = summaryPath + ".tmp";
-        File.WriteAllText(temporary, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-        File.Move(temporary, summaryPath, overwrite: true);
+        SpeedupReport.WriteAtomically(summaryPath, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         return summaryPath;
     }
 
@@ -124,17 +122,14 @@ internal static class TunedReport
         (string Method, double Window)? choice = null;
         if (tuned is { } t)
         {
-            foreach (string method in plan.Methods)
-                foreach (double w in plan.WindowShares)
-                {
-                    var pairs = plan.DevelopmentSeeds(regime).Select(s => (Alone: harness.Cached(Train(regime, algorithm, s, t)), Stacked: harness.Cached(new RunSpec(regime.Name, algorithm, s, t, method, w)))).ToList();
-                    if (pairs.Any(p => p.Alone is null || p.Stacked is null)) continue;
-                    var reach = pairs.Select(p => p.Stacked!.Quality().FirstReach(p.Alone!.Quality().Final)).ToList();
-                    choices.Add(new ChoiceRow(method, w, reach.Average(r => r ?? regime.TotalSteps + 1), reach.Count(r => r is not null),
-                        pairs.Average(p => p.Stacked!.Evaluations), pairs.Average(p => p.Stacked!.Points[^1].Quality),
-                        MeanOrNull(pairs.Select(p => p.Stacked!.Jumps.FirstOrDefault(j => j.Kept)?.Length)),
-                        MeanOrNull(pairs.Select(p => ForgettingPerGain(p.Stacked!, p.Alone!)?.Jump)), MeanOrNull(pairs.Select(p => ForgettingPerGain(p.Stacked!, p.Alone!)?.Training))));
-                }
+            foreach (var trial in plan.Trials(harness, regime, algorithm, t))
+            {
+                var pairs = trial.Seeds;
+                choices.Add(new ChoiceRow(trial.Method, trial.Window, trial.MeanSteps, trial.Reach.Count(r => r is not null),
+                    trial.Evaluations, pairs.Average(p => p.Stacked.Points[^1].Quality),
+                    MeanOrNull(pairs.Select(p => p.Stacked.Jumps.FirstOrDefault(j => j.Kept)?.Length)),
+                    MeanOrNull(pairs.Select(p => ForgettingPerGain(p.Stacked, p.Alone)?.Jump)), MeanOrNull(pairs.Select(p => ForgettingPerGain(p.Stacked, p.Alone)?.Training))));
+            }
             choice = plan.Choice(harness);
         }
         double? heldTarget = tuned is { } tm && held.FirstOrDefault(r => r.Multiple == tm) is { } ht ? ht.Mean.Final : null;
@@ -255,7 +250,7 @@ internal static class TunedReport
             var records = seeds.Select(s => harness.Cached(Train(regime, algorithm, s, r.Multiple))!).ToList();
             var finals = r.Seeds.Select(c => c.Final).ToArray();
             int forgot = records.Count(x => x.Points[^1].Retained < (1 - ForgettingQuality.Allowance) * x.Points[0].Retained);
-            return new RateRow(r.Multiple, regime.BaseRate * r.Multiple, r.Seeds.Count, finals.Average(), Sd(finals),
+            return new RateRow(r.Multiple, regime.BaseRate * r.Multiple, r.Seeds.Count, finals.Average(), SpeedupReport.Sd(finals),
                 records.Average(x => x.Points[^1].Task), records.Average(x => x.Points[^1].Retained), r.Mean.Peak,
                 target is { } t ? r.Mean.FirstReach(t) : null, r.CollapsedSeeds, r.DeclinedSeeds, forgot, r.Seeds.Count(c => c.StillImproving()));
         }).ToList();
@@ -414,11 +409,4 @@ internal static class TunedReport
     private static string F(double? v, string format = "F4") => v is { } x ? x.ToString(format, CultureInfo.InvariantCulture) : "–";
 
     private static string X(double? v) => v is { } x ? x.ToString("F2", CultureInfo.InvariantCulture) + "x" : "not reached";
-
-    private static double Sd(double[] values)
-    {
-        if (values.Length < 2) return 0;
-        double mean = values.Average();
-        return Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Length - 1));
-    }
 }
