@@ -346,11 +346,10 @@ internal static class AlphaRlCli
         var parsed = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (string text in floors ?? [])
         {
-            int eq = text.IndexOf('=', StringComparison.Ordinal);
-            if (eq <= 0 || !double.TryParse(text.AsSpan(eq + 1), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double floor) || !double.IsFinite(floor))
+            if (!CandidateScorer.TryParseMetric(text, out string name, out double floor))
                 throw new UsageException($"--floor {text}: expected NAME=VALUE with a finite VALUE, e.g. --floor format_c=0.98.");
-            if (!parsed.TryAdd(text[..eq], floor))
-                throw new UsageException($"--floor {text[..eq]} is given twice.");
+            if (!parsed.TryAdd(name, floor))
+                throw new UsageException($"--floor {name} is given twice.");
         }
         return parsed;
     }

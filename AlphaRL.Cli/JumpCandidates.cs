@@ -101,19 +101,27 @@ internal static class CandidateScorer
         var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (string token in tokens.Skip(1))
         {
-            int eq = token.IndexOf('=', StringComparison.Ordinal);
-            if (eq <= 0 || !double.TryParse(token.AsSpan(eq + 1), NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !double.IsFinite(value))
+            if (!TryParseMetric(token, out string name, out double value))
             {
                 problem = $"'{token}' after the score, where NAME=VALUE with a finite VALUE was expected";
                 return null;
             }
-            if (!metrics.TryAdd(token[..eq], value))
+            if (!metrics.TryAdd(name, value))
             {
-                problem = $"the metric '{token[..eq]}' twice";
+                problem = $"the metric '{name}' twice";
                 return null;
             }
         }
         return new CandidateScore(score, metrics);
+    }
+
+    /// <summary>Parses <c>NAME=VALUE</c>: a non-empty name and a finite number in invariant culture (a score line's metric, a <c>--floor</c>).</summary>
+    public static bool TryParseMetric(string text, out string name, out double value)
+    {
+        int eq = text.IndexOf('=', StringComparison.Ordinal);
+        name = eq > 0 ? text[..eq] : "";
+        value = double.NaN;
+        return eq > 0 && double.TryParse(text.AsSpan(eq + 1), NumberStyles.Float, CultureInfo.InvariantCulture, out value) && double.IsFinite(value);
     }
 
     public static CandidateScore Score(string command, string folder, string candidate, TimeSpan timeout, CancellationToken cancellation)
