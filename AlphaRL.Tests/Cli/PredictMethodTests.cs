@@ -165,13 +165,18 @@ public class PredictMethodTests : TempFolderTests
         Assert.That(report.RootElement.GetProperty("candidates").EnumerateArray().Select(c => c.GetProperty("target_step").GetInt64()), Is.EqualTo(new long[] { 40, 55, 70, 100 }));
     }
 
+    /// <summary>A noiseless series, and the velocity candidates j = 0, 0.5, 1, 2 written unscored to Temp["grid"] to compare with.</summary>
+    private (int Exit, string Output, string Error) NoiselessVelocityGrid()
+    {
+        SyntheticSeries.Write(Temp.Path, new SyntheticModel(1, 8, 12, 6, SafetensorsDType.F32), Steps, Seed, noise: 0f);
+        return CliHarness.Run(LengthArgs(Temp["grid"], "0,0.5,1,2", "--method", "velocity"));
+    }
+
     [Test]
     public void ScoreCommand_KeepsTheBestCandidateAsOut_AndDeletesTheRest()
     {
-        var model = new SyntheticModel(1, 8, 12, 6, SafetensorsDType.F32);
-        SyntheticSeries.Write(Temp.Path, model, Steps, Seed, noise: 0f);
+        var grid = NoiselessVelocityGrid();
         string output = Temp["best"], json = Temp["report.json"];
-        var grid = CliHarness.Run(LengthArgs(Temp["grid"], "0,0.5,1,2", "--method", "velocity"));
         // Peaks at j = 1; also checks that the folder arrives both as the last argument and in ALPHARL_CANDIDATE.
         string score = Script("score.sh", """
             [ "$1" = "$ALPHARL_CANDIDATE" ] || exit 9
@@ -216,10 +221,8 @@ public class PredictMethodTests : TempFolderTests
     [Test]
     public void Floors_AJumpThatForgetsBelowAFloor_IsNotKept_TheBestWithinTheFloorsIs()
     {
-        var model = new SyntheticModel(1, 8, 12, 6, SafetensorsDType.F32);
-        SyntheticSeries.Write(Temp.Path, model, Steps, Seed, noise: 0f);
+        var grid = NoiselessVelocityGrid();
         string output = Temp["best"], json = Temp["report.json"];
-        var grid = CliHarness.Run(LengthArgs(Temp["grid"], "0,0.5,1,2", "--method", "velocity"));
         // The score rises with j; format C holds up to j = 0.5 and falls below 0.98 beyond.
         string score = Script("score.sh", """
             j=$(basename "$1"); j=${j#j}; j=${j%%-*}
