@@ -57,7 +57,7 @@ internal static class JumpAccuracyHarness
             foreach (var list in saved.Values) foreach (var t in list) t.Dispose();
             owner?.Dispose();
         }
-        int interval = new AlphaRLOptions().SnapshotInterval;
+        int interval = new AlphaRLOptions().Snapshots.Interval;
         double share = observe / (interval * step);
         Console.WriteLine($"Default (WarmPasses {defaults.WarmPasses}): worst pooled jump error {defaultWorst:P3}");
         Console.WriteLine($"Tracker overhead: Observe {observe * 1e3:F2} ms (median) vs training step {step * 1e3:F1} ms (median); share at one snapshot per {interval} steps: {share:P4}; converging each snapshot instead: Observe {observeConverged * 1e3:F2} ms, share {observeConverged / (interval * step):P4}");
@@ -89,7 +89,7 @@ internal static class JumpAccuracyHarness
     {
         var settings = Speedup.Regime.Plan(quick: true).First(r => r.Name == "elicit-lr1e-6").Settings("grpo", 1);
         var run = RlRuns.Create(settings, cacheDirectory, Console.WriteLine);
-        var covered = ParameterCoverage.Select(run.Policy, new AlphaRLOptions()).Covered;
+        var covered = ParameterCoverage.Select(run.Policy, new CoverageOptions()).Covered;
         var saved = new Dictionary<long, List<Tensor>>();
         var stepTimes = new List<double>();
         var observeTimes = new List<double>();
@@ -98,7 +98,7 @@ internal static class JumpAccuracyHarness
         using (var converged = new TorchSubspaceTracker(covered, powerIteration: PowerIterationOptions.Converged))
         {
             saved[0] = Save(covered);
-            int interval = new AlphaRLOptions().SnapshotInterval;
+            int interval = new AlphaRLOptions().Snapshots.Interval;
             for (int step = 1; step <= Windows[^1]; step++)
             {
                 var stats = run.TrainStep();
@@ -160,7 +160,7 @@ internal static class JumpAccuracyHarness
     {
         var current = Save(covered);
         double pooledWorst = 0, matrixWorst = 0;
-        var extrapolator = new StepLineExtrapolator { HoldOutFraction = new AlphaRLOptions().HoldOutFraction };
+        var extrapolator = new StepLineExtrapolator { HoldOutFraction = new AlphaRLOptions().Attempts.HoldOutFraction };
         foreach (int window in Windows)
         {
             var steps = Enumerable.Range(1, 5).Select(i => (long)(i * window / 5)).ToList();

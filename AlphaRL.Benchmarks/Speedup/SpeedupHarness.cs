@@ -40,7 +40,7 @@ internal sealed class SpeedupHarness(string cacheDirectory, RunTarget target, Ac
         var curve = new List<CurvePoint> { new(0, metric0, accuracy0, 0, 0) };
         IReadOnlyList<string> covered = [];
         FitQuality? trajectory = null;
-        var full = RlLoop.Train(run, total, new AlphaRLOptions { MaxJumps = 0, MaxSnapshots = total },
+        var full = RlLoop.Train(run, total, new AlphaRLOptions { Snapshots = { Max = total }, Attempts = { MaxJumps = 0 } },
             onStep: (stats, _) =>
             {
                 cumulativeTrain[stats.Step] = cumulativeTrain[stats.Step - 1] + stats.Elapsed.TotalSeconds;
@@ -150,30 +150,30 @@ internal sealed class SpeedupHarness(string cacheDirectory, RunTarget target, Ac
         // fit says: the guard, not the fit threshold, decides.
         int span = window ?? regime.Block;
         var options = method == "alpharl_rank1" ? AlphaRLOptions.Paper() : new AlphaRLOptions();
-        options.SnapshotInterval = span / Regime.SnapshotsPerWindow;
-        options.MinSnapshots = options.MaxSnapshots = Regime.SnapshotsPerWindow;
-        options.FitThreshold = 1e9;
+        options.Snapshots.Interval = span / Regime.SnapshotsPerWindow;
+        options.Attempts.MinSnapshots = options.Snapshots.Max = Regime.SnapshotsPerWindow;
+        options.Attempts.FitThreshold = 1e9;
         switch (method)
         {
             case "alpharl_rank1":
                 // The paper's method: the rank-1 line of every covered matrix, one jump to T, guarded by before/after.
-                options.TargetStep = regime.TotalSteps;
+                options.Jumps.TargetStep = regime.TotalSteps;
                 break;
             case "alpharl_direction":
-                options.Methods = [new DirectionJumpOptions { IncludeUncovered = uncovered }];
+                options.Jumps.Methods = [new DirectionJumpOptions { IncludeUncovered = uncovered }];
                 break;
             default:
                 // The library's default method and grid: per-weight velocity, lengths 0 to 8 windows; a first window
                 // leaves the snapshots of the learning-rate warm-up out of the slope.
-                int warmup = window is null ? 0 : regime.Grpo.WarmupSteps / options.SnapshotInterval;
-                options.Methods = [new VelocityJumpOptions { IncludeUncovered = uncovered, SkipSnapshots = warmup }];
+                int warmup = window is null ? 0 : regime.Grpo.WarmupSteps / options.Snapshots.Interval;
+                options.Jumps.Methods = [new VelocityJumpOptions { IncludeUncovered = uncovered, SkipSnapshots = warmup }];
                 break;
         }
         if (method == "alpharl_repeated")
         {
             // RL-Extra's alternation, guarded: every block, jump a multiple of the block's own velocity if validation improves.
-            options.Schedule = JumpSchedule.Repeated;
-            options.MaxJumps = regime.TotalSteps;
+            options.Attempts.Schedule = JumpSchedule.Repeated;
+            options.Attempts.MaxJumps = regime.TotalSteps;
         }
         return options;
     }

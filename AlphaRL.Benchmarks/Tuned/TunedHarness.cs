@@ -112,7 +112,7 @@ internal sealed class TunedHarness(string runsDirectory, string modelCacheDirect
         var probe = new QualityProbe(run, regime);
         using var w0 = spec.Method == "train" ? Weights.Of(run.Policy) : null;
         var options = spec.Method == "train"
-            ? new AlphaRLOptions { MaxJumps = 0, MaxSnapshots = total } // tracking only: the rank-1 trajectory for the properties
+            ? new AlphaRLOptions { Snapshots = { Max = total }, Attempts = { MaxJumps = 0 } } // tracking only: the rank-1 trajectory for the properties
             : Options(regime, spec);
         using var session = AlphaRL.Accelerate(run.Policy, options);
 
@@ -183,16 +183,16 @@ internal sealed class TunedHarness(string runsDirectory, string modelCacheDirect
     {
         int window = (int)Math.Round(spec.WindowShare!.Value * regime.TotalSteps);
         var options = spec.Method == "alpharl_rank1" ? AlphaRLOptions.Paper() : new AlphaRLOptions();
-        options.SnapshotInterval = Math.Max(1, window / Speedup.Regime.SnapshotsPerWindow);
-        options.MinSnapshots = options.MaxSnapshots = Speedup.Regime.SnapshotsPerWindow;
-        options.FitThreshold = 1e9;
-        options.JumpLengths = [.. JumpLengths];
+        options.Snapshots.Interval = Math.Max(1, window / Speedup.Regime.SnapshotsPerWindow);
+        options.Attempts.MinSnapshots = options.Snapshots.Max = Speedup.Regime.SnapshotsPerWindow;
+        options.Attempts.FitThreshold = 1e9;
+        options.Jumps.Lengths = [.. JumpLengths];
         bool uncovered = !regime.Grpo.TrainOnlyCovered;
-        int warmup = Math.Min(Speedup.Regime.SnapshotsPerWindow - 3, (int)Math.Ceiling((double)regime.Grpo.WarmupSteps / options.SnapshotInterval) - 1);
-        options.Methods = spec.Method switch
+        int warmup = Math.Min(Speedup.Regime.SnapshotsPerWindow - 3, (int)Math.Ceiling((double)regime.Grpo.WarmupSteps / options.Snapshots.Interval) - 1);
+        options.Jumps.Methods = spec.Method switch
         {
             "alpharl_velocity" => [new VelocityJumpOptions { IncludeUncovered = uncovered, SkipSnapshots = Math.Max(0, warmup) }],
-            "alpharl_rank1" => options.Methods,
+            "alpharl_rank1" => options.Jumps.Methods,
             _ => throw new ArgumentException($"Unknown method \"{spec.Method}\": use train, alpharl_velocity or alpharl_rank1."),
         };
         return options;

@@ -1,5 +1,6 @@
 using AlphaRl.Tests.Support;
 using AlphaRl.TorchSharp;
+using AlphaRl.TorchSharp.Jumps;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -64,8 +65,8 @@ public class AlphaRLSessionTests
     private static AlphaRLOptions Options()
     {
         var options = AlphaRLOptions.Paper(targetMultiple: 3);
-        options.SnapshotInterval = 10;
-        options.MinSnapshots = 4;
+        options.Snapshots.Interval = 10;
+        options.Attempts.MinSnapshots = 4;
         return options;
     }
 
@@ -101,7 +102,7 @@ public class AlphaRLSessionTests
             var before = Weights.Snapshot(policy);
             var outcome = alpha.Step(step);
             Assert.That(outcome.Action, Is.Not.EqualTo(StepAction.JumpKept), $"step {step}");
-            if (outcome.Fit is not null) Assert.That(outcome.Fit.RelativeError, Is.GreaterThan(Options().FitThreshold));
+            if (outcome.Fit is not null) Assert.That(outcome.Fit.RelativeError, Is.GreaterThan(Options().Attempts.FitThreshold));
             Weights.AssertIdentical(policy, before);
         }
         Assert.That(alpha.Jumps, Is.Empty);
@@ -180,7 +181,7 @@ public class AlphaRLSessionTests
         using var policy = new TinyPolicy(d: 16);
         var path = new PathDriver(policy, curvature: 0, seed: 6);
         var options = Options();
-        options.MaxJumps = 2;
+        options.Attempts.MaxJumps = 2;
         using var alpha = AlphaRL.Accelerate(policy, options);
         var kept = new List<JumpOutcome>();
         alpha.Jumped += (_, j) => kept.Add(j);
@@ -245,11 +246,11 @@ public class AlphaRLSessionTests
     public void IncludeAndExcludePatterns_AndPredicate_OverrideTheDefault()
     {
         using var policy = new TinyPolicy(d: 8, layerCount: 2);
-        using (var onlyMlp = AlphaRL.Accelerate(policy, o => { o.IncludePatterns = ["_proj"]; o.ExcludePatterns = [@"\.(q|k|v|o)_proj"]; }))
+        using (var onlyMlp = AlphaRL.Accelerate(policy, o => { o.Coverage.Include = ["_proj"]; o.Coverage.Exclude = [@"\.(q|k|v|o)_proj"]; }))
             Assert.That(onlyMlp.Covered, Is.EquivalentTo(new[] { "layers.0.up_proj.weight", "layers.0.down_proj.weight", "layers.1.up_proj.weight", "layers.1.down_proj.weight" }));
-        using (var head = AlphaRL.Accelerate(policy, o => o.Cover = (name, _) => name == "lm_head.weight"))
+        using (var head = AlphaRL.Accelerate(policy, null, new SessionServices { Cover = (name, _) => name == "lm_head.weight" }))
             Assert.That(head.Covered, Is.EqualTo(new[] { "lm_head.weight" }));
-        Assert.That(() => AlphaRL.Accelerate(policy, o => o.IncludePatterns = ["nothing-matches"]),
+        Assert.That(() => AlphaRL.Accelerate(policy, o => o.Coverage.Include = ["nothing-matches"]),
             Throws.TypeOf<AlphaRlException>().With.Message.Contains("no parameter to cover"));
     }
 
@@ -271,7 +272,7 @@ public class AlphaRLSessionTests
         using var policy = new TinyPolicy(d: 16);
         var path = new PathDriver(policy, curvature: 0, seed: 7); // moves embeddings and head linearly too
         var options = Options();
-        options.Uncovered = mode;
+        options.Jumps.Methods = [new Rank1LineJumpOptions { Uncovered = mode }];
         using var alpha = AlphaRL.Accelerate(policy, options);
         for (int step = 1; step <= 40; step++)
         {
@@ -293,7 +294,7 @@ public class AlphaRLSessionTests
         using var policy = new TinyPolicy(d: 16);
         var path = new PathDriver(policy, curvature: 0.05f, seed: 8);
         var options = Options();
-        options.FitThreshold = 10; // compare the two computations whatever the fit's quality
+        options.Attempts.FitThreshold = 10; // compare the two computations whatever the fit's quality
         using var alpha = AlphaRL.Accelerate(policy, options);
         for (int step = 1; step <= 40; step++)
         {

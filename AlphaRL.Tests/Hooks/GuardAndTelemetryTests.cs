@@ -16,13 +16,10 @@ public class GuardAndTelemetryTests
     /// <summary>One velocity candidate (j = 1) at the window's end, step 20.</summary>
     private static AlphaRLOptions OneCandidate(double z = 0, params double[] lengths) => new()
     {
-        SnapshotInterval = 5,
-        MinSnapshots = 4,
-        Schedule = JumpSchedule.Repeated,
-        MaxJumps = 1,
-        JumpLengths = lengths.Length > 0 ? lengths : [0, 1],
-        Methods = [new VelocityJumpOptions()],
-        GuardNoiseZ = z,
+        Snapshots = { Interval = 5 },
+        Attempts = { MinSnapshots = 4, Schedule = JumpSchedule.Repeated, MaxJumps = 1 },
+        Jumps = { Lengths = lengths.Length > 0 ? lengths : [0, 1], Methods = [new VelocityJumpOptions()] },
+        Guard = { NoiseZ = z },
     };
 
     [Test]
@@ -176,13 +173,13 @@ public class GuardAndTelemetryTests
     {
         var logger = new ListLogger();
         using var policy = Lifecycle.NewPolicy();
-        using (var alpha = AlphaRL.Accelerate(policy, new AlphaRLOptions { SnapshotInterval = 10 }, logger))
+        using (var alpha = AlphaRL.Accelerate(policy, new AlphaRLOptions { Snapshots = { Interval = 10 } }, logger))
             for (long step = 5; step <= 95; step += 10) Assert.That(alpha.Step(step).Action, Is.EqualTo(StepAction.None));
         Assert.That(logger.Entries.Count(e => e.Id == 11), Is.EqualTo(1));
         Assert.That(logger.Entries.Single(e => e.Id == 11).Message, Does.Contain("snapshot step 10"));
 
         var quiet = new ListLogger();
-        using (var alpha = AlphaRL.Accelerate(policy, new AlphaRLOptions { SnapshotInterval = 10 }, quiet))
+        using (var alpha = AlphaRL.Accelerate(policy, new AlphaRLOptions { Snapshots = { Interval = 10 } }, quiet))
             for (long step = 10; step <= 90; step += 10) alpha.Step(step);
         Assert.That(quiet.Entries.Count(e => e.Id == 11), Is.Zero, "calls every 10 steps land on every snapshot step");
     }
@@ -214,7 +211,7 @@ public class GuardAndTelemetryTests
 
         using var run = new Lifecycle();
         using var policy = Lifecycle.NewPolicy();
-        using var alpha = new AlphaRLSession(policy, Lifecycle.Options(), null, null, null, name);
+        using var alpha = new AlphaRLSession(policy, Lifecycle.Options(), null, name);
         for (int t = 1; t <= 60; t++) { run.Train(policy, t); alpha.Step(t, c => c.Phase == GuardPhase.After && c.Step == 40 ? -1e9 : run.Score(policy)); }
 
         double Sum(string instrument) => measurements.Where(m => m.Instrument == instrument).Sum(m => m.Value);
@@ -237,8 +234,8 @@ public class GuardAndTelemetryTests
         using var meterFactory = new TestMeterFactory();
         using var provider = new ServiceCollection()
             .AddSingleton<IMeterFactory>(meterFactory)
-            .AddAlphaRL("actor", o => { o.SnapshotInterval = 5; o.MaxJumps = 3; })
-            .AddAlphaRL("critic", o => { o.SnapshotInterval = 20; o.MaxJumps = 0; })
+            .AddAlphaRL("actor", o => { o.Snapshots.Interval = 5; o.Attempts.MaxJumps = 3; })
+            .AddAlphaRL("critic", o => { o.Snapshots.Interval = 20; o.Attempts.MaxJumps = 0; })
             .BuildServiceProvider();
         provider.GetRequiredService<IStartupValidator>().Validate();
         var factory = provider.GetRequiredService<IAlphaRLFactory>();
@@ -246,8 +243,8 @@ public class GuardAndTelemetryTests
         using var criticPolicy = Lifecycle.NewPolicy();
         using var actor = factory.Accelerate(actorPolicy, "actor");
         using var critic = factory.Accelerate(criticPolicy, "critic");
-        Assert.That((actor.Name, actor.Options.SnapshotInterval, actor.Options.MaxJumps), Is.EqualTo(("actor", 5, 3)));
-        Assert.That((critic.Name, critic.Options.SnapshotInterval, critic.Options.MaxJumps), Is.EqualTo(("critic", 20, 0)));
+        Assert.That((actor.Name, actor.Options.Snapshots.Interval, actor.Options.Attempts.MaxJumps), Is.EqualTo(("actor", 5, 3)));
+        Assert.That((critic.Name, critic.Options.Snapshots.Interval, critic.Options.Attempts.MaxJumps), Is.EqualTo(("critic", 20, 0)));
         Assert.That(meterFactory.Created, Is.EqualTo(2), "one meter per session, from the container's factory");
 
         // Resume through the factory with the named options; the other name's options do not match the saved state.
@@ -257,18 +254,25 @@ public class GuardAndTelemetryTests
             actor.Step(5);
             actor.Save(folder);
             using (var resumed = factory.Resume(actorPolicy, folder, "actor"))
-                Assert.That((resumed.Name, resumed.LastStep, resumed.Options.SnapshotInterval), Is.EqualTo(("actor", 5L, 5)));
+                Assert.That((resumed.Name, resumed.LastStep, resumed.Options.Snapshots.Interval), Is.EqualTo(("actor", 5L, 5)));
             var e2 = Assert.Throws<AlphaRlException>(() => factory.Resume(actorPolicy, folder, "critic"));
-            Assert.That(e2!.Message, Does.Contain("AlphaRLOptions.SnapshotInterval is 5 in the saved state and 20 in the options given"));
+            Assert.That(e2!.Message, Does.Contain("AlphaRLOptions.Snapshots.Interval is 5 in the saved state and 20 in the options given"));
+
+            // A name never registered (a typo) is an error naming it and the registered ones, not the defaults.
+            var typo = Assert.Throws<AlphaRlException>(() => factory.Accelerate(criticPolicy, "critc"));
+            Assert.That(typo!.Message, Does.Contain("\"critc\"").And.Contain("\"actor\", \"critic\""));
+            typo = Assert.Throws<AlphaRlException>(() => factory.Resume(actorPolicy, folder, "actr"));
+            Assert.That(typo!.Message, Does.Contain("\"actr\""));
+            Assert.Throws<AlphaRlException>(() => factory.Accelerate(criticPolicy), "the default name was not registered either");
         }
         finally
         {
             if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
         }
 
-        using var bad = new ServiceCollection().AddAlphaRL("actor").AddAlphaRL("critic", o => o.SnapshotInterval = 0).BuildServiceProvider();
+        using var bad = new ServiceCollection().AddAlphaRL("actor").AddAlphaRL("critic", o => o.Snapshots.Interval = 0).BuildServiceProvider();
         var e = Assert.Throws<OptionsValidationException>(() => bad.GetRequiredService<IStartupValidator>().Validate());
-        Assert.That(e!.Message, Does.Contain("AlphaRLOptions.SnapshotInterval = 0"));
+        Assert.That(e!.Message, Does.Contain("AlphaRLOptions.Snapshots.Interval = 0"));
     }
 
     private sealed class TestMeterFactory : IMeterFactory

@@ -13,13 +13,10 @@ public class GuardFloorTests
     /// <summary>Velocity candidates j = 1, 2, 4 at the window's end, step 20, with a floor of 0.98 on "format_c".</summary>
     private static AlphaRLOptions Floored() => new()
     {
-        SnapshotInterval = 5,
-        MinSnapshots = 4,
-        Schedule = JumpSchedule.Repeated,
-        MaxJumps = 1,
-        JumpLengths = [0, 1, 2, 4],
-        Methods = [new VelocityJumpOptions()],
-        GuardFloors = { ["format_c"] = 0.98 },
+        Snapshots = { Interval = 5 },
+        Attempts = { MinSnapshots = 4, Schedule = JumpSchedule.Repeated, MaxJumps = 1 },
+        Jumps = { Lengths = [0, 1, 2, 4], Methods = [new VelocityJumpOptions()] },
+        Guard = { Floors = { ["format_c"] = 0.98 } },
     };
 
     /// <summary>Trains 20 steps; the evaluation gains more the longer the jump and forgets format C beyond j = 1.</summary>
@@ -52,7 +49,7 @@ public class GuardFloorTests
         Assert.That(outcome.Jump.Candidates[1].Metrics!["format_c"], Is.EqualTo(0.95));
 
         var noFloor = Floored();
-        noFloor.GuardFloors.Clear();
+        noFloor.Guard.Floors.Clear();
         Assert.That(Run(noFloor, Forgetting).Outcome.Jump!.Length, Is.EqualTo(4), "without the floor the longest jump wins");
     }
 
@@ -96,11 +93,11 @@ public class GuardFloorTests
     public void InvalidFloors_AreReportedByTheValidator()
     {
         var options = Floored();
-        options.GuardFloors["bad"] = double.NaN;
-        options.GuardFloors[" "] = 0.5;
+        options.Guard.Floors["bad"] = double.NaN;
+        options.Guard.Floors[" "] = 0.5;
         var result = new AlphaRLOptionsValidator().Validate(null, options);
         Assert.That(result.Failed, Is.True);
-        Assert.That(result.FailureMessage, Does.Contain("GuardFloors[\"bad\"] = NaN").And.Contain("empty name"));
+        Assert.That(result.FailureMessage, Does.Contain("Guard.Floors[\"bad\"] = NaN").And.Contain("empty name"));
     }
 
     [Test]
@@ -108,7 +105,7 @@ public class GuardFloorTests
     {
         var options = Floored();
         var copy = options.Clone();
-        options.GuardFloors["format_c"] = 0.5;
-        Assert.That(copy.GuardFloors["format_c"], Is.EqualTo(0.98));
+        options.Guard.Floors["format_c"] = 0.5;
+        Assert.That(copy.Guard.Floors["format_c"], Is.EqualTo(0.98));
     }
 }

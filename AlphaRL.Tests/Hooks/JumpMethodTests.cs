@@ -80,9 +80,11 @@ public class JumpMethodTests
         // The grid these tests are built on (up to 3 windows ahead), not the library's default.
         var options = new AlphaRLOptions
         {
-            SnapshotInterval = 10, MinSnapshots = 4, MaxSnapshots = 4, Schedule = JumpSchedule.Repeated, MaxJumps = 1, JumpLengths = [0, 0.5, 1, 1.5, 2, 3],
+            Snapshots = { Interval = 10, Max = 4 },
+            Attempts = { MinSnapshots = 4, Schedule = JumpSchedule.Repeated, MaxJumps = 1 },
+            Jumps = { Lengths = [0, 0.5, 1, 1.5, 2, 3] },
         };
-        foreach (var m in methods) options.Methods.Add(m);
+        foreach (var m in methods) options.Jumps.Methods.Add(m);
         return options;
     }
 
@@ -184,7 +186,7 @@ public class JumpMethodTests
         using var policy = new TinyPolicy(d: 16);
         var path = new Path(policy, t => (Math.Min(t, 20), Math.Max(t - 20, 0)), rankOne: false, seed: 15);
         var options = Repeated(new VelocityJumpOptions());
-        options.SkipWhenBending = true;
+        options.Attempts.SkipWhenBending = true;
         using var alpha = AlphaRL.Accelerate(policy, options);
         int calls = 0;
 
@@ -205,7 +207,7 @@ public class JumpMethodTests
     {
         var options = Repeated(new VelocityJumpOptions { IncludeUncovered = true }, new DirectionJumpOptions { IncludeUncovered = true },
             new Rank1LineJumpOptions { Uncovered = UncoveredTensors.Extrapolate });
-        options.MinSnapshots = options.MaxSnapshots = minSnapshots;
+        options.Attempts.MinSnapshots = options.Snapshots.Max = minSnapshots;
         return options;
     }
 
@@ -269,8 +271,8 @@ public class JumpMethodTests
         using var policy = new TinyPolicy(d: 16);
         var path = new Path(policy, Linear, rankOne: false, seed: 19);
         var options = AllMethods(minSnapshots: 3);
-        options.MaxEvaluationsPerWindow = 4;
-        options.MaxJumps = 100;
+        options.Jumps.MaxEvaluations = 4;
+        options.Attempts.MaxJumps = 100;
         using var alpha = AlphaRL.Accelerate(policy, options);
         int calls = 0;
 
@@ -292,7 +294,7 @@ public class JumpMethodTests
             using var policy = new TinyPolicy(d: 16, dtype: ScalarType.BFloat16);
             var path = new Path(policy, Linear, rankOne: false, seed: 20);
             var options = Repeated(new VelocityJumpOptions { IncludeUncovered = true });
-            options.JumpLengths = lengths;
+            options.Jumps.Lengths = lengths;
             using var alpha = AlphaRL.Accelerate(policy, options);
             var outcome = Run(alpha, path, 40, () => -path.RelativeDistanceTo(80));
             Assert.That((outcome.Jump!.Kept, outcome.Jump.Length), Is.EqualTo((true, 1.0)));
@@ -308,8 +310,8 @@ public class JumpMethodTests
         using var policy = new TinyPolicy(d: 16);
         var path = new Path(policy, Linear, rankOne: false, seed: 21);
         var options = Repeated(new VelocityJumpOptions { IncludeUncovered = true });
-        options.MaxJumps = 3;
-        options.JumpLengths = [0, 1];
+        options.Attempts.MaxJumps = 3;
+        options.Jumps.Lengths = [0, 1];
         using var alpha = AlphaRL.Accelerate(policy, options);
 
         Run(alpha, path, 200, () => -path.RelativeDistanceTo(1000)); // farther along the line scores higher
@@ -324,9 +326,11 @@ public class JumpMethodTests
     {
         using var policy = new TinyPolicy(d: 16);
         var path = new Path(policy, Linear, rankOne: false, seed: 25);
-        var options = new AlphaRLOptions { SnapshotInterval = 8, MinSnapshots = 6, MaxSnapshots = 6,
-            Methods = { new VelocityJumpOptions { IncludeUncovered = true } }, JumpLengths = [0, 0.5, 1, 2, 3],
-            Schedule = JumpSchedule.Repeated, MaxJumps = 20, MaxEvaluationsPerWindow = 6 };
+        var options = new AlphaRLOptions {
+            Snapshots = { Interval = 8, Max = 6 },
+            Attempts = { MinSnapshots = 6, Schedule = JumpSchedule.Repeated, MaxJumps = 20 },
+            Jumps = { Methods = { new VelocityJumpOptions { IncludeUncovered = true } }, Lengths = [0, 0.5, 1, 2, 3], MaxEvaluations = 6 },
+};
         using var alpha = AlphaRL.Accelerate(policy, options);
 
         Run(alpha, path, 144, () => -path.RelativeDistanceTo(100_000));
@@ -344,7 +348,7 @@ public class JumpMethodTests
         using var policy = new TinyPolicy(d: 8);
         var path = new Path(policy, Linear, rankOne: false, seed: 22);
         var options = Repeated();
-        options.MaxJumps = 0;
+        options.Attempts.MaxJumps = 0;
         using var alpha = AlphaRL.Accelerate(policy, options);
         int calls = 0;
 
@@ -360,7 +364,7 @@ public class JumpMethodTests
         using var policy = new TinyPolicy(d: 8);
         using (var alpha = AlphaRL.Accelerate(policy)) Assert.That(alpha.Methods, Is.EqualTo(new[] { "velocity" }));
         using (var paper = AlphaRL.Accelerate(policy, AlphaRLOptions.Paper())) Assert.That(paper.Methods, Is.EqualTo(new[] { "rank1" }));
-        Assert.That(AlphaRLOptions.Paper(2.5).JumpLengths, Is.EqualTo(new[] { 0, 1.5 }));
+        Assert.That(AlphaRLOptions.Paper(2.5).Jumps.Lengths, Is.EqualTo(new[] { 0, 1.5 }));
     }
 
     [Test]
@@ -406,9 +410,9 @@ public class JumpMethodTests
         // Large uncovered tensors (embeddings, head: 128k floats each): every method copies or backs them up.
         using var policy = new TinyPolicy(d: 32, layerCount: 1, vocab: 4096);
         var options = AllMethods(minSnapshots: 3);
-        options.SnapshotInterval = 1;
-        options.MaxJumps = int.MaxValue;
-        options.MaxEvaluationsPerWindow = 4;
+        options.Snapshots.Interval = 1;
+        options.Attempts.MaxJumps = int.MaxValue;
+        options.Jumps.MaxEvaluations = 4;
         using var alpha = AlphaRL.Accelerate(policy, options);
         using var outer = NewDisposeScope();
         var random = new Random(23);

@@ -69,13 +69,9 @@ internal sealed class Lifecycle : IDisposable
     /// <summary>Every method with its own state: velocity sums, the rank-1 line with extrapolated uncovered tensors, the direction with uncovered tensors.</summary>
     public static AlphaRLOptions Options() => new()
     {
-        SnapshotInterval = 5,
-        MinSnapshots = 4,
-        MaxSnapshots = 8,
-        Schedule = JumpSchedule.Repeated,
-        MaxJumps = 3,
-        JumpLengths = [0, 1, 2],
-        Methods = [new VelocityJumpOptions(), new Rank1LineJumpOptions { Uncovered = UncoveredTensors.Extrapolate }, new DirectionJumpOptions { IncludeUncovered = true }],
+        Snapshots = { Interval = 5, Max = 8 },
+        Attempts = { MinSnapshots = 4, Schedule = JumpSchedule.Repeated, MaxJumps = 3 },
+        Jumps = { Lengths = [0, 1, 2], Methods = [new VelocityJumpOptions(), new Rank1LineJumpOptions { Uncovered = UncoveredTensors.Extrapolate }, new DirectionJumpOptions { IncludeUncovered = true }] },
     };
 
     public static byte[] Hash(nn.Module policy)

@@ -19,7 +19,9 @@ public class OptimizerRestartTests
         Assert.That(optimizer, Is.InstanceOf<IDisposable>(), "the old optimizer can be disposed");
         using var alpha = AlphaRL.Accelerate(policy, new AlphaRLOptions
         {
-            SnapshotInterval = 5, MinSnapshots = 4, Schedule = JumpSchedule.Repeated, MaxJumps = 1, JumpLengths = [0, 1],
+            Snapshots = { Interval = 5 },
+            Attempts = { MinSnapshots = 4, Schedule = JumpSchedule.Repeated, MaxJumps = 1 },
+            Jumps = { Lengths = [0, 1] },
         });
         alpha.Jumped += (_, jump) =>
         {

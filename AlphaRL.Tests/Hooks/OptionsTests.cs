@@ -1,5 +1,6 @@
 using AlphaRl.Tests.Support;
 using AlphaRl.TorchSharp;
+using AlphaRl.TorchSharp.Jumps;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -9,37 +10,38 @@ public class OptionsTests
 {
     private static readonly (Action<AlphaRLOptions> Break, string Setting)[] InvalidSettings =
     [
-        (o => o.SnapshotInterval = 0, "SnapshotInterval = 0"),
-        (o => o.MinSnapshots = 2, "MinSnapshots = 2"),
-        (o => o.MaxSnapshots = 3, "MaxSnapshots = 3"),
-        (o => o.FitThreshold = double.NaN, "FitThreshold = NaN"),
-        (o => o.FitThreshold = -1, "FitThreshold = -1"),
-        (o => o.HoldOutFraction = 1, "HoldOutFraction = 1"),
-        (o => o.TargetMultiple = 1, "TargetMultiple = 1"),
-        (o => o.TargetStep = 0, "TargetStep = 0"),
-        (o => o.MaxJumps = -1, "MaxJumps = -1"),
-        (o => o.GuardTolerance = double.NaN, "GuardTolerance = NaN"),
-        (o => o.GuardTolerance = double.PositiveInfinity, "GuardTolerance = Infinity"),
-        (o => o.JumpForm = (AlphaRl.Extrapolation.JumpForm)42, "JumpForm = 42"),
-        (o => o.Uncovered = (UncoveredTensors)9, "Uncovered = 9"),
-        (o => o.JumpLengths = [0, -1, 2], "JumpLengths[1] = -1"),
-        (o => o.JumpLengths = [double.NaN, 2], "JumpLengths[0] = NaN"),
-        (o => o.JumpLengths = [0], "JumpLengths = [0]"),
-        (o => o.JumpLengths = null!, "JumpLengths = null"),
-        (o => o.MaxEvaluationsPerWindow = 1, "MaxEvaluationsPerWindow = 1"),
-        (o => o.Schedule = (JumpSchedule)7, "Schedule = 7"),
-        (o => o.MinVelocityCosine = 1.5, "MinVelocityCosine = 1.5"),
-        (o => o.MinStepNormTrend = -0.1, "MinStepNormTrend = -0.1"),
-        (o => o.Methods = null!, "Methods = null"),
-        (o => o.Methods = [new AlphaRl.TorchSharp.Jumps.VelocityJumpOptions { SkipSnapshots = 3 }], "Methods[0].SkipSnapshots = 3"),
-        (o => o.Methods = [new AlphaRl.TorchSharp.Jumps.VelocityJumpOptions(), null!], "Methods[1] = null"),
-        (o => o.Methods = [new AlphaRl.TorchSharp.Jumps.Rank1LineJumpOptions { Form = (AlphaRl.Extrapolation.JumpForm)42 }], "Methods[0].Form = 42"),
-        (o => o.Methods = [new AlphaRl.TorchSharp.Jumps.Rank1LineJumpOptions { Uncovered = (UncoveredTensors)5 }], "Methods[0].Uncovered = 5"),
-        (o => o.IncludePatterns = ["(unclosed"], "IncludePatterns[0] = \"(unclosed\""),
-        (o => o.ExcludePatterns = ["[z-a]"], "ExcludePatterns[0] = \"[z-a]\""),
-        (o => o.PowerIteration = new AlphaRl.Linalg.PowerIterationOptions { Tolerance = 0 }, "PowerIteration.Tolerance = 0"),
-        (o => o.PowerIteration = new AlphaRl.Linalg.PowerIterationOptions { MaxIterations = 0 }, "PowerIteration.MaxIterations = 0"),
-        (o => o.PowerIteration = new AlphaRl.Linalg.PowerIterationOptions { WarmPasses = -1 }, "PowerIteration.WarmPasses = -1"),
+        (o => o.Snapshots.Interval = 0, "Snapshots.Interval = 0"),
+        (o => o.Snapshots.StartStep = -1, "Snapshots.StartStep = -1"),
+        (o => o.Attempts.MinSnapshots = 2, "Attempts.MinSnapshots = 2"),
+        (o => o.Snapshots.Max = 3, "Snapshots.Max = 3"),
+        (o => o.Attempts.FitThreshold = double.NaN, "Attempts.FitThreshold = NaN"),
+        (o => o.Attempts.FitThreshold = -1, "Attempts.FitThreshold = -1"),
+        (o => o.Attempts.HoldOutFraction = 1, "Attempts.HoldOutFraction = 1"),
+        (o => o.Jumps.TargetStep = 0, "Jumps.TargetStep = 0"),
+        (o => o.Attempts.MaxJumps = -1, "Attempts.MaxJumps = -1"),
+        (o => o.Guard.Tolerance = double.NaN, "Guard.Tolerance = NaN"),
+        (o => o.Guard.Tolerance = double.PositiveInfinity, "Guard.Tolerance = Infinity"),
+        (o => o.Guard.NoiseZ = -1, "Guard.NoiseZ = -1"),
+        (o => o.Guard.Floors = new Dictionary<string, double> { ["format_c"] = double.NaN }, "Guard.Floors[\"format_c\"] = NaN"),
+        (o => o.Jumps.Lengths = [0, -1, 2], "Jumps.Lengths[1] = -1"),
+        (o => o.Jumps.Lengths = [double.NaN, 2], "Jumps.Lengths[0] = NaN"),
+        (o => o.Jumps.Lengths = [0], "Jumps.Lengths = [0]"),
+        (o => o.Jumps.Lengths = null!, "Jumps.Lengths = null"),
+        (o => o.Jumps.MaxEvaluations = 1, "Jumps.MaxEvaluations = 1"),
+        (o => o.Attempts.Schedule = (JumpSchedule)7, "Attempts.Schedule = 7"),
+        (o => o.Attempts.MinVelocityCosine = 1.5, "Attempts.MinVelocityCosine = 1.5"),
+        (o => o.Attempts.MinStepNormTrend = -0.1, "Attempts.MinStepNormTrend = -0.1"),
+        (o => o.Jumps.Methods = null!, "Jumps.Methods = null"),
+        (o => o.Jumps.Methods = [new VelocityJumpOptions { SkipSnapshots = 3 }], "Jumps.Methods[0].SkipSnapshots = 3"),
+        (o => o.Jumps.Methods = [new VelocityJumpOptions(), null!], "Jumps.Methods[1] = null"),
+        (o => o.Jumps.Methods = [new Rank1LineJumpOptions { Form = (AlphaRl.Extrapolation.JumpForm)42 }], "Jumps.Methods[0].Form = 42"),
+        (o => o.Jumps.Methods = [new Rank1LineJumpOptions { Uncovered = (UncoveredTensors)5 }], "Jumps.Methods[0].Uncovered = 5"),
+        (o => o.Coverage.Include = ["(unclosed"], "Coverage.Include[0] = \"(unclosed\""),
+        (o => o.Coverage.Exclude = ["[z-a]"], "Coverage.Exclude[0] = \"[z-a]\""),
+        (o => o.Snapshots.PowerIteration = new AlphaRl.Linalg.PowerIterationOptions { Tolerance = 0 }, "Snapshots.PowerIteration.Tolerance = 0"),
+        (o => o.Snapshots.PowerIteration = new AlphaRl.Linalg.PowerIterationOptions { MaxIterations = 0 }, "Snapshots.PowerIteration.MaxIterations = 0"),
+        (o => o.Snapshots.PowerIteration = new AlphaRl.Linalg.PowerIterationOptions { WarmPasses = -1 }, "Snapshots.PowerIteration.WarmPasses = -1"),
+        (o => o.Guard = null!, "Guard = null"),
     ];
 
     private static IEnumerable<TestCaseData> Cases() => InvalidSettings.Select(c => new TestCaseData(c.Break, c.Setting).SetArgDisplayNames(c.Setting));
@@ -65,31 +67,31 @@ public class OptionsTests
     {
         var validator = new AlphaRLOptionsValidator();
         Assert.That(validator.Validate(null, AlphaRLOptions.Paper()).Succeeded, Is.True);
-        Assert.That(validator.Validate(null, new AlphaRLOptions { GuardTolerance = -0.01, MaxEvaluationsPerWindow = 2 }).Succeeded, Is.True);
-        Assert.That(validator.Validate(null, new AlphaRLOptions { TargetStep = 300, JumpLengths = [0] }).Succeeded, Is.True);
+        Assert.That(validator.Validate(null, new AlphaRLOptions { Jumps = { MaxEvaluations = 2 }, Guard = { Tolerance = -0.01 } }).Succeeded, Is.True);
+        Assert.That(validator.Validate(null, new AlphaRLOptions { Jumps = { TargetStep = 300, Lengths = [0] } }).Succeeded, Is.True);
     }
 
     [Test]
     public void AllFailures_AreReportedTogether_OnTheNonDiPath()
     {
         using var policy = new TinyPolicy(d: 8);
-        var e = Assert.Throws<OptionsValidationException>(() => AlphaRL.Accelerate(policy, o => { o.SnapshotInterval = 0; o.GuardTolerance = double.NaN; }))!;
+        var e = Assert.Throws<OptionsValidationException>(() => AlphaRL.Accelerate(policy, o => { o.Snapshots.Interval = 0; o.Guard.Tolerance = double.NaN; }))!;
         Assert.That(e.Failures.Count(), Is.EqualTo(2));
-        Assert.That(e.Message, Does.Contain("SnapshotInterval").And.Contain("GuardTolerance"));
+        Assert.That(e.Message, Does.Contain("Snapshots.Interval").And.Contain("Guard.Tolerance"));
     }
 
     [Test]
     public void AddAlphaRL_ValidatesOnStart_NamingEverySetting()
     {
-        using var provider = new ServiceCollection().AddAlphaRL(o => { o.SnapshotInterval = 0; o.MaxJumps = -2; }).BuildServiceProvider();
+        using var provider = new ServiceCollection().AddAlphaRL(o => { o.Snapshots.Interval = 0; o.Attempts.MaxJumps = -2; }).BuildServiceProvider();
         var e = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate())!;
-        Assert.That(e.Message, Does.Contain("AlphaRLOptions.SnapshotInterval = 0").And.Contain("AlphaRLOptions.MaxJumps = -2"));
+        Assert.That(e.Message, Does.Contain("AlphaRLOptions.Snapshots.Interval = 0").And.Contain("AlphaRLOptions.Attempts.MaxJumps = -2"));
     }
 
     [Test]
     public void AddAlphaRL_ResolvesAFactory_ThatUsesTheConfiguredOptions()
     {
-        using var provider = new ServiceCollection().AddLogging().AddAlphaRL(o => o.IncludePatterns = ["q_proj"]).BuildServiceProvider();
+        using var provider = new ServiceCollection().AddLogging().AddAlphaRL(o => o.Coverage.Include = ["q_proj"]).BuildServiceProvider();
         provider.GetRequiredService<IStartupValidator>().Validate();
         using var policy = new TinyPolicy(d: 8, layerCount: 1);
 

@@ -24,7 +24,7 @@ public class SessionLifecycleTests : TempFolderTests
         using var run = new Lifecycle();
         using var policy = Lifecycle.NewPolicy();
         var options = Lifecycle.Options();
-        options.StartStep = startStep;
+        options.Snapshots.StartStep = startStep;
         using var alpha = AlphaRL.Accelerate(policy, options);
         var outcomes = new List<StepOutcome>();
         for (int t = from; t <= to; t++)
@@ -81,7 +81,7 @@ public class SessionLifecycleTests : TempFolderTests
     {
         using var policy = Lifecycle.NewPolicy();
         var options = Lifecycle.Options();
-        options.StartStep = 1000;
+        options.Snapshots.StartStep = 1000;
         using var alpha = AlphaRL.Accelerate(policy, options);
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => alpha.Step(1000));
         Assert.That(e!.Message, Does.Contain("start step").And.Contain("1001"));
@@ -207,15 +207,15 @@ public class SessionLifecycleTests : TempFolderTests
             alpha.Save(folder);
         }
         var options = Lifecycle.Options();
-        options.SnapshotInterval = 10;
-        options.Methods = [new VelocityJumpOptions { SkipSnapshots = 1 }];
+        options.Snapshots.Interval = 10;
+        options.Jumps.Methods = [new VelocityJumpOptions { SkipSnapshots = 1 }];
         var e = Assert.Throws<AlphaRlException>(() => AlphaRL.Resume(policy, folder, options));
-        Assert.That(e!.Message, Does.Contain("AlphaRLOptions.SnapshotInterval is 5 in the saved state and 10 in the options given").And.Contain("AlphaRLOptions.Methods"));
+        Assert.That(e!.Message, Does.Contain("AlphaRLOptions.Snapshots.Interval is 5 in the saved state and 10 in the options given").And.Contain("AlphaRLOptions.Jumps.Methods"));
         // Settings that do not shape the state may change.
         var lenient = Lifecycle.Options();
-        lenient.GuardTolerance = 0.5;
+        lenient.Guard.Tolerance = 0.5;
         using var resumed = AlphaRL.Resume(policy, folder, lenient);
-        Assert.That(resumed.Options.GuardTolerance, Is.EqualTo(0.5));
+        Assert.That(resumed.Options.Guard.Tolerance, Is.EqualTo(0.5));
     }
 
     [Test]
@@ -230,7 +230,7 @@ public class SessionLifecycleTests : TempFolderTests
         string folder = Temp["state"];
         using (var alpha = AlphaRL.Accelerate(policy, Lifecycle.Options())) alpha.Save(folder);
         string json = Path.Combine(folder, "session.json");
-        File.WriteAllText(json, File.ReadAllText(json).Replace("\"version\": 1", "\"version\": 99"));
+        File.WriteAllText(json, File.ReadAllText(json).Replace("\"version\": 2", "\"version\": 99"));
         e = Assert.Throws<AlphaRlException>(() => AlphaRL.Resume(policy, folder));
         Assert.That(e!.Message, Does.Contain("version 99"));
     }
@@ -241,19 +241,19 @@ public class SessionLifecycleTests : TempFolderTests
         using var policy = Lifecycle.NewPolicy();
         var options = Lifecycle.Options();
         using var alpha = AlphaRL.Accelerate(policy, options);
-        options.SnapshotInterval = 0;
-        options.Methods.Clear();
-        options.JumpLengths.Add(100);
-        ((VelocityJumpOptions)Lifecycle.Options().Methods[0]).SkipSnapshots = 2;
+        options.Snapshots.Interval = 0;
+        options.Jumps.Methods.Clear();
+        options.Jumps.Lengths.Add(100);
+        ((VelocityJumpOptions)Lifecycle.Options().Jumps.Methods[0]).SkipSnapshots = 2;
         for (int t = 1; t <= 5; t++) Assert.DoesNotThrow(() => alpha.Step(t));
         var effective = alpha.Options;
-        Assert.That(effective.SnapshotInterval, Is.EqualTo(5));
-        Assert.That(effective.Methods.Select(m => m.Name), Is.EqualTo(new[] { "velocity", "rank1", "direction" }));
-        Assert.That(effective.JumpLengths, Is.EqualTo(new[] { 0.0, 1, 2 }));
-        effective.MaxJumps = 99;
-        effective.Methods.Clear();
-        Assert.That(alpha.Options.MaxJumps, Is.EqualTo(3), "Options is a copy");
-        Assert.That(alpha.Options.Methods, Has.Count.EqualTo(3));
+        Assert.That(effective.Snapshots.Interval, Is.EqualTo(5));
+        Assert.That(effective.Jumps.Methods.Select(m => m.Name), Is.EqualTo(new[] { "velocity", "rank1", "direction" }));
+        Assert.That(effective.Jumps.Lengths, Is.EqualTo(new[] { 0.0, 1, 2 }));
+        effective.Attempts.MaxJumps = 99;
+        effective.Jumps.Methods.Clear();
+        Assert.That(alpha.Options.Attempts.MaxJumps, Is.EqualTo(3), "Options is a copy");
+        Assert.That(alpha.Options.Jumps.Methods, Has.Count.EqualTo(3));
     }
 
     [Test]
@@ -261,10 +261,10 @@ public class SessionLifecycleTests : TempFolderTests
     {
         using var policy = Lifecycle.NewPolicy();
         var velocity = new VelocityJumpOptions();
-        var options = new AlphaRLOptions { SnapshotInterval = 5, MinSnapshots = 4, Methods = { velocity } };
+        var options = new AlphaRLOptions { Snapshots = { Interval = 5 }, Attempts = { MinSnapshots = 4 }, Jumps = { Methods = { velocity } } };
         using var alpha = AlphaRL.Accelerate(policy, options);
         velocity.SkipSnapshots = 99;
-        Assert.That(((VelocityJumpOptions)alpha.Options.Methods[0]).SkipSnapshots, Is.EqualTo(0));
+        Assert.That(((VelocityJumpOptions)alpha.Options.Jumps.Methods[0]).SkipSnapshots, Is.EqualTo(0));
     }
 
     [Test]

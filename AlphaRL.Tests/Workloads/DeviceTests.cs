@@ -123,7 +123,7 @@ public class RunDeviceTests
         using var run = RlRuns.Create(settings, _cache);
         var expected = run.Device.type;
         Assert.That(expected, Is.EqualTo(device == "cpu" ? DeviceType.CPU : DeviceType.CUDA));
-        var options = new AlphaRLOptions { SnapshotInterval = 1, MinSnapshots = 3, MaxSnapshots = 3, FitThreshold = 1e9, MaxJumps = 1 };
+        var options = new AlphaRLOptions { Snapshots = { Interval = 1, Max = 3 }, Attempts = { MinSnapshots = 3, FitThreshold = 1e9, MaxJumps = 1 } };
         long evaluations = 0;
         var result = RlLoop.Train(run, 4, options, onFinished: session => evaluations = session.Evaluations);
 
@@ -182,8 +182,10 @@ public class RunDeviceTests
         using var run = RlRuns.Create(Small("grpo") with { Device = device, DType = "bf16" }, _cache);
         // Converged snapshots: this checks the bf16 measurement against float64, not the warm pass budget (whose
         // accuracy is judged by the jump, docs/performance.md; 3 passes leave σ about 1e-5 off here).
-        var options = new AlphaRLOptions { SnapshotInterval = 1, MinSnapshots = 3, MaxSnapshots = 5, MaxJumps = 0,
-            PowerIteration = AlphaRl.Linalg.PowerIterationOptions.Converged };
+        var options = new AlphaRLOptions {
+            Snapshots = { Interval = 1, Max = 5, PowerIteration = AlphaRl.Linalg.PowerIterationOptions.Converged },
+            Attempts = { MinSnapshots = 3, MaxJumps = 0 },
+};
         var weights = new Dictionary<long, Dictionary<string, Tensor>> { [0] = Float64Copy(run.Policy) };
         var snapshots = new Dictionary<string, IReadOnlyList<AlphaRl.Tracking.Rank1Snapshot>>();
         try

@@ -117,7 +117,7 @@ public class ElicitationTests
         using var run = RlRuns.Create(Llm(algorithm), Path.GetTempPath());
         var before = run.Policy.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone());
         for (int i = 0; i < 3; i++) run.TrainStep();
-        var covered = ParameterCoverage.Select(run.Policy, new AlphaRLOptions()).Covered.Select(c => c.Name).ToHashSet();
+        var covered = ParameterCoverage.Select(run.Policy, new CoverageOptions()).Covered.Select(c => c.Name).ToHashSet();
         foreach (var (name, parameter) in run.Policy.named_parameters())
         {
             double change = (parameter - before[name]).abs().max().item<float>();

@@ -34,7 +34,7 @@ public class RlRunSmokeTests
 
     private static RlRunSettings Ppo(int seed = 1) => Grpo(seed) with { Algorithm = "ppo", SamplesPerPrompt = 1, Epochs = 2 };
 
-    private static AlphaRLOptions Options() => new() { SnapshotInterval = 1, MinSnapshots = 3, MaxSnapshots = 4, MaxJumps = 0 };
+    private static AlphaRLOptions Options() => new() { Snapshots = { Interval = 1, Max = 4 }, Attempts = { MinSnapshots = 3, MaxJumps = 0 } };
 
     [Test]
     public void TasksTooSmallToGeneralise_AreRejectedBeforeAnyTraining()

@@ -38,7 +38,7 @@ public class TinyGptTests
     public void DefaultCoverage_IsExactlyTheSixAttentionAndMlpMatricesPerLayer()
     {
         using var model = new TinyGpt(Config);
-        var coverage = ParameterCoverage.Select(model, new AlphaRLOptions());
+        var coverage = ParameterCoverage.Select(model, new CoverageOptions());
 
         var expected = Enumerable.Range(0, Config.Layers).SelectMany(l => new[]
         {

@@ -8,7 +8,7 @@ namespace AlphaRl.TorchSharp;
 /// <code>
 /// using AlphaRl.TorchSharp;
 ///
-/// using var alpha = AlphaRL.Accelerate(policy, new AlphaRLOptions { SnapshotInterval = 5, MinSnapshots = 4 });
+/// using var alpha = AlphaRL.Accelerate(policy, o => o.Snapshots.Interval = 5);
 /// for (int step = 1; step &lt;= 300; step++)
 /// {
 ///     optimizer.zero_grad(); loss.backward(); optimizer.step();          // your PPO/GRPO step
@@ -26,7 +26,17 @@ public static class AlphaRL
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">Some settings are invalid.</exception>
     /// <exception cref="AlphaRlException">The module has no parameter to cover.</exception>
     public static AlphaRLSession Accelerate(nn.Module policy, AlphaRLOptions? options = null, ILogger? logger = null) =>
-        new(policy, options ?? new AlphaRLOptions(), logger);
+        new(policy, options ?? new AlphaRLOptions(), new SessionServices { Logger = logger });
+
+    /// <summary>Starts a session with behaviour beside the settings: a logger, meters, a custom trajectory fit or coverage predicate.</summary>
+    /// <param name="policy">The model being trained.</param>
+    /// <param name="options">Settings; defaults when null.</param>
+    /// <param name="services">Behaviour (<see cref="SessionServices"/>).</param>
+    public static AlphaRLSession Accelerate(nn.Module policy, AlphaRLOptions? options, SessionServices services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        return new(policy, options ?? new AlphaRLOptions(), services);
+    }
 
     /// <summary>Starts a session with options set by <paramref name="configure"/> on top of the defaults.</summary>
     /// <param name="policy">The model being trained.</param>
@@ -37,7 +47,7 @@ public static class AlphaRL
         ArgumentNullException.ThrowIfNull(configure);
         var options = new AlphaRLOptions();
         configure(options);
-        return new AlphaRLSession(policy, options, logger);
+        return new AlphaRLSession(policy, options, new SessionServices { Logger = logger });
     }
 
     /// <summary>
@@ -50,10 +60,19 @@ public static class AlphaRL
     /// <param name="policy">The model being trained, at the saved step's weights.</param>
     /// <param name="folder">The folder <see cref="AlphaRLSession.Save"/> wrote.</param>
     /// <param name="options">Settings; null: the saved effective settings. When given, the settings that shape the state
-    /// (SnapshotInterval, MinSnapshots, MaxSnapshots, Schedule, Methods, Uncovered) must equal the saved ones; the others
-    /// (e.g. GuardTolerance, MaxJumps, JumpLengths) may change.</param>
+    /// (Snapshots.Interval, Snapshots.Max, Attempts.MinSnapshots, Attempts.Schedule, Jumps.Methods) must equal the saved
+    /// ones; the others (e.g. Guard.Tolerance, Attempts.MaxJumps, Jumps.Lengths) may change. Sessions saved in an earlier
+    /// state format (version 1, flat settings) are read and migrated.</param>
     /// <param name="logger">Where to log; nothing is logged when null.</param>
     /// <exception cref="AlphaRlException">The folder is not a saved session, or it does not match the policy or the options.</exception>
     public static AlphaRLSession Resume(nn.Module policy, string folder, AlphaRLOptions? options = null, ILogger? logger = null) =>
-        AlphaRLSession.Resume(policy, folder, options, logger, null, null);
+        AlphaRLSession.Resume(policy, folder, options, new SessionServices { Logger = logger }, null);
+
+    /// <summary><see cref="Resume(nn.Module, string, AlphaRLOptions?, ILogger?)"/> with behaviour beside the settings
+    /// (a custom trajectory fit or coverage predicate must be passed again: behaviour is not saved).</summary>
+    public static AlphaRLSession Resume(nn.Module policy, string folder, AlphaRLOptions? options, SessionServices services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        return AlphaRLSession.Resume(policy, folder, options, services, null);
+    }
 }

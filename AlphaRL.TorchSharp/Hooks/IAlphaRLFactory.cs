@@ -18,7 +18,7 @@ public interface IAlphaRLFactory
             : throw new NotSupportedException($"This {nameof(IAlphaRLFactory)} does not support named options ('{name}').");
 
     /// <summary>Resumes a session saved by <see cref="AlphaRLSession.Save"/> with the options registered under <paramref name="name"/>
-    /// (which must match the saved session's, see <see cref="AlphaRL.Resume"/>).</summary>
+    /// (which must match the saved session's, see <see cref="AlphaRL.Resume(nn.Module, string, AlphaRLOptions?, Microsoft.Extensions.Logging.ILogger?)"/>).</summary>
     AlphaRLSession Resume(nn.Module policy, string folder, string? name = null) =>
         throw new NotSupportedException($"This {nameof(IAlphaRLFactory)} does not support resuming.");
 }

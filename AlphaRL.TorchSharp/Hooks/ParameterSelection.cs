@@ -17,20 +17,23 @@ public sealed record ParameterCoverage(IReadOnlyList<CoveredMatrix> Covered, IRe
     /// <summary>
     /// Applies the selection rules to a module. Default rule: every trainable 2-D weight inside an attention or MLP
     /// block (a name with an attention/MLP word such as q_proj, self_attn, mlp, c_fc, or inside a numbered layer);
-    /// embeddings, the output head, norms and biases are excluded. <see cref="AlphaRLOptions.Cover"/> replaces the rule;
-    /// <see cref="AlphaRLOptions.IncludePatterns"/> and <see cref="AlphaRLOptions.ExcludePatterns"/> refine it.
+    /// embeddings, the output head, norms and biases are excluded. <paramref name="cover"/> replaces the rule;
+    /// <see cref="CoverageOptions.Include"/> and <see cref="CoverageOptions.Exclude"/> refine it.
     /// </summary>
-    public static ParameterCoverage Select(nn.Module module, AlphaRLOptions options)
+    /// <param name="module">The policy.</param>
+    /// <param name="options">The include and exclude patterns.</param>
+    /// <param name="cover">A predicate replacing the rule and the patterns (<see cref="SessionServices.Cover"/>); null: the rule.</param>
+    public static ParameterCoverage Select(nn.Module module, CoverageOptions options, Func<string, global::TorchSharp.Modules.Parameter, bool>? cover = null)
     {
         ArgumentNullException.ThrowIfNull(module);
         ArgumentNullException.ThrowIfNull(options);
-        var include = options.IncludePatterns.Select(p => new Regex(p, RegexOptions.CultureInvariant)).ToList();
-        var exclude = options.ExcludePatterns.Select(p => new Regex(p, RegexOptions.CultureInvariant)).ToList();
+        var include = options.Include.Select(p => new Regex(p, RegexOptions.CultureInvariant)).ToList();
+        var exclude = options.Exclude.Select(p => new Regex(p, RegexOptions.CultureInvariant)).ToList();
         var covered = new List<CoveredMatrix>();
         var excluded = new List<ExcludedParameter>();
         foreach (var (name, parameter) in module.named_parameters())
         {
-            string? reason = Reason(name, parameter, options, include, exclude);
+            string? reason = Reason(name, parameter, cover, include, exclude);
             if (reason is null) covered.Add(new CoveredMatrix(name, parameter));
             else excluded.Add(new ExcludedParameter(name, reason));
         }
@@ -42,16 +45,16 @@ public sealed record ParameterCoverage(IReadOnlyList<CoveredMatrix> Covered, IRe
     private static readonly Regex Norm = new(@"(^|[._])(\w*norm\w*|ln_?\w*)([._]|$)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
     private static readonly Regex Block = new(@"(attn|attention|mlp|ffn|feed_forward|q_proj|k_proj|v_proj|o_proj|out_proj|in_proj|gate_proj|up_proj|down_proj|c_attn|c_proj|c_fc|query|key|value|fc\d|linear\d|w[123qkvo])|(^|\.)\d+\.", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
 
-    private static string? Reason(string name, Tensor parameter, AlphaRLOptions options, List<Regex> include, List<Regex> exclude)
+    private static string? Reason(string name, Tensor parameter, Func<string, global::TorchSharp.Modules.Parameter, bool>? cover, List<Regex> include, List<Regex> exclude)
     {
         if (!parameter.requires_grad) return "frozen (requires_grad is false)";
         if (parameter.dim() != 2) return parameter.dim() == 1 ? "not 2-D (bias or norm scale)" : $"not 2-D ({parameter.dim()}-D)";
         if (!parameter.is_floating_point()) return "not a floating-point tensor";
-        if (options.Cover is { } cover)
-            return cover(name, (global::TorchSharp.Modules.Parameter)parameter) ? null : "rejected by AlphaRLOptions.Cover";
+        if (cover is not null)
+            return cover(name, (global::TorchSharp.Modules.Parameter)parameter) ? null : "rejected by SessionServices.Cover";
         if (include.Count > 0)
         {
-            if (!include.Any(r => r.IsMatch(name))) return "matches no AlphaRLOptions.IncludePatterns";
+            if (!include.Any(r => r.IsMatch(name))) return "matches no AlphaRLOptions.Coverage.Include pattern";
         }
         else
         {
@@ -62,6 +65,6 @@ public sealed record ParameterCoverage(IReadOnlyList<CoveredMatrix> Covered, IRe
             if (!Block.IsMatch(name)) return "not part of an attention or MLP block";
         }
         var excludedBy = exclude.FirstOrDefault(r => r.IsMatch(name));
-        return excludedBy is null ? null : $"matches AlphaRLOptions.ExcludePatterns \"{excludedBy}\"";
+        return excludedBy is null ? null : $"matches AlphaRLOptions.Coverage.Exclude \"{excludedBy}\"";
     }
 }

@@ -24,35 +24,35 @@ public sealed class DirectionJumpOptions : JumpMethodOptions
 }
 
 /// <summary>The whole-update direction jump (<see cref="DirectionJumpOptions"/>).</summary>
-internal sealed class DirectionJump : JumpMethodBase
+internal sealed class DirectionJump : IJumpMethod
 {
     private readonly JumpMethodContext _context;
     private readonly List<(string Name, Parameter Parameter, Tensor Start)> _uncovered = new();
 
-    public DirectionJump(JumpMethodContext context, bool includeUncovered) : base(0)
+    public DirectionJump(JumpMethodContext context, bool includeUncovered)
     {
         _context = context;
         if (includeUncovered)
             foreach (var (name, p) in context.Uncovered())
-                _uncovered.Add((name, p, WeightBackup.Copy(p, context.Options.KeepBaseOnCpu)));
+                _uncovered.Add((name, p, WeightBackup.Copy(p, context.CopiesOnCpu)));
     }
 
-    public override string Name => "direction";
+    public string Name => "direction";
 
-    public override long MemoryBytes => _uncovered.Sum(u => u.Start.NumberOfElements * u.Start.ElementSize);
+    public long MemoryBytes => _uncovered.Sum(u => u.Start.NumberOfElements * u.Start.ElementSize);
 
-    public override IReadOnlyList<Parameter> Touches =>
+    public IReadOnlyList<Parameter> Touches =>
         _context.Tracker.Covered.Select(m => m.Parameter).Concat(_uncovered.Select(u => u.Parameter)).ToList();
 
-    protected override void OnObserve(long step) { }
+    public void Observe(WindowView window) { }
 
-    protected override void OnReset() { }
+    public void Reset() { }
 
-    protected override void OnApply(long delta)
+    public void Apply(WindowView window, long target)
     {
-        long travelled = LastStep - _context.SessionStart;
+        long delta = target - window.Last, travelled = window.Last - window.SessionStart;
         if (travelled <= 0)
-            throw new InvalidOperationException($"Jump method 'direction' needs the window to end after the session's start (step {_context.SessionStart}); it ends at step {LastStep}. Nothing was written.");
+            throw new InvalidOperationException($"Jump method 'direction' needs the window to end after the session's start (step {window.SessionStart}); it ends at step {window.Last}. Nothing was written.");
         double factor = (double)delta / travelled;
         var tracker = _context.Tracker;
         using var noGrad = no_grad();
@@ -76,22 +76,25 @@ internal sealed class DirectionJump : JumpMethodBase
         CandidateWriter.Write(name, p, current + (current - w0.to(current.device).to(ScalarType.Float32)) * factor);
     }
 
-    protected override void OnSave(MethodState state)
+    public void Save(MethodState state)
     {
         foreach (var (name, _, start) in _uncovered) state.Tensors[$"start/{name}"] = start;
     }
 
-    protected override void OnLoad(MethodState state)
+    public void Load(MethodState state)
     {
-        using var noGrad = no_grad();
+        // Every saved tensor is checked before any is copied in.
         foreach (var (name, _, start) in _uncovered)
         {
-            using var copy = Restored($"start/{name}", state.Tensor(Name, $"start/{name}"), start.shape, start.dtype, start.device);
-            start.copy_(copy);
+            var saved = state.Tensor(Name, $"start/{name}");
+            if (!saved.shape.SequenceEqual(start.shape) || saved.dtype != start.dtype)
+                throw new AlphaRlException($"The saved state of jump method 'direction' holds 'start/{name}' as {saved.dtype} [{string.Join(", ", saved.shape)}]; the session needs {start.dtype} [{string.Join(", ", start.shape)}].");
         }
+        using var noGrad = no_grad();
+        foreach (var (name, _, start) in _uncovered) start.copy_(state.Tensors[$"start/{name}"]);
     }
 
-    public override void Dispose()
+    public void Dispose()
     {
         foreach (var u in _uncovered) u.Start.Dispose();
         _uncovered.Clear();

@@ -1,17 +1,15 @@
-using System.Text.Json.Serialization;
-using AlphaRl.Extrapolation;
-using AlphaRl.TorchSharp.Tracking;
+using AlphaRl.TorchSharp.State;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace AlphaRl.TorchSharp.Jumps;
 
 /// <summary>
-/// One way of proposing jumped weights from a window. The session calls <see cref="Observe"/> at every snapshot of
-/// the window (after the tracker's), <see cref="Reset"/> when a new window starts, and <see cref="Apply"/> for each
-/// candidate jump length, always on the window's last weights W_e (it restores them between candidates).
+/// One way of proposing jumped weights from a window. The window calls <see cref="Observe"/> after each of its
+/// snapshots, <see cref="Reset"/> when a new window starts, and <see cref="Apply"/> for each candidate, always on the
+/// window's last weights W_e (the guard restores them between candidates). Where the window begins and ends is the
+/// window's (<see cref="WindowView"/>); the target step is the planner's (<see cref="AlphaRl.Jumps.JumpGeometry"/>).
 /// </summary>
-public interface IJumpMethod : IDisposable
+internal interface IJumpMethod : IDisposable
 {
     /// <summary>Short name used in outcomes, logs and metrics: "rank1", "velocity" or "direction".</summary>
     string Name { get; }
@@ -19,75 +17,41 @@ public interface IJumpMethod : IDisposable
     /// <summary>Bytes of state this method holds beyond what the tracker already keeps.</summary>
     long MemoryBytes { get; }
 
-    /// <summary>Records the policy's weights at snapshot step <paramref name="step"/> (effective steps, increasing).</summary>
-    void Observe(long step);
-
-    /// <summary>Forgets the window: a new one begins at effective step <paramref name="windowStart"/>.</summary>
-    void Reset(long windowStart);
-
-    /// <summary>The parameters <see cref="Apply"/> may write; the session backs these up once per attempt.</summary>
+    /// <summary>The parameters <see cref="Apply"/> may write; the guard backs these up once per attempt.</summary>
     IReadOnlyList<Parameter> Touches { get; }
 
+    /// <summary>Records the policy's weights at the window's newest snapshot, <paramref name="window"/>.Last.</summary>
+    void Observe(WindowView window);
+
+    /// <summary>Forgets the window's running state: a new window begins.</summary>
+    void Reset();
+
     /// <summary>
-    /// Writes W_e + the candidate delta for jump length <paramref name="length"/> (in window lengths L = e − s) into
-    /// the live parameters, in place under no_grad, computed in float32 and stored in each parameter's dtype. The
-    /// target step is e + round(length · L) (<see cref="JumpGeometry.Target"/>). Length 0 writes nothing.
+    /// Writes W_e + the candidate for <paramref name="targetStep"/> (beyond <paramref name="window"/>.Last) into the live
+    /// parameters, in place under no_grad, computed in float32 and stored in each parameter's dtype.
     /// </summary>
     /// <exception cref="AlphaRlException">A candidate value is NaN or infinite in the parameter's dtype (the message
-    /// names the tensor; some tensors may already be written: restore from a backup), or the window is too short.</exception>
-    void Apply(double length);
+    /// names the tensor; some tensors may already be written: the guard restores them).</exception>
+    void Apply(WindowView window, long targetStep);
+
+    /// <summary>Adds the method's own state (scalars and tensors) to <paramref name="state"/>.</summary>
+    void Save(MethodState state);
+
+    /// <summary>Restores what <see cref="Save"/> wrote (the tensors are copied, not kept); throws naming what does not fit.</summary>
+    void Load(MethodState state);
 }
 
-/// <summary>Settings of one jump method; add instances to <see cref="AlphaRLOptions.Methods"/>. The session creates the method.</summary>
-[JsonPolymorphic(TypeDiscriminatorPropertyName = "method")]
-[JsonDerivedType(typeof(Rank1LineJumpOptions), "rank1")]
-[JsonDerivedType(typeof(VelocityJumpOptions), "velocity")]
-[JsonDerivedType(typeof(DirectionJumpOptions), "direction")]
-public abstract class JumpMethodOptions
-{
-    private protected JumpMethodOptions() { }
+/// <summary>Where the window stands: what a jump method may know of it.</summary>
+/// <param name="SessionStart">The effective step at which the session began (W0's step).</param>
+/// <param name="Start">s, the effective step at which the window began.</param>
+/// <param name="Last">e, the window's last snapshot step (s before any).</param>
+/// <param name="Observed">Snapshots taken since the window began, the newest included.</param>
+internal readonly record struct WindowView(long SessionStart, long Start, long Last, int Observed);
 
-    /// <summary>The method's short name ("rank1", "velocity", "direction").</summary>
-    [JsonIgnore]
-    public abstract string Name { get; }
-
-    /// <summary>Problems with these settings, each naming the setting and its value; empty when valid.</summary>
-    /// <param name="prefix">How the settings are reached from <see cref="AlphaRLOptions"/>, e.g. "Methods[0]".</param>
-    /// <param name="session">The session's settings, for limits that depend on them.</param>
-    internal virtual IEnumerable<string> Validate(string prefix, AlphaRLOptions session) => [];
-
-    /// <summary>A copy of these settings (every setting of a jump method is a plain value).</summary>
-    internal JumpMethodOptions Clone() => (JumpMethodOptions)MemberwiseClone();
-
-    /// <summary>Creates the method for one session.</summary>
-    internal abstract IJumpMethod Create(JumpMethodContext context);
-}
-
-/// <summary>What a session hands a jump method when it creates it.</summary>
-/// <param name="Policy">The policy being trained.</param>
+/// <summary>What a session hands a jump method when it creates it: the covered matrices and W0, the fit, the uncovered tensors.</summary>
 /// <param name="Tracker">The session's tracker (covered matrices, W0, rank-1 snapshots).</param>
-/// <param name="Extrapolator">The trajectory fit of the rank-1 vectors.</param>
-/// <param name="Options">The session's settings.</param>
-/// <param name="Start">The effective step at which the session began (W0's step); known from the session's first Step.</param>
-internal sealed record JumpMethodContext(nn.Module Policy, TorchSubspaceTracker Tracker, IExtrapolator Extrapolator, AlphaRLOptions Options, Func<long> Start)
-{
-    /// <summary>Effective step at which the session began (W0's step).</summary>
-    public long SessionStart => Start();
-
-    /// <summary>Trainable parameters the tracker does not cover (embeddings, head, norms, biases), in module order.</summary>
-    public List<(string Name, Parameter Parameter)> Uncovered()
-    {
-        var covered = Tracker.Covered.Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
-        return Policy.named_parameters().Where(p => p.parameter.requires_grad && !covered.Contains(p.name)).ToList();
-    }
-}
-
-/// <summary>Where a jump of a given length lands.</summary>
-public static class JumpGeometry
-{
-    /// <summary>T = e + round(length · (e − s)): the effective step a jump of <paramref name="length"/> window lengths reaches.</summary>
-    /// <param name="last">e, the window's last snapshot step.</param>
-    /// <param name="windowStart">s, the step at which the window began.</param>
-    /// <param name="length">j, in window lengths.</param>
-    public static long Target(long last, long windowStart, double length) => last + (long)Math.Round(length * (last - windowStart));
-}
+/// <param name="Extrapolator">The trajectory fit of the rank-1 vectors, counted from the session's start.</param>
+/// <param name="Uncovered">Trainable parameters the tracker does not cover (embeddings, head, norms, biases), in module order.</param>
+/// <param name="CopiesOnCpu">Keep copies taken when the session starts in host memory (as W0's copy is kept).</param>
+internal sealed record JumpMethodContext(Tracking.TorchSubspaceTracker Tracker, AlphaRl.Extrapolation.IExtrapolator Extrapolator,
+    Func<List<(string Name, Parameter Parameter)>> Uncovered, bool CopiesOnCpu);

@@ -18,26 +18,36 @@ public sealed class Rank1LineJumpOptions : JumpMethodOptions
     /// <inheritdoc />
     public override string Name => "rank1";
 
-    /// <summary>How the prediction becomes weights; when null, <see cref="AlphaRLOptions.JumpForm"/> (default Increment).</summary>
-    public JumpForm? Form { get; set; }
+    /// <summary>How the prediction becomes weights. Default <see cref="JumpForm.Increment"/>: W_e + (x̂ − x_e) v_eᵀ.</summary>
+    public JumpForm Form { get; set; } = JumpForm.Increment;
 
-    /// <summary>What happens to uncovered trainable tensors; when null, <see cref="AlphaRLOptions.Uncovered"/> (default Keep).</summary>
-    public UncoveredTensors? Uncovered { get; set; }
+    /// <summary>What happens to trainable tensors that are not covered (embeddings, head, norms, biases). Default <see cref="UncoveredTensors.Keep"/>: they keep W_e's values.</summary>
+    public UncoveredTensors Uncovered { get; set; } = UncoveredTensors.Keep;
 
-    internal override IEnumerable<string> Validate(string prefix, AlphaRLOptions session)
+    internal override void Validate(OptionErrors errors, string path, int minSnapshots)
     {
-        if (Form is { } f && !Enum.IsDefined(f))
-            yield return $"AlphaRLOptions.{prefix}.Form = {f} is invalid: must be Increment, AddToLast or AddToBase.";
-        if (Uncovered is { } u && !Enum.IsDefined(u))
-            yield return $"AlphaRLOptions.{prefix}.Uncovered = {u} is invalid: must be Keep or Extrapolate.";
+        errors.Require(Enum.IsDefined(Form), $"{path}.Form", Form, "must be Increment, AddToLast or AddToBase");
+        errors.Require(Enum.IsDefined(Uncovered), $"{path}.Uncovered", Uncovered, "must be Keep or Extrapolate");
     }
 
-    internal override IJumpMethod Create(JumpMethodContext context) =>
-        new Rank1LineJump(context, Form ?? context.Options.JumpForm, Uncovered ?? context.Options.Uncovered);
+    internal override IJumpMethod Create(JumpMethodContext context) => new Rank1LineJump(context, Form, Uncovered);
+}
+
+/// <summary>What a rank-1 jump does to trainable tensors that AlphaRL does not cover.</summary>
+public enum UncoveredTensors
+{
+    /// <summary>They keep the values they have at the end of the window (W_e).</summary>
+    Keep,
+
+    /// <summary>
+    /// A plain linear extrapolation from the window: W_T = W_e + (T − e)/(e − s) · (W_e − W_s), where s is the window's
+    /// first snapshot. Costs one copy of the uncovered tensors, taken at that snapshot.
+    /// </summary>
+    Extrapolate,
 }
 
 /// <summary>The rank-1 line jump (<see cref="Rank1LineJumpOptions"/>).</summary>
-internal sealed class Rank1LineJump : JumpMethodBase
+internal sealed class Rank1LineJump : IJumpMethod
 {
     private readonly JumpMethodContext _context;
     private readonly JumpForm _form;
@@ -46,68 +56,78 @@ internal sealed class Rank1LineJump : JumpMethodBase
     private long _firstStep;
     private List<TrajectoryFit>? _fits;
 
-    public Rank1LineJump(JumpMethodContext context, JumpForm form, UncoveredTensors uncovered) : base(0)
+    public Rank1LineJump(JumpMethodContext context, JumpForm form, UncoveredTensors uncovered)
     {
         _context = context;
         _form = form;
         _uncovered = uncovered;
     }
 
-    public override string Name => "rank1";
+    public string Name => "rank1";
 
-    public override long MemoryBytes => _uncoveredStart.Sum(u => u.Start.NumberOfElements * u.Start.ElementSize);
+    public long MemoryBytes => _uncoveredStart.Sum(u => u.Start.NumberOfElements * u.Start.ElementSize);
 
-    public override IReadOnlyList<Parameter> Touches =>
+    public IReadOnlyList<Parameter> Touches =>
         _context.Tracker.Covered.Select(m => m.Parameter).Concat(_uncoveredStart.Select(u => u.Parameter)).ToList();
 
-    protected override void OnObserve(long step)
+    public void Observe(WindowView window)
     {
         _fits = null;
-        if (Observed > 0 || _uncovered != UncoveredTensors.Extrapolate) return;
+        if (window.Observed > 1 || _uncovered != UncoveredTensors.Extrapolate) return;
         // W_s of the uncovered tensors at the window's first snapshot, for their plain linear extrapolation.
         DisposeUncovered();
         foreach (var (name, parameter) in _context.Uncovered())
             _uncoveredStart.Add((name, parameter, WeightBackup.Copy(parameter, onCpu: false)));
-        _firstStep = step;
+        _firstStep = window.Last;
     }
 
-    protected override void OnReset()
+    public void Reset()
     {
         _fits = null;
         DisposeUncovered();
     }
 
-    protected override void OnApply(long delta)
+    public void Apply(WindowView window, long target)
     {
         var tracker = _context.Tracker;
         _fits ??= tracker.Covered.Select(m => _context.Extrapolator.Fit(m.Name, tracker.Snapshots(m.Name))).ToList();
-        long target = LastStep + delta;
+        long delta = target - window.Last;
         var corrections = new List<MatrixJump>(_fits.Count);
         for (int i = 0; i < _fits.Count; i++)
         {
             var xHat = _context.Extrapolator.Predict(_fits[i], target);
             corrections.Add(new MatrixJump(tracker.Covered[i], Rank1Jump.Coefficients(_fits[i], xHat, _form), _fits[i].LastV));
         }
-        List<LinearJump> linear = _uncoveredStart.Count == 0 || LastStep <= _firstStep ? [] :
-            _uncoveredStart.Select(u => new LinearJump(u.Name, u.Parameter, u.Start, (double)delta / (LastStep - _firstStep))).ToList();
+        List<LinearJump> linear = _uncoveredStart.Count == 0 || window.Last <= _firstStep ? [] :
+            _uncoveredStart.Select(u => new LinearJump(u.Name, u.Parameter, u.Start, (double)delta / (window.Last - _firstStep))).ToList();
         WeightJump.Check(corrections, linear);
         WeightJump.Write(corrections, tracker.Base, _form, linear);
     }
 
-    protected override void OnSave(MethodState state)
+    public void Save(MethodState state)
     {
         state.Scalars["firstStep"] = _firstStep;
         foreach (var (name, _, start) in _uncoveredStart) state.Tensors[$"uncoveredStart/{name}"] = start;
     }
 
-    protected override void OnLoad(MethodState state)
+    public void Load(MethodState state)
     {
+        var loaded = new List<(string, Parameter, Tensor)>();
+        try
+        {
+            foreach (var (name, parameter) in _context.Uncovered())
+                if (state.Tensors.TryGetValue($"uncoveredStart/{name}", out var saved))
+                    loaded.Add((name, parameter, MethodState.Copy(Name, $"uncoveredStart/{name}", saved, parameter.shape, parameter.dtype, parameter.device)));
+        }
+        catch
+        {
+            foreach (var (_, _, t) in loaded) t.Dispose();
+            throw;
+        }
         _fits = null;
         DisposeUncovered();
+        _uncoveredStart.AddRange(loaded);
         _firstStep = (long)state.Scalar(Name, "firstStep");
-        foreach (var (name, parameter) in _context.Uncovered())
-            if (state.Tensors.TryGetValue($"uncoveredStart/{name}", out var saved))
-                _uncoveredStart.Add((name, parameter, Restored($"uncoveredStart/{name}", saved, parameter.shape, parameter.dtype, parameter.device)));
     }
 
     private void DisposeUncovered()
@@ -116,5 +136,5 @@ internal sealed class Rank1LineJump : JumpMethodBase
         _uncoveredStart.Clear();
     }
 
-    public override void Dispose() => DisposeUncovered();
+    public void Dispose() => DisposeUncovered();
 }

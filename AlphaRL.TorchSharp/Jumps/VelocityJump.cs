@@ -30,17 +30,15 @@ public sealed class VelocityJumpOptions : JumpMethodOptions
     /// </summary>
     public int SkipSnapshots { get; set; }
 
-    internal override IEnumerable<string> Validate(string prefix, AlphaRLOptions session)
-    {
-        if (SkipSnapshots < 0 || SkipSnapshots > session.MinSnapshots - 2)
-            yield return $"AlphaRLOptions.{prefix}.SkipSnapshots = {SkipSnapshots} is invalid: must be between 0 and MinSnapshots − 2 ({session.MinSnapshots - 2}), so that two snapshots remain for the slope.";
-    }
+    internal override void Validate(OptionErrors errors, string path, int minSnapshots) =>
+        errors.Require(SkipSnapshots >= 0 && SkipSnapshots <= minSnapshots - 2, $"{path}.SkipSnapshots", SkipSnapshots,
+            $"must be between 0 and Attempts.MinSnapshots − 2 ({minSnapshots - 2}), so that two snapshots remain for the slope");
 
     internal override IJumpMethod Create(JumpMethodContext context) => new VelocityJump(context, IncludeUncovered, StateOnCpu, SkipSnapshots);
 }
 
 /// <summary>The per-weight velocity jump (<see cref="VelocityJumpOptions"/>).</summary>
-internal sealed class VelocityJump : JumpMethodBase
+internal sealed class VelocityJump : IJumpMethod
 {
     private readonly List<Func<(string Name, Parameter Parameter)>> _tensors = new();
     private readonly Tensor?[] _mean, _comoment;
@@ -49,7 +47,7 @@ internal sealed class VelocityJump : JumpMethodBase
     private int _used;
     private double _meanStep, _stepComoment;
 
-    public VelocityJump(JumpMethodContext context, bool includeUncovered, bool onCpu, int skip = 0) : base(0)
+    public VelocityJump(JumpMethodContext context, bool includeUncovered, bool onCpu, int skip = 0)
     {
         _skip = skip;
         // Covered matrices are read through the tracker, which follows parameters the module replaced.
@@ -61,17 +59,17 @@ internal sealed class VelocityJump : JumpMethodBase
         _onCpu = onCpu;
     }
 
-    public override string Name => "velocity";
+    public string Name => "velocity";
 
-    public override long MemoryBytes => _mean.Concat(_comoment).Sum(t => t is null ? 0 : t.NumberOfElements * t.ElementSize);
+    public long MemoryBytes => _mean.Concat(_comoment).Sum(t => t is null ? 0 : t.NumberOfElements * t.ElementSize);
 
-    public override IReadOnlyList<Parameter> Touches => _tensors.Select(t => t().Parameter).ToList();
+    public IReadOnlyList<Parameter> Touches => _tensors.Select(t => t().Parameter).ToList();
 
-    protected override void OnObserve(long step)
+    public void Observe(WindowView window)
     {
-        if (Observed < _skip) return;
+        if (window.Observed <= _skip) return;
         int n = ++_used;
-        double t = step - WindowStart, dt = t - _meanStep;
+        double t = window.Last - window.Start, dt = t - _meanStep;
         _meanStep += dt / n;
         _stepComoment += dt * (t - _meanStep);
         using var noGrad = no_grad();
@@ -103,15 +101,16 @@ internal sealed class VelocityJump : JumpMethodBase
         }
     }
 
-    protected override void OnReset()
+    public void Reset()
     {
         _used = 0;
         _meanStep = 0;
         _stepComoment = 0;
     }
 
-    protected override void OnApply(long delta)
+    public void Apply(WindowView window, long targetStep)
     {
+        long delta = targetStep - window.Last;
         if (_used < 2 || _stepComoment <= 0)
             throw new InvalidOperationException($"Jump method 'velocity' needs two snapshots in the window to take a slope; it has {_used} after skipping {_skip}. Nothing was written.");
         double factor = delta / _stepComoment;
@@ -125,7 +124,7 @@ internal sealed class VelocityJump : JumpMethodBase
         }
     }
 
-    protected override void OnSave(MethodState state)
+    public void Save(MethodState state)
     {
         state.Scalars["used"] = _used;
         state.Scalars["meanStep"] = _meanStep;
@@ -138,26 +137,41 @@ internal sealed class VelocityJump : JumpMethodBase
         }
     }
 
-    protected override void OnLoad(MethodState state)
+    public void Load(MethodState state)
     {
-        _used = (int)state.Scalar(Name, "used");
+        int used = (int)state.Scalar(Name, "used");
+        var loaded = new List<Tensor>(2 * _tensors.Count);
+        // Once the slope has begun every moved tensor has running sums (before it, any saved sums are stale and unused).
+        // A tensor frozen when the session was saved and trainable now has none: the velocity cannot continue.
+        if (used > 0)
+        {
+            var missing = _tensors.Select(t => t().Name).Where(name => !state.Tensors.ContainsKey($"mean/{name}")).ToList();
+            if (missing.Count > 0)
+                throw new AlphaRlException($"The saved state of jump method 'velocity' has no running sums for {string.Join(", ", missing.Select(n => $"'{n}'"))}, " +
+                    "which this policy trains (frozen when the session was saved?). Freeze the same tensors as then, or start a new session.");
+            try
+            {
+                foreach (var (name, p) in _tensors.Select(t => t()))
+                {
+                    var device = _onCpu ? CPU : p.device;
+                    loaded.Add(MethodState.Copy(Name, $"mean/{name}", state.Tensor(Name, $"mean/{name}"), p.shape, ScalarType.Float32, device));
+                    loaded.Add(MethodState.Copy(Name, $"comoment/{name}", state.Tensor(Name, $"comoment/{name}"), p.shape, ScalarType.Float32, device));
+                }
+            }
+            catch
+            {
+                foreach (var t in loaded) t.Dispose();
+                throw;
+            }
+        }
+        Dispose();
+        for (int i = 0; i < loaded.Count / 2; i++) (_mean[i], _comoment[i]) = (loaded[2 * i], loaded[2 * i + 1]);
+        _used = used;
         _meanStep = state.Scalar(Name, "meanStep");
         _stepComoment = state.Scalar(Name, "stepComoment");
-        for (int i = 0; i < _tensors.Count; i++)
-        {
-            var (name, p) = _tensors[i]();
-            _mean[i]?.Dispose();
-            _comoment[i]?.Dispose();
-            _mean[i] = _comoment[i] = null;
-            bool hasMean = state.Tensors.TryGetValue($"mean/{name}", out var mean);
-            if (!hasMean) continue;
-            var device = _onCpu ? CPU : p.device;
-            _mean[i] = Restored($"mean/{name}", mean!, p.shape, ScalarType.Float32, device);
-            _comoment[i] = Restored($"comoment/{name}", state.Tensor(Name, $"comoment/{name}"), p.shape, ScalarType.Float32, device);
-        }
     }
 
-    public override void Dispose()
+    public void Dispose()
     {
         foreach (var t in _mean.Concat(_comoment)) t?.Dispose();
         Array.Clear(_mean);

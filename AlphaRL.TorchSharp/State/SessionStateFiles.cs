@@ -1,5 +1,7 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using AlphaRl.TorchSharp.Session;
 
 namespace AlphaRl.TorchSharp.State;
 
@@ -11,7 +13,9 @@ namespace AlphaRl.TorchSharp.State;
 internal static class SessionStateFiles
 {
     public const string Format = "alpharl-session";
-    public const int Version = 1;
+    /// <summary>2: the state and the settings by part (clock, window, schedule; Snapshots, Attempts, Jumps, Guard,
+    /// Coverage). Version 1 (flat) is read and migrated (<see cref="SessionStateMigration"/>).</summary>
+    public const int Version = 2;
     public const string StateFile = "session.json";
     public const string SettingsFile = "settings.json";
     public const string JumpsFile = "jumps.json";
@@ -32,7 +36,29 @@ internal static class SessionStateFiles
         stream.Flush(flushToDisk: true);
     }
 
-    public static T Read<T>(string folder, string file)
+    public static T Read<T>(string folder, string file) => Parse<T>(Path.Combine(folder, file), ReadNode<JsonNode>(folder, file));
+
+    /// <summary>The session document and its settings, migrated from an earlier version when needed.</summary>
+    public static (SessionStateDocument Document, AlphaRLOptions Settings) ReadSession(string folder)
+    {
+        var state = ReadNode<JsonObject>(folder, StateFile);
+        var settings = ReadNode<JsonObject>(folder, SettingsFile);
+        string statePath = Path.Combine(folder, StateFile);
+        string? format = (string?)(state["format"] as JsonValue);
+        int version = state["version"] is JsonValue v && v.TryGetValue(out int n) ? n : 0;
+        if (format != Format)
+            throw new AlphaRlException($"{folder}: {StateFile} has format \"{format}\", not \"{Format}\".");
+        if (version == 1)
+        {
+            state = SessionStateMigration.StateFromVersion1(state, statePath);
+            settings = SessionStateMigration.SettingsFromVersion1(settings);
+        }
+        else if (version != Version)
+            throw new AlphaRlException($"{folder}: saved with state format version {version}; this AlphaRL reads versions 1 and {Version}.");
+        return (Parse<SessionStateDocument>(statePath, state), Parse<AlphaRLOptions>(Path.Combine(folder, SettingsFile), settings));
+    }
+
+    private static T ReadNode<T>(string folder, string file) where T : JsonNode
     {
         string path = Path.Combine(folder, file);
         if (!File.Exists(path))
@@ -40,38 +66,44 @@ internal static class SessionStateFiles
         try
         {
             using var stream = File.OpenRead(path);
-            return JsonSerializer.Deserialize<T>(stream, Json) ?? throw new AlphaRlException($"{path}: empty.");
+            return JsonNode.Parse(stream) as T ?? throw new AlphaRlException($"{path}: not valid (a JSON {(typeof(T) == typeof(JsonObject) ? "object" : "value")} was expected).");
         }
         catch (JsonException e)
         {
             throw new AlphaRlException($"{path}: not valid ({e.Message}).", e);
         }
     }
+
+    private static T Parse<T>(string path, JsonNode node)
+    {
+        try
+        {
+            return node.Deserialize<T>(Json) ?? throw new AlphaRlException($"{path}: empty.");
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or NotSupportedException)
+        {
+            throw new AlphaRlException($"{path}: not valid ({e.Message}).", e);
+        }
+    }
 }
 
-/// <summary>session.json.</summary>
+/// <summary>session.json: the session's counters, the covered matrices and each part's state.</summary>
 internal sealed record SessionStateDocument
 {
     public string Format { get; init; } = SessionStateFiles.Format;
     public int Version { get; init; } = SessionStateFiles.Version;
     public string Name { get; init; } = "";
     public DateTimeOffset SavedAt { get; init; }
-    public long? StartStep { get; init; }
-    public long LastStep { get; init; }
     public long StepsSkipped { get; init; }
-    public long WindowStartTrained { get; init; }
-    public long WindowStartEffective { get; init; }
-    public int SnapshotsSinceAttempt { get; init; }
     public long Evaluations { get; init; }
     public double OverheadSeconds { get; init; }
-    public bool MissedSnapshotWarned { get; init; }
     public string? CustomExtrapolator { get; init; }
     public bool CustomCover { get; init; }
     public List<CoveredEntry> Covered { get; init; } = [];
     public string? CoveredWeightsSha256 { get; init; }
-    public List<SnapshotEntry> Window { get; init; } = [];
-    public List<long> SketchSteps { get; init; } = [];
-    public List<MethodEntry> Methods { get; init; } = [];
+    public ClockState Clock { get; init; } = new(null, 0, 0, false);
+    public WindowState Window { get; init; } = new(0, 0, 0, [], [], []);
+    public ScheduleState Schedule { get; init; } = new(0);
 }
 
 /// <summary>A covered matrix: its name, shape and dtype.</summary>

@@ -40,7 +40,7 @@ public abstract class RlRun : IRlRun
         }
         if (settings.TrainOnlyCovered)
         {
-            var covered = ParameterCoverage.Select(Model, new AlphaRLOptions()).Covered.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+            var covered = ParameterCoverage.Select(Model, new CoverageOptions()).Covered.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
             foreach (var (name, parameter) in Model.named_parameters()) parameter.requires_grad = covered.Contains(name);
         }
         _prompts = new Random(settings.Seed * 104729 + 17);

@@ -70,10 +70,10 @@ static string Hash(nn.Module policy)
 
 AlphaRLOptions Options() => new()
 {
-    StartStep = RunStart,            // the policy is at step 100 when the session starts
-    SnapshotInterval = 10, MinSnapshots = 4, MaxSnapshots = 6,
-    Schedule = JumpSchedule.Repeated, MaxJumps = 3, JumpLengths = [0, 1, 2, 4],
-    GuardNoiseZ = 1.0,               // keep a jump unless it is worse by more than one standard error of the difference
+    Snapshots = { StartStep = RunStart, Interval = 10, Max = 6 },  // the policy is at step 100 when the session starts
+    Attempts = { MinSnapshots = 4, Schedule = JumpSchedule.Repeated, MaxJumps = 3 },
+    Jumps = { Lengths = [0, 1, 2, 4] },
+    Guard = { NoiseZ = 1.0 },  // keep a jump unless it is worse by more than one standard error of the difference
 };
 
 // Training from `from` until the weights stand at Target (or, when `stopAt` is set, until that trained step).

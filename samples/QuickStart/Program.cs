@@ -28,7 +28,7 @@ double Run(bool accelerate, int seed)
     }
 
     using var alpha = accelerate
-        ? AlphaRL.Accelerate(policy, new AlphaRLOptions { SnapshotInterval = 10, MinSnapshots = 4, MaxSnapshots = 6, TargetStep = Steps }, loggerFactory.CreateLogger("AlphaRL"))
+        ? AlphaRL.Accelerate(policy, new AlphaRLOptions { Snapshots = { Interval = 10, Max = 6 }, Attempts = { MinSnapshots = 4 }, Jumps = { TargetStep = Steps } }, loggerFactory.CreateLogger("AlphaRL"))
         : null;
     if (alpha is not null)
         alpha.Jumped += (_, j) => { if (j.Kept) optimizer = optim.Adam(policy.parameters(), lr: 1e-4); };

@@ -2,10 +2,7 @@ using System.Diagnostics;
 using AlphaRl.TorchSharp.Jumps;
 using Microsoft.Extensions.Logging;
 
-namespace AlphaRl.TorchSharp;
-
-/// <summary>A candidate to try: which method, which jump length.</summary>
-internal readonly record struct PlannedCandidate(int Method, double Length, long TargetStep);
+namespace AlphaRl.TorchSharp.Session;
 
 /// <summary>What one guarded selection did.</summary>
 internal sealed record SelectionResult(bool Kept, GuardScore? ScoreBefore, JumpCandidate? Chosen, IReadOnlyList<JumpCandidate> Candidates,
@@ -16,16 +13,24 @@ internal sealed record SelectionResult(bool Kept, GuardScore? ScoreBefore, JumpC
 /// every parameter a planned method touches, then for each candidate restores W_e (bit-exact), applies it and scores it.
 /// The best candidate is the one with the highest mean score (the earliest, i.e. the shortest, among equal means) among
 /// those whose floored metrics meet their floors (<see cref="GuardScore.MeetsFloors"/>); it is kept iff
-/// <see cref="GuardScore.NoWorse"/> holds against W_e's score with the session's tolerance and z; otherwise W_e
-/// comes back bit-for-bit. Without an evaluation the single planned candidate is applied unguarded. Any exception (the
-/// caller's evaluation, a method's Apply) restores W_e first.
+/// <see cref="GuardScore.NoWorse"/> holds against W_e's score with <see cref="GuardOptions"/>' tolerance and z; otherwise
+/// W_e comes back bit-for-bit. Without an evaluation the single planned candidate is applied unguarded. Any exception
+/// (the caller's evaluation, a method's Apply) restores W_e first.
 /// </summary>
-internal static class GuardedSelection
+internal sealed class GuardedSelection(GuardOptions options, ILogger logger)
 {
-    public static async ValueTask<SelectionResult> RunAsync(IReadOnlyList<IJumpMethod> methods, IReadOnlyList<PlannedCandidate> plan,
-        Func<GuardContext, CancellationToken, ValueTask<GuardScore>>? evaluate, GuardScore? current, long step, long from,
-        double tolerance, double z, IReadOnlyDictionary<string, double> floors, bool backupOnCpu, Stopwatch overhead, Action evaluated, ILogger logger, CancellationToken cancellationToken)
+    private readonly IReadOnlyDictionary<string, double> _floors = new Dictionary<string, double>(options.Floors, StringComparer.Ordinal);
+
+    public double Tolerance => options.Tolerance;
+
+    public double NoiseZ => options.NoiseZ;
+
+    public async ValueTask<SelectionResult> RunAsync(IReadOnlyList<IJumpMethod> methods, WindowView window, IReadOnlyList<PlannedCandidate> plan,
+        Func<GuardContext, CancellationToken, ValueTask<GuardScore>>? evaluate, GuardScore? current, long step,
+        Stopwatch overhead, Action evaluated, CancellationToken cancellationToken)
     {
+        long from = window.Last;
+        var floors = _floors;
         var build = new Stopwatch();
         var evaluation = new Stopwatch();
         int evaluations = 0;
@@ -56,7 +61,7 @@ internal static class GuardedSelection
             : current ?? await Score(new GuardContext(step, from, GuardPhase.Before, from, null, 0, -1, plan.Count)).ConfigureAwait(false);
         before?.EnsureValid($"W_e (step {from}), as given by the loop");
         Building(true);
-        using var backup = new WeightBackup(plan.Select(c => c.Method).Distinct().SelectMany(i => methods[i].Touches), backupOnCpu);
+        using var backup = new WeightBackup(plan.Select(c => c.Method).Distinct().SelectMany(i => methods[i].Touches), options.KeepBackupOnCpu);
         Building(false);
         var candidates = new List<JumpCandidate>(plan.Count);
         var scores = new List<GuardScore?>(plan.Count);
@@ -68,7 +73,7 @@ internal static class GuardedSelection
                 var c = plan[k];
                 Building(true);
                 if (k > 0) backup.Restore();
-                methods[c.Method].Apply(c.Length);
+                methods[c.Method].Apply(window, c.TargetStep);
                 Building(false);
                 GuardScore? score = evaluate is null ? null
                     : await Score(new GuardContext(step, from, GuardPhase.After, c.TargetStep, methods[c.Method].Name, c.Length, k, plan.Count)).ConfigureAwait(false);
@@ -80,14 +85,14 @@ internal static class GuardedSelection
                 if (evaluate is null || meets == true && double.IsFinite(score!.Value.Mean) && (best < 0 || score.Value.Mean > scores[best]!.Value.Mean)) best = k;
             }
 
-            bool kept = best >= 0 && (evaluate is null || GuardScore.NoWorse(before!.Value, scores[best]!.Value, tolerance, z));
+            bool kept = best >= 0 && (evaluate is null || GuardScore.NoWorse(before!.Value, scores[best]!.Value, options.Tolerance, options.NoiseZ));
             Building(true);
             if (!kept) backup.Restore();
             else if (best != plan.Count - 1)
             {
                 // Re-apply on W_e so that the kept weights are exactly what Apply wrote for the best candidate.
                 backup.Restore();
-                methods[plan[best].Method].Apply(plan[best].Length);
+                methods[plan[best].Method].Apply(window, plan[best].TargetStep);
             }
             Building(false);
             var chosen = best >= 0 ? candidates[best] : candidates.FirstOrDefault();

@@ -1,0 +1,29 @@
+using System.Text.Json.Serialization;
+
+namespace AlphaRl.TorchSharp.Jumps;
+
+/// <summary>Settings of one jump method; add instances to <see cref="JumpOptions.Methods"/>. The session creates the method.</summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "method")]
+[JsonDerivedType(typeof(Rank1LineJumpOptions), "rank1")]
+[JsonDerivedType(typeof(VelocityJumpOptions), "velocity")]
+[JsonDerivedType(typeof(DirectionJumpOptions), "direction")]
+public abstract class JumpMethodOptions
+{
+    private protected JumpMethodOptions() { }
+
+    /// <summary>The method's short name ("rank1", "velocity", "direction").</summary>
+    [JsonIgnore]
+    public abstract string Name { get; }
+
+    /// <summary>Adds the problems with these settings to <paramref name="errors"/>, each naming the setting and its value.</summary>
+    /// <param name="errors">Where failures go.</param>
+    /// <param name="path">How the settings are reached from <see cref="AlphaRLOptions"/>, e.g. "Jumps.Methods[0]".</param>
+    /// <param name="minSnapshots">Snapshots a window has at least when a jump is tried (<see cref="AttemptOptions.MinSnapshots"/>).</param>
+    internal virtual void Validate(OptionErrors errors, string path, int minSnapshots) { }
+
+    /// <summary>A copy of these settings (every setting of a jump method is a plain value).</summary>
+    internal JumpMethodOptions Clone() => (JumpMethodOptions)MemberwiseClone();
+
+    /// <summary>Creates the method for one session.</summary>
+    internal abstract IJumpMethod Create(JumpMethodContext context);
+}
