@@ -16,7 +16,11 @@ def main():
     path = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("ALPHARL_CANDIDATE")
     if not path:
         sys.exit("usage: python3 eval.py CANDIDATE (a folder with model.safetensors, or a .safetensors file)")
-    expected, greedy = tinyrl.evaluate(tinyrl.load_candidate(path))
+    try:
+        weights = tinyrl.load_candidate(path)
+    except (OSError, ValueError, KeyError) as e:  # missing, truncated or foreign file: exit 1 with the reason
+        sys.exit(f"eval.py: {e}")
+    expected, greedy = tinyrl.evaluate(weights)
     print(f"{path}: expected reward {expected:.6f}, greedy accuracy {greedy:.6f}", file=sys.stderr)
     # repr-free, invariant format: '.' as the decimal point whatever the locale
     print(f"{expected:.6f} greedy={greedy:.6f}")
