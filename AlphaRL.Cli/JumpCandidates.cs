@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using AlphaRl.Jumps;
 
 namespace AlphaRl.Cli;
 
@@ -40,10 +41,9 @@ internal sealed record Candidate(double? Length, long TargetStep, bool NoJump)
                 throw new UsageException($"--lengths needs at least two checkpoints: they are multiples of the window length L = e − s, which is 0 with one checkpoint (step {last}). Use --target-step.");
             foreach (double j in lengths)
             {
-                double offset = Math.Round(j * window, MidpointRounding.AwayFromZero);
-                if (offset > long.MaxValue / 2 - last)
+                if (JumpGeometry.Offset(j, window) > long.MaxValue / 2 - last)
                     throw new UsageException($"--lengths value {FormatLength(j)} jumps beyond any step (window length {window}).");
-                list.Add(new Candidate(j, last + (long)offset, NoJump: j == 0));
+                list.Add(new Candidate(j, JumpGeometry.Target(last, first, j), NoJump: j == 0));
             }
         }
         else
@@ -68,7 +68,7 @@ internal sealed record Candidate(double? Length, long TargetStep, bool NoJump)
         var lengths = new List<double>();
         foreach (string item in text.Split(',', StringSplitOptions.TrimEntries))
         {
-            if (!double.TryParse(item, NumberStyles.Float, CultureInfo.InvariantCulture, out double j) || !double.IsFinite(j) || j < 0)
+            if (!double.TryParse(item, NumberStyles.Float, CultureInfo.InvariantCulture, out double j) || JumpDefaults.CheckLength(j) is not null)
                 throw new UsageException($"--lengths value '{item}' must be a finite number ≥ 0 (multiples of the window length), e.g. --lengths 0,0.5,1,2.");
             lengths.Add(j);
         }

@@ -1,3 +1,4 @@
+using AlphaRl.Jumps;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -7,15 +8,14 @@ using Spectre.Console;
 
 namespace AlphaRl.Cli;
 
-/// <summary>What <c>watch</c> does, with the online hook's defaults where they apply (AlphaRLOptions: MinSnapshots 4,
-/// FitThreshold 0.10, TargetMultiple 3).</summary>
+/// <summary>What <c>watch</c> does, with the online hook's defaults and rules where they apply (<see cref="JumpDefaults"/>).</summary>
 internal sealed record WatchOptions(string RunDirectory, string? Base, string Store, string Out)
 {
     public long? BaseStep { get; init; }
     public MatrixSelection? Selection { get; init; }
-    public int MinSnapshots { get; init; } = 4;
-    public double FitThreshold { get; init; } = 0.10;
-    public double TargetMultiple { get; init; } = 3.0;
+    public int MinSnapshots { get; init; } = JumpDefaults.MinSnapshots;
+    public double FitThreshold { get; init; } = JumpDefaults.FitThreshold;
+    public double TargetMultiple { get; init; } = JumpDefaults.PaperTargetMultiple;
     public long? TargetStep { get; init; }
     public TimeSpan Poll { get; init; } = TimeSpan.FromSeconds(5);
     public TimeSpan? ExitAfter { get; init; }
@@ -37,10 +37,9 @@ internal static class Watch
     public static int Run(WatchOptions options, IAnsiConsole console, CancellationToken cancellation)
     {
         if (!Directory.Exists(options.RunDirectory)) throw new UsageException($"{options.RunDirectory}: folder does not exist.");
-        if (options.MinSnapshots < LineExtrapolator.MinimumSnapshots)
-            throw new UsageException($"--min-snapshots must be at least {LineExtrapolator.MinimumSnapshots} (two to fit, one held out); got {options.MinSnapshots}.");
-        if (!(options.FitThreshold > 0) || !double.IsFinite(options.FitThreshold)) throw new UsageException($"--fit-threshold must be a positive number; got {options.FitThreshold}.");
-        if (!(options.TargetMultiple > 1) || !double.IsFinite(options.TargetMultiple)) throw new UsageException($"--target-multiple must be greater than 1; got {options.TargetMultiple}.");
+        if (JumpDefaults.CheckMinSnapshots(options.MinSnapshots) is { } few) throw new UsageException($"--min-snapshots {few}; got {options.MinSnapshots}.");
+        if (JumpDefaults.CheckFitThreshold(options.FitThreshold) is { } bad) throw new UsageException($"--fit-threshold {bad}; got {options.FitThreshold}.");
+        if (JumpDefaults.CheckTargetMultiple(options.TargetMultiple) is { } low) throw new UsageException($"--target-multiple {low}; got {options.TargetMultiple}.");
         OutputChecks.Check(options.Out, "--out", options.Base is null ? [options.RunDirectory] : [options.RunDirectory, options.Base]);
         OutputChecks.Check(options.Store, "--store");
         if (Directory.Exists(options.Out)) throw new UsageException($"{options.Out}: output folder already exists; choose a new folder.");
@@ -75,7 +74,7 @@ internal static class Watch
                     (fits ? $"≤ {options.FitThreshold:0.###}: the window fits." : $"> {options.FitThreshold:0.###}: waiting for more checkpoints."));
                 if (!fits) continue;
                 long first = report.Steps[0], last = report.Steps[^1];
-                long target = options.TargetStep ?? first + (long)Math.Round(options.TargetMultiple * (last - first), MidpointRounding.AwayFromZero);
+                long target = options.TargetStep ?? JumpGeometry.Target(last, first, JumpGeometry.LengthOfMultiple(options.TargetMultiple));
                 if (target <= last) target = last + 1;
                 OfflineCommands.Predict(new PredictOptions(SeriesOptions.FromStore(store), target, options.Out), quiet, cancellation);
                 console.WriteLine($"[{clock.Elapsed.TotalSeconds,6:0.0} s] wrote {options.Out}: step {target} predicted from steps {string.Join(", ", report.Steps)} " +
@@ -125,9 +124,9 @@ internal static class Watch
         var output = new Option<string>("--out") { Description = "Folder to write the predicted checkpoint to once the window fits; must not exist.", Required = true };
         var include = new Option<string[]>("--include") { Description = "Regex of covered matrix names (as for predict)." };
         var exclude = new Option<string[]>("--exclude") { Description = "Regex of matrix names to leave out." };
-        var min = new Option<int>("--min-snapshots") { Description = "Checkpoints recorded before the fit is judged (the hook's MinSnapshots).", DefaultValueFactory = _ => 4 };
-        var threshold = new Option<double>("--fit-threshold") { Description = "Largest pooled held-out relative error that counts as a fit (the hook's FitThreshold).", DefaultValueFactory = _ => 0.10 };
-        var multiple = new Option<double>("--target-multiple") { Description = "Target step = first + multiple × (last − first) (the hook's TargetMultiple).", DefaultValueFactory = _ => 3.0 };
+        var min = new Option<int>("--min-snapshots") { Description = "Checkpoints recorded before the fit is judged (the hook's MinSnapshots).", DefaultValueFactory = _ => JumpDefaults.MinSnapshots };
+        var threshold = new Option<double>("--fit-threshold") { Description = "Largest pooled held-out relative error that counts as a fit (the hook's FitThreshold).", DefaultValueFactory = _ => JumpDefaults.FitThreshold };
+        var multiple = new Option<double>("--target-multiple") { Description = "Target step = first + multiple × (last − first), the paper's target (AlphaRLOptions.Paper(multiple) in the hook).", DefaultValueFactory = _ => JumpDefaults.PaperTargetMultiple };
         var target = new Option<long?>("--target-step") { Description = "Predict this step instead of the target multiple." };
         var poll = new Option<double>("--poll-seconds") { Description = "Seconds between looks at the folder.", DefaultValueFactory = _ => 5 };
         var settle = new Option<double>("--settle-seconds") { Description = "Seconds a checkpoint's files must be left unchanged before it is read.", DefaultValueFactory = _ => 10 };

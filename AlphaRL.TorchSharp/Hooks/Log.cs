@@ -34,7 +34,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "Candidate {Method} j={Length} (step {Target}) scored {Score}")]
     public static partial void Candidate(ILogger logger, string method, double length, long target, double score);
 
-    [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "Step {Step} (after step {Previous}) stepped over the snapshot step {Missed} without a Step call on it: snapshots fall on the window start {WindowStart} + multiples of SnapshotInterval ({Interval}). Call Step on those steps (or every step), or set AlphaRLOptions.StartStep; this warning is logged once")]
+    [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "Step {Step} (after step {Previous}) stepped over the snapshot step {Missed} without a Step call on it: snapshots fall on the window start {WindowStart} + multiples of Snapshots.Interval ({Interval}). Call Step on those steps (or every step), or set AlphaRLOptions.Snapshots.StartStep; this warning is logged once")]
     public static partial void MissedSnapshot(ILogger logger, long step, long previous, long missed, int interval, long windowStart);
 
     [LoggerMessage(EventId = 12, Level = LogLevel.Error, Message = "A Jumped handler threw at step {Step} after the jump was {Verdict}; the jump is recorded and the session's state is consistent")]

@@ -1,3 +1,5 @@
+using AlphaRl.Jumps;
+
 namespace AlphaRl.TorchSharp;
 
 /// <summary>When the session tries a jump: the window's fit gate, the schedule, bending and the jump budget (<see cref="AlphaRLOptions.Attempts"/>).</summary>
@@ -7,16 +9,16 @@ public sealed class AttemptOptions
     public JumpSchedule Schedule { get; set; } = JumpSchedule.OnFit;
 
     /// <summary>Snapshots a window needs before its fit is judged. At least 3 (two to fit, one held out). Default 4.</summary>
-    public int MinSnapshots { get; set; } = 4;
+    public int MinSnapshots { get; set; } = JumpDefaults.MinSnapshots;
 
     /// <summary>
     /// The window "fits" when the pooled out-of-sample relative error of the rank-1 predictions (fit on the earlier
     /// snapshots, predict the later ones) is at most this. Default 0.10.
     /// </summary>
-    public double FitThreshold { get; set; } = 0.10;
+    public double FitThreshold { get; set; } = JumpDefaults.FitThreshold;
 
     /// <summary>Share of the window's latest snapshots held out to judge the fit. Default 0.25 (at least one).</summary>
-    public double HoldOutFraction { get; set; } = 0.25;
+    public double HoldOutFraction { get; set; } = JumpDefaults.HoldOutFraction;
 
     /// <summary>Kept jumps at most; after each kept jump a new window starts. 0 only tracks. Default 1.</summary>
     public int MaxJumps { get; set; } = 1;
@@ -37,8 +39,8 @@ public sealed class AttemptOptions
     internal void Validate(OptionErrors errors)
     {
         errors.Require(Enum.IsDefined(Schedule), "Attempts.Schedule", Schedule, "must be OnFit or Repeated");
-        errors.Require(MinSnapshots >= 3, "Attempts.MinSnapshots", MinSnapshots, "must be at least 3 (two to fit, one to judge the fit out of sample)");
-        errors.Require(double.IsFinite(FitThreshold) && FitThreshold > 0, "Attempts.FitThreshold", FitThreshold, "must be a positive finite number (a relative error, e.g. 0.1)");
+        if (JumpDefaults.CheckMinSnapshots(MinSnapshots) is { } few) errors.Add("Attempts.MinSnapshots", MinSnapshots, few);
+        if (JumpDefaults.CheckFitThreshold(FitThreshold) is { } bad) errors.Add("Attempts.FitThreshold", FitThreshold, bad);
         errors.Require(HoldOutFraction is > 0 and < 1, "Attempts.HoldOutFraction", HoldOutFraction, "must be between 0 and 1 (exclusive)");
         errors.Require(MaxJumps >= 0, "Attempts.MaxJumps", MaxJumps, "must be 0 or more");
         errors.Require(double.IsFinite(MinVelocityCosine) && MinVelocityCosine is >= -1 and <= 1, "Attempts.MinVelocityCosine", MinVelocityCosine, "must be a cosine between -1 and 1");
