@@ -246,7 +246,8 @@ public sealed partial class AlphaRLSession : IDisposable
             }
             _overhead.Stop();
 
-            var jump = await TryJumpAsync(step, plan, quality, diagnostics, evaluate, current, cancellationToken).ConfigureAwait(false);
+            var jump = await _guard.AttemptAsync(_window, plan, step, quality, diagnostics, evaluate, current, _overhead,
+                () => { _evaluations++; _metrics.Evaluated(); }, _metrics.SessionTag, cancellationToken).ConfigureAwait(false);
             _jumps.Add(jump);
             _metrics.Attempt(jump);
             _schedule.Attempted();
@@ -276,7 +277,7 @@ public sealed partial class AlphaRLSession : IDisposable
             activity?.SetTag(_metrics.SessionTag.Key, _metrics.SessionTag.Value);
             activity?.SetTag("alpharl.step", step);
             activity?.SetTag("alpharl.effective_step", effective);
-            RebindParameters();
+            _window.Rebind(_policy);
             _window.Observe(effective);
             activity?.SetTag("alpharl.snapshots", _window.Count);
         }
@@ -306,37 +307,6 @@ public sealed partial class AlphaRLSession : IDisposable
         _window.Clear(start);
     }
 
-    private async ValueTask<JumpOutcome> TryJumpAsync(long step, List<PlannedCandidate> plan, FitQuality quality, PathDiagnostics diagnostics,
-        Func<GuardContext, CancellationToken, ValueTask<GuardScore>>? evaluate, GuardScore? current, CancellationToken cancellationToken)
-    {
-        long from = _window.Last;
-        using var activity = AlphaRLTelemetry.Source.StartActivity("alpharl.jump");
-        activity?.SetTag(_metrics.SessionTag.Key, _metrics.SessionTag.Value);
-        activity?.SetTag("alpharl.step", step);
-        activity?.SetTag("alpharl.from_step", from);
-        activity?.SetTag("alpharl.candidates", plan.Count);
-        var result = await _guard.RunAsync(_window.Methods, _window.View, plan, evaluate, evaluate is null ? null : current, step, _overhead,
-            () => { _evaluations++; _metrics.Evaluated(); }, cancellationToken).ConfigureAwait(false);
-        var chosen = result.Chosen!;
-        double? before = result.ScoreBefore?.Mean;
-        if (result.Kept)
-            Log.JumpKept(_logger, from, chosen.TargetStep, chosen.Method, chosen.Length, evaluate is null ? "unguarded" : "guarded", before, chosen.Score, result.Evaluations);
-        else
-            Log.JumpRejected(_logger, from, chosen.TargetStep, chosen.Method, chosen.Length, before, chosen.Score, _guard.Tolerance, _guard.NoiseZ, result.Evaluations);
-        var jump = new JumpOutcome(step, from, chosen.TargetStep, result.Kept, evaluate is not null, before, chosen.Score, quality,
-            _window.Tracker.Covered.Count, result.BuildTime, result.EvaluationTime, chosen.Method, chosen.Length, result.Evaluations, result.Candidates, diagnostics)
-        {
-            StandardErrorBefore = result.ScoreBefore?.StandardError,
-            ScoreBeforeGiven = evaluate is not null && current is not null,
-        };
-        activity?.SetTag("alpharl.target_step", jump.TargetStep);
-        activity?.SetTag("alpharl.method", jump.Method);
-        activity?.SetTag("alpharl.length", jump.Length);
-        activity?.SetTag("alpharl.kept", jump.Kept);
-        activity?.SetTag("alpharl.evaluations", jump.Evaluations);
-        return jump;
-    }
-
     /// <summary>Starts a new window at trained step <paramref name="trained"/>, effective step <paramref name="effectiveStart"/>.</summary>
     private void NewWindow(long trained, long effectiveStart)
     {
@@ -351,18 +321,6 @@ public sealed partial class AlphaRLSession : IDisposable
         return _policy.named_parameters().Where(p => p.parameter.requires_grad && !covered.Contains(p.name)).ToList();
     }
 
-    /// <summary>Follows parameters the module replaced (e.g. by <c>module.to(...)</c>) so that changes are checked on the live tensors.</summary>
-    private void RebindParameters()
-    {
-        var live = _policy.named_parameters().ToDictionary(p => p.name, p => p.parameter, StringComparer.Ordinal);
-        foreach (var m in _window.Tracker.Covered)
-        {
-            if (!live.TryGetValue(m.Name, out var parameter))
-                throw new AlphaRlException($"Parameter '{m.Name}' is no longer in the module; AlphaRL covered it when the session started.");
-            if (!ReferenceEquals(parameter, m.Parameter)) m.Rebind(parameter);
-        }
-    }
-
     /// <inheritdoc />
     public void Dispose()
     {
@@ -371,19 +329,4 @@ public sealed partial class AlphaRLSession : IDisposable
         _window?.Dispose();
         _metrics.Dispose();
     }
-}
-
-/// <summary>
-/// A <see cref="AlphaRLSession.Jumped"/> handler threw. The jump it was told about is complete and recorded (kept
-/// weights stay, a rejected jump's weights were restored, the session's counters and window are updated), so the run
-/// can go on; <see cref="Outcome"/> is what Step would have returned, and the handler's exception is the inner exception.
-/// </summary>
-public sealed class JumpedHandlerException : AlphaRlException
-{
-    internal JumpedHandlerException(StepOutcome outcome, Exception inner)
-        : base($"A Jumped handler threw after the jump at step {outcome.Step} ({outcome.Jump!.FromStep} -> {outcome.Jump.TargetStep}) was {(outcome.Jump.Kept ? "kept" : "rejected")}; the jump is done and recorded, and the session's state is consistent. See the inner exception.", inner)
-        => Outcome = outcome;
-
-    /// <summary>The outcome of the step at which the handler threw.</summary>
-    public StepOutcome Outcome { get; }
 }

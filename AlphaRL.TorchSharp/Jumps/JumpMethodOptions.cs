@@ -15,11 +15,9 @@ public abstract class JumpMethodOptions
     [JsonIgnore]
     public abstract string Name { get; }
 
-    /// <summary>Adds the problems with these settings to <paramref name="errors"/>, each naming the setting and its value.</summary>
-    /// <param name="errors">Where failures go.</param>
-    /// <param name="path">How the settings are reached from <see cref="AlphaRLOptions"/>, e.g. "Jumps.Methods[0]".</param>
-    /// <param name="minSnapshots">Snapshots a window has at least when a jump is tried (<see cref="AttemptOptions.MinSnapshots"/>).</param>
-    internal virtual void Validate(OptionErrors errors, string path, int minSnapshots) { }
+    /// <summary>The problems with these settings: each names the setting (relative to these options), its value and what is expected.</summary>
+    /// <param name="minSnapshots">Snapshots a window has at least when a jump is tried (the session's attempt settings).</param>
+    internal virtual IEnumerable<(string Setting, object? Value, string Expected)> Problems(int minSnapshots) => [];
 
     /// <summary>A copy of these settings (every setting of a jump method is a plain value).</summary>
     internal JumpMethodOptions Clone() => (JumpMethodOptions)MemberwiseClone();

@@ -24,10 +24,10 @@ public sealed class Rank1LineJumpOptions : JumpMethodOptions
     /// <summary>What happens to trainable tensors that are not covered (embeddings, head, norms, biases). Default <see cref="UncoveredTensors.Keep"/>: they keep W_e's values.</summary>
     public UncoveredTensors Uncovered { get; set; } = UncoveredTensors.Keep;
 
-    internal override void Validate(OptionErrors errors, string path, int minSnapshots)
+    internal override IEnumerable<(string Setting, object? Value, string Expected)> Problems(int minSnapshots)
     {
-        errors.Require(Enum.IsDefined(Form), $"{path}.Form", Form, "must be Increment, AddToLast or AddToBase");
-        errors.Require(Enum.IsDefined(Uncovered), $"{path}.Uncovered", Uncovered, "must be Keep or Extrapolate");
+        if (!Enum.IsDefined(Form)) yield return (nameof(Form), Form, "must be Increment, AddToLast or AddToBase");
+        if (!Enum.IsDefined(Uncovered)) yield return (nameof(Uncovered), Uncovered, "must be Keep or Extrapolate");
     }
 
     internal override IJumpMethod Create(JumpMethodContext context) => new Rank1LineJump(context, Form, Uncovered);

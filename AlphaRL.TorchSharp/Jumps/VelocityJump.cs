@@ -30,9 +30,11 @@ public sealed class VelocityJumpOptions : JumpMethodOptions
     /// </summary>
     public int SkipSnapshots { get; set; }
 
-    internal override void Validate(OptionErrors errors, string path, int minSnapshots) =>
-        errors.Require(SkipSnapshots >= 0 && SkipSnapshots <= minSnapshots - 2, $"{path}.SkipSnapshots", SkipSnapshots,
-            $"must be between 0 and Attempts.MinSnapshots − 2 ({minSnapshots - 2}), so that two snapshots remain for the slope");
+    internal override IEnumerable<(string Setting, object? Value, string Expected)> Problems(int minSnapshots)
+    {
+        if (SkipSnapshots < 0 || SkipSnapshots > minSnapshots - 2)
+            yield return (nameof(SkipSnapshots), SkipSnapshots, $"must be between 0 and Attempts.MinSnapshots − 2 ({minSnapshots - 2}), so that two snapshots remain for the slope");
+    }
 
     internal override IJumpMethod Create(JumpMethodContext context) => new VelocityJump(context, IncludeUncovered, StateOnCpu, SkipSnapshots);
 }

@@ -51,7 +51,7 @@ public sealed class JumpOptions
         for (int i = 0; i < Methods!.Count; i++)
         {
             if (Methods[i] is not { } method) errors.Add($"Jumps.Methods[{i}]", null, "must be a jump method's options");
-            else method.Validate(errors, $"Jumps.Methods[{i}]", minSnapshots);
+            else foreach (var (setting, value, expected) in method.Problems(minSnapshots)) errors.Add($"Jumps.Methods[{i}].{setting}", value, expected);
         }
     }
 

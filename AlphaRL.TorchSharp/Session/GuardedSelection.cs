@@ -21,9 +21,40 @@ internal sealed class GuardedSelection(GuardOptions options, ILogger logger)
 {
     private readonly IReadOnlyDictionary<string, double> _floors = new Dictionary<string, double>(options.Floors, StringComparer.Ordinal);
 
-    public double Tolerance => options.Tolerance;
-
-    public double NoiseZ => options.NoiseZ;
+    /// <summary>
+    /// One jump attempt from the window's last snapshot: runs the selection over <paramref name="plan"/>, logs and
+    /// traces what it kept or rejected, and returns the outcome.
+    /// </summary>
+    public async ValueTask<JumpOutcome> AttemptAsync(SnapshotWindow window, List<PlannedCandidate> plan, long step, AlphaRl.Extrapolation.FitQuality quality,
+        AlphaRl.Extrapolation.PathDiagnostics diagnostics, Func<GuardContext, CancellationToken, ValueTask<GuardScore>>? evaluate, GuardScore? current,
+        Stopwatch overhead, Action evaluated, KeyValuePair<string, object?> sessionTag, CancellationToken cancellationToken)
+    {
+        long from = window.Last;
+        using var activity = AlphaRLTelemetry.Source.StartActivity("alpharl.jump");
+        activity?.SetTag(sessionTag.Key, sessionTag.Value);
+        activity?.SetTag("alpharl.step", step);
+        activity?.SetTag("alpharl.from_step", from);
+        activity?.SetTag("alpharl.candidates", plan.Count);
+        var result = await RunAsync(window.Methods, window.View, plan, evaluate, evaluate is null ? null : current, step, overhead, evaluated, cancellationToken).ConfigureAwait(false);
+        var chosen = result.Chosen!;
+        double? before = result.ScoreBefore?.Mean;
+        if (result.Kept)
+            Log.JumpKept(logger, from, chosen.TargetStep, chosen.Method, chosen.Length, evaluate is null ? "unguarded" : "guarded", before, chosen.Score, result.Evaluations);
+        else
+            Log.JumpRejected(logger, from, chosen.TargetStep, chosen.Method, chosen.Length, before, chosen.Score, options.Tolerance, options.NoiseZ, result.Evaluations);
+        var jump = new JumpOutcome(step, from, chosen.TargetStep, result.Kept, evaluate is not null, before, chosen.Score, quality,
+            window.Tracker.Covered.Count, result.BuildTime, result.EvaluationTime, chosen.Method, chosen.Length, result.Evaluations, result.Candidates, diagnostics)
+        {
+            StandardErrorBefore = result.ScoreBefore?.StandardError,
+            ScoreBeforeGiven = evaluate is not null && current is not null,
+        };
+        activity?.SetTag("alpharl.target_step", jump.TargetStep);
+        activity?.SetTag("alpharl.method", jump.Method);
+        activity?.SetTag("alpharl.length", jump.Length);
+        activity?.SetTag("alpharl.kept", jump.Kept);
+        activity?.SetTag("alpharl.evaluations", jump.Evaluations);
+        return jump;
+    }
 
     public async ValueTask<SelectionResult> RunAsync(IReadOnlyList<IJumpMethod> methods, WindowView window, IReadOnlyList<PlannedCandidate> plan,
         Func<GuardContext, CancellationToken, ValueTask<GuardScore>>? evaluate, GuardScore? current, long step,

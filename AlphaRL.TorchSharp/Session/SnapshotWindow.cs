@@ -65,6 +65,18 @@ internal sealed class SnapshotWindow : IDisposable
         }
     }
 
+    /// <summary>Follows parameters the module replaced (e.g. by <c>module.to(...)</c>) so that changes are read from the live tensors.</summary>
+    public void Rebind(nn.Module policy)
+    {
+        var live = policy.named_parameters().ToDictionary(p => p.name, p => p.parameter, StringComparer.Ordinal);
+        foreach (var m in Tracker.Covered)
+        {
+            if (!live.TryGetValue(m.Name, out var parameter))
+                throw new AlphaRlException($"Parameter '{m.Name}' is no longer in the module; AlphaRL covered it when the session started.");
+            if (!ReferenceEquals(parameter, m.Parameter)) m.Rebind(parameter);
+        }
+    }
+
     /// <summary>Begins a new window at effective step <paramref name="start"/>.</summary>
     public void Clear(long start)
     {
