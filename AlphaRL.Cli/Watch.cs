@@ -80,13 +80,13 @@ internal static class Watch
                 OfflineCommands.Predict(new PredictOptions(SeriesOptions.FromStore(store), target, options.Out), quiet, cancellation);
                 console.WriteLine($"[{clock.Elapsed.TotalSeconds,6:0.0} s] wrote {options.Out}: step {target} predicted from steps {string.Join(", ", report.Steps)} " +
                     $"(rank-1 jump, increment form; target = first + {options.TargetMultiple:0.##} × window).");
-                return AlphaRlCli.Ok;
+                return AlphaRLCli.Ok;
             }
             if (recorded) continue; // look again at once: more may be complete
             if (options.ExitAfter is { } limit && clock.Elapsed >= limit)
             {
                 console.WriteLine($"Stopped after {clock.Elapsed.TotalSeconds:0} s (--exit-after) with {store?.Manifest.Steps.Count ?? 0} checkpoint(s) recorded and no prediction written.");
-                return AlphaRlCli.Ok;
+                return AlphaRLCli.Ok;
             }
             cancellation.WaitHandle.WaitOne(options.Poll);
         }
@@ -138,8 +138,8 @@ internal static class Watch
         };
         command.SetAction(r =>
         {
-            int exit = AlphaRlCli.Ok;
-            int guarded = AlphaRlCli.Guarded(error, () =>
+            int exit = AlphaRLCli.Ok;
+            int guarded = AlphaRLCli.Guarded(error, () =>
             {
                 double seconds = r.GetValue(poll);
                 if (!(seconds > 0) || !double.IsFinite(seconds) || seconds > 86400) throw new UsageException($"--poll-seconds must be between 0 and 86400; got {seconds}.");
@@ -162,7 +162,7 @@ internal static class Watch
                     ExitAfter = r.GetValue(exitAfter) is { } after ? TimeSpan.FromSeconds(after) : null,
                 }, console, cancellation);
             });
-            return guarded != AlphaRlCli.Ok ? guarded : exit;
+            return guarded != AlphaRLCli.Ok ? guarded : exit;
         });
         return command;
     }

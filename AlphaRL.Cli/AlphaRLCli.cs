@@ -5,9 +5,8 @@ using Spectre.Console;
 
 namespace AlphaRl.Cli;
 
-/// <summary>The <c>alpharl</c> command line: <c>predict</c>, <c>analyze</c>, <c>record</c>, <c>watch</c>, <c>merge</c>, <c>clean</c>
-/// and the hidden <c>bench-offline</c> and <c>fuzz</c>.</summary>
-internal static class AlphaRlCli
+/// <summary>The <c>alpharl</c> command line: <c>predict</c>, <c>analyze</c>, <c>record</c>, <c>watch</c>, <c>merge</c> and <c>clean</c>.</summary>
+internal static class AlphaRLCli
 {
     public const int Ok = 0, InputError = 1, UsageError = 2, Cancelled = 130;
 
@@ -15,7 +14,11 @@ internal static class AlphaRlCli
     /// <param name="args">The arguments.</param>
     /// <param name="console">Where tables and progress go (standard output when null).</param>
     /// <param name="error">Where errors go (standard error when null).</param>
-    public static int Run(string[] args, IAnsiConsole? console = null, TextWriter? error = null)
+    public static int Run(string[] args, IAnsiConsole? console = null, TextWriter? error = null) => Run(args, Build, console, error);
+
+    /// <summary>Parses and runs a command line of the commands <paramref name="build"/> makes (<c>alpharl</c>'s, or the
+    /// development tool's), with <c>alpharl</c>'s console, cancellation and exit codes; returns the process exit code.</summary>
+    internal static int Run(string[] args, Func<IAnsiConsole, TextWriter, CancellationToken, Command> build, IAnsiConsole? console, TextWriter? error)
     {
         if (console is null)
         {
@@ -26,11 +29,12 @@ internal static class AlphaRlCli
         error ??= Console.Error;
         // Ctrl+C stops at the next tensor, so that the writer can remove its temporary folder before the process ends.
         using var cancellation = new CancellationTokenSource();
-        var parsed = Build(console, error, cancellation.Token).Parse(args);
+        var root = build(console, error, cancellation.Token);
+        var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
             foreach (var e in parsed.Errors) error.WriteLine($"error: {e.Message}");
-            error.WriteLine("Run 'alpharl --help' or 'alpharl COMMAND --help' for usage.");
+            error.WriteLine($"Run '{root.Name} --help' or '{root.Name} COMMAND --help' for usage.");
             return UsageError;
         }
         ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -59,8 +63,6 @@ internal static class AlphaRlCli
         };
         root.Subcommands.Add(PredictCommand(console, error, cancellation));
         root.Subcommands.Add(AnalyzeCommand(console, error, cancellation));
-        root.Subcommands.Add(BenchOffline.Command(console, error));
-        root.Subcommands.Add(CliFuzz.Command(console, error));
         root.Subcommands.Add(CleanCommand(console, error));
         root.Subcommands.Add(RecordCommand(console, error, cancellation));
         root.Subcommands.Add(Watch.Command(console, error, cancellation));
