@@ -66,7 +66,7 @@ internal static class BenchOffline
             string output = Path.Combine(dir, $"predicted-{i}");
             if (Directory.Exists(output)) Directory.Delete(output, true);
             sw.Restart();
-            OfflineCommands.Predict(new PredictOptions(new SeriesOptions(SyntheticSeries.Folder(dir, 0), folders), steps[^1] * 3, output), quiet);
+            Predict.Run(new PredictOptions(new SeriesOptions(SyntheticSeries.Folder(dir, 0), folders), steps[^1] * 3, output), quiet);
             predict.Add(sw.Elapsed.TotalSeconds);
             Directory.Delete(output, true);
         }

@@ -1,5 +1,4 @@
 using AlphaRl.Checkpoints;
-using AlphaRl.Cli;
 using AlphaRl.DevTools;
 using AlphaRl.Tests.Checkpoints;
 
