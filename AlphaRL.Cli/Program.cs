@@ -1,1 +1,1 @@
-return AlphaRl.Cli.AlphaRlCli.Run(args);
+return AlphaRl.Cli.AlphaRLCli.Run(args);

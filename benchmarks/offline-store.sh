@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # alpharl record and predict --store against an independent read baseline (cat > /dev/null of the same files),
 # run interleaved, RUNS times; prints medians, ratios and the tool's peak resident memory (GNU time's max RSS).
-#   dotnet build AlphaRL.Cli -c Release && benchmarks/offline-store.sh /tmp/alpharl-bench 5
+#   dotnet build AlphaRL.DevTools -c Release && benchmarks/offline-store.sh /tmp/alpharl-bench 5   # builds alpharl too
 #   benchmarks/offline-store.sh /tmp/alpharl-big 5 --hidden 2048 --intermediate 8192    # 1.1 GB checkpoints
-# The series is the one bench-offline writes (default 8 layers, d=1024, ff=4096, vocab 4096, BF16, base + steps
+# The series is the one alpharl-dev bench-offline (AlphaRL.DevTools) writes (default 8 layers, d=1024, ff=4096, vocab 4096, BF16, base + steps
 # 10..60); options after RUNS go to bench-offline and choose another size (a folder keeps the size it was made with).
 # COLD=1 empties the page cache before every timed command (sync; echo 3 > /proc/sys/vm/drop_caches, root only), so
 # that every command, cat included, reads from disk, as with checkpoints too large to stay cached:
@@ -19,7 +19,8 @@ DIR=${1:-/tmp/alpharl-bench}
 RUNS=${2:-5}
 shift $(( $# < 2 ? $# : 2 ))
 CLI=(dotnet "$(dirname "$0")/../AlphaRL.Cli/bin/Release/net10.0/AlphaRL.Cli.dll")
-"${CLI[@]}" bench-offline --dir "$DIR" --runs 0 "$@"
+DEV=(dotnet "$(dirname "$0")/../AlphaRL.DevTools/bin/Release/net10.0/AlphaRL.DevTools.dll")
+"${DEV[@]}" bench-offline --dir "$DIR" --runs 0 "$@"
 rm -rf "$DIR/store-50" "$DIR"/store-run-* "$DIR"/pred-*
 for s in 10 20 30 40 50; do "${CLI[@]}" record "$DIR/step-$s" --step "$s" --base "$DIR/base" --store "$DIR/store-50" > /dev/null; done
 cat "$DIR"/base/*.safetensors "$DIR"/step-60/*.safetensors > /dev/null # warm the page cache (COLD=1 empties it again)

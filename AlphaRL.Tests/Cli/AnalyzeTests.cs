@@ -1,6 +1,6 @@
 using System.Text.Json;
 using AlphaRl.Checkpoints;
-using AlphaRl.Cli;
+using AlphaRl.DevTools;
 using AlphaRl.Tests.Checkpoints;
 
 namespace AlphaRl.Tests.Cli;

@@ -1,4 +1,5 @@
 using AlphaRl.Cli;
+using AlphaRl.DevTools;
 using Spectre.Console;
 
 namespace AlphaRl.Tests.Cli;
@@ -6,7 +7,12 @@ namespace AlphaRl.Tests.Cli;
 /// <summary>Runs the <c>alpharl</c> command line in-process, capturing what it prints.</summary>
 internal static class CliHarness
 {
-    public static (int Exit, string Output, string Error) Run(params string[] args)
+    public static (int Exit, string Output, string Error) Run(params string[] args) => Run(args, (a, console, error) => AlphaRLCli.Run(a, console, error));
+
+    /// <summary>Runs the development tool <c>alpharl-dev</c> (AlphaRL.DevTools) the same way.</summary>
+    public static (int Exit, string Output, string Error) RunDevTools(params string[] args) => Run(args, DevToolsCli.Run);
+
+    private static (int Exit, string Output, string Error) Run(string[] args, Func<string[], IAnsiConsole, TextWriter, int> run)
     {
         var output = new StringWriter();
         var error = new StringWriter();
@@ -18,7 +24,7 @@ internal static class CliHarness
             Out = new AnsiConsoleOutput(output),
         });
         console.Profile.Width = 200;
-        int exit = AlphaRlCli.Run(args, console, error);
+        int exit = run(args, console, error);
         return (exit, output.ToString(), error.ToString());
     }
 

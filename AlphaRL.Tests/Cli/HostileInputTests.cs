@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using AlphaRl.Checkpoints;
-using AlphaRl.Cli;
+using AlphaRl.DevTools;
 using AlphaRl.Tests.Checkpoints;
 
 namespace AlphaRl.Tests.Cli;

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using AlphaRl.Checkpoints;
 using AlphaRl.Cli;
+using AlphaRl.DevTools;
 using System.Text.Json;
 using AlphaRl.Tests.Checkpoints;
 

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using AlphaRl.Checkpoints;
-using AlphaRl.Cli;
+using AlphaRl.DevTools;
 using AlphaRl.Extrapolation;
 using AlphaRl.Tests.Checkpoints;
 using AlphaRl.Tracking;

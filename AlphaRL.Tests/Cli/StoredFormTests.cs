@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using AlphaRl.Checkpoints;
 using AlphaRl.Cli;
+using AlphaRl.DevTools;
 using AlphaRl.Extrapolation;
 using AlphaRl.Linalg;
 using AlphaRl.Tests.Checkpoints;
@@ -139,7 +140,7 @@ public class StoredFormTests : TempFolderTests
     public void BenchOfflineRecordFloor_TimesTheReadAndBothKernels_AndReportsTheOnePassError()
     {
         string dir = Temp["floor"];
-        var (exit, output, error) = CliHarness.Run("bench-offline", "--dir", dir, "--layers", "1", "--hidden", "64", "--intermediate", "128",
+        var (exit, output, error) = CliHarness.RunDevTools("bench-offline", "--dir", dir, "--layers", "1", "--hidden", "64", "--intermediate", "128",
             "--vocab", "32", "--checkpoints", "3", "--runs", "2", "--record-floor");
 
         Assert.That(exit, Is.EqualTo(0), error);

@@ -1,5 +1,5 @@
 using AlphaRl.Checkpoints;
-using AlphaRl.Cli;
+using AlphaRl.DevTools;
 using AlphaRl.Tests.Checkpoints;
 
 namespace AlphaRl.Tests.Cli;
@@ -7,8 +7,8 @@ namespace AlphaRl.Tests.Cli;
 /// <summary>
 /// predict, analyze and record on series one of whose files is a structural mutant (<see cref="HeaderFuzzer"/>: JSON-level header
 /// mutations, values in the data, raw damage): every run ends with exit 0, 1 or 2, never an unhandled exception, and
-/// leaves a complete output or nothing. The long run is the hidden command
-/// <c>alpharl fuzz --dir DIR --cases 100000</c>. (A record mutant whose victim is the base records step 10.)
+/// leaves a complete output or nothing. The long run is the development tool's command
+/// <c>alpharl-dev fuzz --dir DIR --cases 100000</c>. (A record mutant whose victim is the base records step 10.)
 /// </summary>
 public class StructuralFuzzTests
 {

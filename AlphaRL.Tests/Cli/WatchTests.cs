@@ -1,5 +1,5 @@
 using AlphaRl.Checkpoints;
-using AlphaRl.Cli;
+using AlphaRl.DevTools;
 using AlphaRl.Tests.Checkpoints;
 
 namespace AlphaRl.Tests.Cli;

@@ -1,51 +1,17 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using AlphaRl.Extrapolation;
 using Spectre.Console;
 
 namespace AlphaRl.Cli;
 
-/// <summary>Per-matrix figures: energy share of rank 1 at each checkpoint, and the fit's out-of-sample error beside
-/// its in-sample R² (which is reported, never trusted: it is near 1 even for noise).</summary>
-internal sealed record MatrixReport(
-    string Name, int Rows, int Cols, long[] Steps, double[] EnergyShare,
-    double? HoldOutRelativeError, double? HoldOutCosine, double? InSampleR2);
-
-internal sealed record ReportSummary(
-    int Matrices, double MeanEnergyShareLast, double MinEnergyShareLast,
-    double? PooledHoldOutRelativeError, double? PooledHoldOutCosine, double? MedianHoldOutRelativeError,
-    string? WorstMatrix, double? WorstHoldOutRelativeError, bool BasePointUsed);
-
-/// <summary>Per tensor of a velocity or direction jump: ‖W_e − W0‖/‖W0‖, the size of the one-window (j = 1) jump relative
-/// to ‖W_e‖, and for the velocity the cosine between the slope and the window's displacement W_e − W_s (1 on a straight path).</summary>
-internal sealed record TensorJumpReport(string Name, string Shape, double RelativeUpdate, double JumpPerWindow, double? SlopeDisplacementCosine);
-
-/// <summary>One written candidate: its jump length j (in window lengths), target step, folder, and score when scored.</summary>
-internal sealed record CandidateReport(double? Length, long TargetStep, string Folder, bool NoJump, double? Score, bool Kept)
-{
-    /// <summary>The secondary metrics the score command printed after the score, if any.</summary>
-    public IReadOnlyDictionary<string, double>? Metrics { get; init; }
-
-    /// <summary>Whether every <c>--floor</c> held (null without floors; W_e is always eligible, floors or not).</summary>
-    public bool? MeetsFloors { get; init; }
-}
-
-/// <summary>What a command did. <c>Method</c> is the trajectory fit of the rank-1 jump (step-line, metric-pls) or the
-/// jump itself (velocity, direction); <c>Jump</c> is rank1, velocity or direction. Rank-1 figures are in <c>Summary</c> and
-/// <c>Matrices</c>; velocity and direction figures in <c>Tensors</c>.</summary>
-internal sealed record SeriesReport(string Command, string Method, long BaseStep, long[] Steps, long? TargetStep, string? Form,
-    ReportSummary? Summary, IReadOnlyList<MatrixReport> Matrices)
-{
-    public string? Jump { get; init; }
-    public long? WindowLength { get; init; }
-    public bool? AllTensors { get; init; }
-    public IReadOnlyList<TensorJumpReport>? Tensors { get; init; }
-    public string? ScoreCommand { get; init; }
-    public IReadOnlyList<CandidateReport>? Candidates { get; init; }
-}
-
+/// <summary>Builds a <see cref="SeriesReport"/>, renders it as tables and writes it as JSON.</summary>
 internal static class Report
 {
+    /// <summary>The report of a command on a series: its steps, and the figures of each covered matrix processed.</summary>
+    public static SeriesReport Build(string command, SeriesOptions options, CheckpointSeries series, List<MatrixTrajectory> results,
+        bool basePoint, long? target, string? form) =>
+        new(command, options.Method, series.BaseStep, series.Steps.ToArray(), target, form,
+            results.Count > 0 ? Summarize(results, basePoint) : null, results.Select(Of).ToList());
 
     public static MatrixReport Of(MatrixTrajectory m) => new(
         m.Name, m.Rows, m.Cols,

@@ -51,6 +51,3 @@ internal sealed class MatrixSelection
         }
     }
 }
-
-/// <summary>The command line is wrong (as opposed to the files): exit code 2.</summary>
-internal sealed class UsageException(string message) : Exception(message);

@@ -1,13 +1,14 @@
 using System.CommandLine;
 using System.Diagnostics;
 using AlphaRl.Checkpoints;
+using AlphaRl.Cli;
 using AlphaRl.Linalg;
 using Spectre.Console;
 
-namespace AlphaRl.Cli;
+namespace AlphaRl.DevTools;
 
 /// <summary>
-/// Hidden command <c>bench-offline</c>: generates a synthetic series (base + N checkpoints, BF16 by default) and times,
+/// <c>alpharl-dev bench-offline</c>: generates a synthetic series (base + N checkpoints, BF16 by default) and times,
 /// side by side, reading every input tensor once into floats against a full <c>predict</c>, reporting medians and the
 /// process's peak resident memory (VmHWM). With <c>--record-floor</c> it times instead, in this one process, the parts
 /// of recording the last checkpoint: reading W0 and W_t of every covered matrix, and the top-triplet kernel on them with
@@ -25,9 +26,9 @@ internal static class BenchOffline
         var checkpoints = new Option<int>("--checkpoints") { DefaultValueFactory = _ => 6 };
         var runs = new Option<int>("--runs") { DefaultValueFactory = _ => 3 };
         var recordFloor = new Option<bool>("--record-floor") { Description = "Time the parts of a record of the last checkpoint (read, kernel) instead of predict." };
-        var command = new Command("bench-offline", "Time predict against reading all inputs once on a synthetic series.") { Hidden = true };
+        var command = new Command("bench-offline", "Time predict against reading all inputs once on a synthetic series.");
         foreach (var o in new Option[] { dir, layers, hidden, intermediate, vocab, checkpoints, runs, recordFloor }) command.Options.Add(o);
-        command.SetAction(r => AlphaRlCli.Guarded(error, () => Run(console, r.GetRequiredValue(dir),
+        command.SetAction(r => AlphaRLCli.Guarded(error, () => Run(console, r.GetRequiredValue(dir),
             new SyntheticModel(r.GetValue(layers), r.GetValue(hidden), r.GetValue(intermediate), r.GetValue(vocab), SafetensorsDType.BF16),
             r.GetValue(checkpoints), r.GetValue(runs), r.GetValue(recordFloor))));
         return command;
@@ -65,7 +66,7 @@ internal static class BenchOffline
             string output = Path.Combine(dir, $"predicted-{i}");
             if (Directory.Exists(output)) Directory.Delete(output, true);
             sw.Restart();
-            OfflineCommands.Predict(new PredictOptions(new SeriesOptions(SyntheticSeries.Folder(dir, 0), folders), steps[^1] * 3, output), quiet);
+            Predict.Run(new PredictOptions(new SeriesOptions(SyntheticSeries.Folder(dir, 0), folders), steps[^1] * 3, output), quiet);
             predict.Add(sw.Elapsed.TotalSeconds);
             Directory.Delete(output, true);
         }

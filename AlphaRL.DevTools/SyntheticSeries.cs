@@ -1,7 +1,7 @@
 using System.Numerics.Tensors;
 using AlphaRl.Checkpoints;
 
-namespace AlphaRl.Cli;
+namespace AlphaRl.DevTools;
 
 /// <summary>Shape of a synthetic Llama-style model.</summary>
 internal sealed record SyntheticModel(int Layers, int Hidden, int Intermediate, int Vocab, SafetensorsDType DType, int Shards = 1);

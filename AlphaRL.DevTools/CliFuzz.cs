@@ -1,9 +1,10 @@
 using System.CommandLine;
 using System.Diagnostics;
 using AlphaRl.Checkpoints;
+using AlphaRl.Cli;
 using Spectre.Console;
 
-namespace AlphaRl.Cli;
+namespace AlphaRl.DevTools;
 
 /// <summary>The outcome of a fuzz run: how each case ended, and every case that broke the contract.</summary>
 internal sealed record FuzzResult(int Cases, IReadOnlyDictionary<string, int> Outcomes, IReadOnlyList<string> Failures, TimeSpan Elapsed);
@@ -12,7 +13,7 @@ internal sealed record FuzzResult(int Cases, IReadOnlyDictionary<string, int> Ou
 /// Runs <c>predict</c>, <c>analyze</c> and <c>record</c> in-process on a small synthetic series one of whose files (the base or a
 /// checkpoint) is a <see cref="HeaderFuzzer"/> mutant. The contract checked: every run returns 0, 1 or 2 (never an
 /// unhandled exception); a failure prints "error: " and leaves no output or temporary folder; a success leaves a
-/// complete, readable output. The fuzz tests run a few hundred cases; the hidden <c>fuzz</c> command runs any number.
+/// complete, readable output. The fuzz tests run a few hundred cases; <c>alpharl-dev fuzz</c> runs any number.
 /// </summary>
 internal static class CliFuzz
 {
@@ -54,7 +55,7 @@ internal static class CliFuzz
             int exit;
             try
             {
-                exit = AlphaRlCli.Run(args, quiet, error);
+                exit = AlphaRLCli.Run(args, quiet, error);
             }
             catch (Exception e)
             {
@@ -69,11 +70,11 @@ internal static class CliFuzz
                 0 when command == "predict" && !Readable(output) => "exit 0 but the output does not open",
                 0 when command == "record" && !StoreOpens(output) => "exit 0 but the store does not open",
                 0 => null,
-                AlphaRlCli.InputError or AlphaRlCli.UsageError when !error.ToString().StartsWith("error: ", StringComparison.Ordinal) => $"exit {exit} without an error message",
-                AlphaRlCli.InputError or AlphaRlCli.UsageError when command != "record" && Directory.Exists(output) => $"exit {exit} but an output folder was left",
-                AlphaRlCli.InputError or AlphaRlCli.UsageError when command == "record" && Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any() =>
+                AlphaRLCli.InputError or AlphaRLCli.UsageError when !error.ToString().StartsWith("error: ", StringComparison.Ordinal) => $"exit {exit} without an error message",
+                AlphaRLCli.InputError or AlphaRLCli.UsageError when command != "record" && Directory.Exists(output) => $"exit {exit} but an output folder was left",
+                AlphaRLCli.InputError or AlphaRLCli.UsageError when command == "record" && Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any() =>
                     $"exit {exit} but the store holds files",
-                AlphaRlCli.InputError or AlphaRlCli.UsageError => null,
+                AlphaRLCli.InputError or AlphaRLCli.UsageError => null,
                 _ => $"exit code {exit} is not 0, 1 or 2",
             };
             if (Directory.EnumerateDirectories(outputs).Any(d => Path.GetFileName(d).StartsWith('.')))
@@ -85,14 +86,14 @@ internal static class CliFuzz
         return new FuzzResult(cases, outcomes, failures, clock.Elapsed);
     }
 
-    /// <summary>Hidden command <c>fuzz</c>: the long run of the fuzz test.</summary>
+    /// <summary>The command <c>fuzz</c>: the long run of the fuzz test.</summary>
     public static Command Command(IAnsiConsole console, TextWriter error)
     {
         var dir = new Option<string>("--dir") { Description = "Work folder (a small series is written there).", Required = true };
         var cases = new Option<int>("--cases") { DefaultValueFactory = _ => 10_000 };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
         var commands = new Option<string[]>("--commands") { DefaultValueFactory = _ => ["predict", "analyze", "record"], AllowMultipleArgumentsPerToken = true };
-        var command = new Command("fuzz", "Run predict and analyze on structurally mutated checkpoint files; exit 1 if any run broke the contract.") { Hidden = true };
+        var command = new Command("fuzz", "Run predict and analyze on structurally mutated checkpoint files; exit 1 if any run broke the contract.");
         foreach (var o in new Option[] { dir, cases, seed, commands }) command.Options.Add(o);
         command.SetAction(r =>
         {
@@ -100,7 +101,7 @@ internal static class CliFuzz
             foreach (var (outcome, n) in result.Outcomes) console.WriteLine($"{outcome}: {n}");
             foreach (string failure in result.Failures.Take(50)) error.WriteLine(failure);
             console.WriteLine($"{result.Cases} cases in {result.Elapsed.TotalSeconds:0.0} s; {result.Failures.Count} broke the contract.");
-            return result.Failures.Count == 0 ? AlphaRlCli.Ok : AlphaRlCli.InputError;
+            return result.Failures.Count == 0 ? AlphaRLCli.Ok : AlphaRLCli.InputError;
         });
         return command;
     }

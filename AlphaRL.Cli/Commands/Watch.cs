@@ -1,5 +1,4 @@
 using AlphaRl.Jumps;
-using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using AlphaRl.Checkpoints;
@@ -7,23 +6,6 @@ using AlphaRl.Extrapolation;
 using Spectre.Console;
 
 namespace AlphaRl.Cli;
-
-/// <summary>What <c>watch</c> does, with the online hook's defaults and rules where they apply (<see cref="JumpDefaults"/>).</summary>
-internal sealed record WatchOptions(string RunDirectory, string? Base, string Store, string Out)
-{
-    public long? BaseStep { get; init; }
-    public MatrixSelection? Selection { get; init; }
-    public int MinSnapshots { get; init; } = JumpDefaults.MinSnapshots;
-    public double FitThreshold { get; init; } = JumpDefaults.FitThreshold;
-    public double TargetMultiple { get; init; } = JumpDefaults.PaperTargetMultiple;
-    public long? TargetStep { get; init; }
-    public TimeSpan Poll { get; init; } = TimeSpan.FromSeconds(5);
-    public TimeSpan? ExitAfter { get; init; }
-
-    /// <summary>How long a checkpoint folder's files must have been left alone before it is read (the trainer may still
-    /// be writing its tokenizer or optimizer files after the weights).</summary>
-    public TimeSpan Settle { get; init; } = TimeSpan.FromSeconds(10);
-}
 
 /// <summary>
 /// <c>alpharl watch</c>: follows the folder a trainer saves checkpoints into (sub-folders named <c>global_step_N</c>,
@@ -66,7 +48,7 @@ internal static class Watch
                 console.WriteLine($"[{clock.Elapsed.TotalSeconds,6:0.0} s] recorded step {step} from {folder} ({store.Manifest.Steps.Count} recorded)");
                 recorded = true;
                 if (store.Manifest.Steps.Count < options.MinSnapshots) continue;
-                var report = OfflineCommands.Analyze(new AnalyzeOptions(SeriesOptions.FromStore(store)), quiet, cancellation);
+                var report = Analyze.Run(new AnalyzeOptions(SeriesOptions.FromStore(store)), quiet, cancellation);
                 double? error = report.Summary?.PooledHoldOutRelativeError;
                 bool fits = error is { } e && e <= options.FitThreshold;
                 console.WriteLine($"[{clock.Elapsed.TotalSeconds,6:0.0} s] fit on steps {string.Join(", ", report.Steps)}: pooled held-out relative error " +
@@ -76,16 +58,16 @@ internal static class Watch
                 long first = report.Steps[0], last = report.Steps[^1];
                 long target = options.TargetStep ?? JumpGeometry.Target(last, first, JumpGeometry.LengthOfMultiple(options.TargetMultiple));
                 if (target <= last) target = last + 1;
-                OfflineCommands.Predict(new PredictOptions(SeriesOptions.FromStore(store), target, options.Out), quiet, cancellation);
+                Predict.Run(new PredictOptions(SeriesOptions.FromStore(store), target, options.Out), quiet, cancellation);
                 console.WriteLine($"[{clock.Elapsed.TotalSeconds,6:0.0} s] wrote {options.Out}: step {target} predicted from steps {string.Join(", ", report.Steps)} " +
                     $"(rank-1 jump, increment form; target = first + {options.TargetMultiple:0.##} × window).");
-                return AlphaRlCli.Ok;
+                return AlphaRLCli.Ok;
             }
             if (recorded) continue; // look again at once: more may be complete
             if (options.ExitAfter is { } limit && clock.Elapsed >= limit)
             {
                 console.WriteLine($"Stopped after {clock.Elapsed.TotalSeconds:0} s (--exit-after) with {store?.Manifest.Steps.Count ?? 0} checkpoint(s) recorded and no prediction written.");
-                return AlphaRlCli.Ok;
+                return AlphaRLCli.Ok;
             }
             cancellation.WaitHandle.WaitOne(options.Poll);
         }
@@ -113,56 +95,5 @@ internal static class Watch
                 console.WriteLine($"waiting for {folder}: {e.Message}");
             return false;
         }
-    }
-
-    public static Command Command(IAnsiConsole console, TextWriter error, CancellationToken cancellation)
-    {
-        var run = new Argument<string>("RUN_DIR") { Description = "Folder the trainer saves checkpoints into (global_step_N, checkpoint-N, step_N... sub-folders)." };
-        var baseDir = new Option<string?>("--base") { Description = "Folder of W0 (needed unless the store exists already)." };
-        var baseStep = new Option<long?>("--base-step") { Description = "Training step of the base (default 0)." };
-        var store = new Option<string>("--store") { Description = "Snapshot store to record into (created when missing).", Required = true };
-        var output = new Option<string>("--out") { Description = "Folder to write the predicted checkpoint to once the window fits; must not exist.", Required = true };
-        var include = new Option<string[]>("--include") { Description = "Regex of covered matrix names (as for predict)." };
-        var exclude = new Option<string[]>("--exclude") { Description = "Regex of matrix names to leave out." };
-        var min = new Option<int>("--min-snapshots") { Description = "Checkpoints recorded before the fit is judged (the hook's MinSnapshots).", DefaultValueFactory = _ => JumpDefaults.MinSnapshots };
-        var threshold = new Option<double>("--fit-threshold") { Description = "Largest pooled held-out relative error that counts as a fit (the hook's FitThreshold).", DefaultValueFactory = _ => JumpDefaults.FitThreshold };
-        var multiple = new Option<double>("--target-multiple") { Description = "Target step = first + multiple × (last − first), the paper's target (AlphaRLOptions.Paper(multiple) in the hook).", DefaultValueFactory = _ => JumpDefaults.PaperTargetMultiple };
-        var target = new Option<long?>("--target-step") { Description = "Predict this step instead of the target multiple." };
-        var poll = new Option<double>("--poll-seconds") { Description = "Seconds between looks at the folder.", DefaultValueFactory = _ => 5 };
-        var settle = new Option<double>("--settle-seconds") { Description = "Seconds a checkpoint's files must be left unchanged before it is read.", DefaultValueFactory = _ => 10 };
-        var exitAfter = new Option<double?>("--exit-after") { Description = "Stop watching after this many seconds (exit 0) if no prediction was written." };
-        var command = new Command("watch", "Follow a folder a trainer writes checkpoints into: record each complete new checkpoint, report the fit, and write the predicted checkpoint once the window fits.")
-        {
-            run, baseDir, baseStep, store, output, include, exclude, min, threshold, multiple, target, poll, settle, exitAfter,
-        };
-        command.SetAction(r =>
-        {
-            int exit = AlphaRlCli.Ok;
-            int guarded = AlphaRlCli.Guarded(error, () =>
-            {
-                double seconds = r.GetValue(poll);
-                if (!(seconds > 0) || !double.IsFinite(seconds) || seconds > 86400) throw new UsageException($"--poll-seconds must be between 0 and 86400; got {seconds}.");
-                double quiet = r.GetValue(settle);
-                if (!(quiet >= 0) || !double.IsFinite(quiet) || quiet > 86400) throw new UsageException($"--settle-seconds must be between 0 and 86400; got {quiet}.");
-                if (r.GetValue(exitAfter) is { } x && (!(x >= 0) || !double.IsFinite(x) || x > TimeSpan.MaxValue.TotalSeconds / 2))
-                    throw new UsageException($"--exit-after must be a number of seconds ≥ 0; got {x}.");
-                var includes = r.GetValue(include) ?? [];
-                var excludes = r.GetValue(exclude) ?? [];
-                exit = Run(new WatchOptions(r.GetRequiredValue(run), r.GetValue(baseDir), r.GetRequiredValue(store), r.GetRequiredValue(output))
-                {
-                    BaseStep = r.GetValue(baseStep),
-                    Selection = includes.Length + excludes.Length > 0 ? new MatrixSelection(includes, excludes) : null,
-                    MinSnapshots = r.GetValue(min),
-                    FitThreshold = r.GetValue(threshold),
-                    TargetMultiple = r.GetValue(multiple),
-                    TargetStep = r.GetValue(target),
-                    Poll = TimeSpan.FromSeconds(seconds),
-                    Settle = TimeSpan.FromSeconds(quiet),
-                    ExitAfter = r.GetValue(exitAfter) is { } after ? TimeSpan.FromSeconds(after) : null,
-                }, console, cancellation);
-            });
-            return guarded != AlphaRlCli.Ok ? guarded : exit;
-        });
-        return command;
     }
 }

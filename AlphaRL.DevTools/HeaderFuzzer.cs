@@ -3,14 +3,14 @@ using System.Text;
 using System.Text.Json;
 using AlphaRl.Checkpoints;
 
-namespace AlphaRl.Cli;
+namespace AlphaRl.DevTools;
 
 /// <summary>
 /// Structural mutations of a valid safetensors file, made at the level of its JSON header (tensor names with escapes
 /// and lone surrogates, dtypes, shapes, offsets, extra and duplicate fields, huge and negative numbers, metadata
 /// oddities) and of its data (NaN, infinity and huge finite values inside a matrix), with the length prefix kept
 /// consistent so that the mutant reaches the checks past the header. A share of mutants are raw byte damage instead.
-/// Used by the fuzz tests and the hidden <c>fuzz</c> command.
+/// Used by the fuzz tests and <c>alpharl-dev fuzz</c>.
 /// </summary>
 internal sealed class HeaderFuzzer
 {

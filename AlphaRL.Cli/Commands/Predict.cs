@@ -1,75 +1,16 @@
 using System.Globalization;
 using AlphaRl.Checkpoints;
 using AlphaRl.Extrapolation;
-using AlphaRl.Linalg;
 using Spectre.Console;
 
 namespace AlphaRl.Cli;
 
-/// <summary>What <c>predict</c> and <c>analyze</c> share: the series, the covered matrices and how the line is fitted.</summary>
-internal sealed record SeriesOptions(
-    string Base, IReadOnlyList<StepFolder> Checkpoints, long BaseStep = 0, MatrixSelection? Selection = null,
-    string BasePoint = "auto", string Method = "step-line", IReadOnlyDictionary<long, double>? Metrics = null, double? TargetMetric = null)
+/// <summary><c>predict</c>: the checkpoint predicted for a target step, or candidates for several jump lengths (scored,
+/// the best kept, with <c>--score-command</c>), or one shard of them. Independent of the command-line parser, so that
+/// tests and <c>watch</c> call it directly.</summary>
+internal static class Predict
 {
-    /// <summary>Whether the base enters the fit as x = 0: always for "yes", never for "no", and for "auto" only when
-    /// the checkpoints alone are too few for a fit judged out of sample.</summary>
-    public bool UseBasePoint => BasePoint switch
-    {
-        "yes" => true,
-        "no" => false,
-        "auto" => Checkpoints.Count < LineExtrapolator.MinimumSnapshots,
-        _ => throw new UsageException($"--base-point must be auto, yes or no; got '{BasePoint}'."),
-    };
-
-    /// <summary>The snapshot store the series comes from (then <see cref="Base"/> and <see cref="Checkpoints"/> are the store's).</summary>
-    public SnapshotStore? Store { get; init; }
-
-    /// <summary>The options of a series recorded in a snapshot store.</summary>
-    public static SeriesOptions FromStore(SnapshotStore store, string basePoint = "auto", string method = "step-line",
-        IReadOnlyDictionary<long, double>? metrics = null, double? targetMetric = null) =>
-        new(store.Manifest.Base, store.Manifest.Steps.Select(s => new StepFolder(s.Step, s.Directory)).ToList(), store.Manifest.BaseStep,
-            new MatrixSelection(store.Manifest.Include, store.Manifest.Exclude), basePoint, method, metrics, targetMetric) { Store = store };
-
-    public IExtrapolator Extrapolator() => Method switch
-    {
-        "step-line" => new StepLineExtrapolator(),
-        "metric-pls" when Metrics is { Count: > 0 } && TargetMetric is not null => new MetricPlsExtrapolator(Metrics, TargetMetric.Value),
-        "metric-pls" => throw new UsageException("--method metric-pls needs --metric STEP:VALUE for every checkpoint step and --target-metric."),
-        _ => throw new UsageException($"--method must be step-line or metric-pls; got '{Method}'."),
-    };
-}
-
-/// <summary>What <c>predict</c> writes: one checkpoint for <see cref="TargetStep"/>, or one per jump length of <see cref="Lengths"/>,
-/// optionally scored by <see cref="ScoreCommand"/> with only the best kept.</summary>
-internal sealed record PredictOptions(SeriesOptions Series, long? TargetStep, string Out, JumpForm Form = JumpForm.Increment, string? Json = null)
-{
-    public JumpMethod Method { get; init; } = JumpMethod.Rank1;
-
-    /// <summary>Jump lengths j, in window lengths L = e − s: candidate targets e + j·L. Exclusive with <see cref="TargetStep"/>.</summary>
-    public IReadOnlyList<double>? Lengths { get; init; }
-
-    /// <summary>For velocity and direction: extrapolate every float tensor, not only the covered matrices.</summary>
-    public bool AllTensors { get; init; }
-
-    public string? ScoreCommand { get; init; }
-    public double ScoreTimeoutSeconds { get; init; } = 3600;
-
-    /// <summary>
-    /// Floors on the secondary metrics the score command prints after the score: a jump candidate is kept only if each
-    /// named metric is at or above its floor (W_e, j = 0, is always eligible). Needs <see cref="ScoreCommand"/>.
-    /// </summary>
-    public IReadOnlyDictionary<string, double> Floors { get; init; } = new Dictionary<string, double>();
-
-    /// <summary>Compute only this shard's tensors and write them as a part beside <see cref="Out"/> (merged by <c>alpharl merge</c>).</summary>
-    public ShardSpec? Shard { get; init; }
-}
-
-internal sealed record AnalyzeOptions(SeriesOptions Series, string? Json = null, int RankK = 1, long? ReconstructStep = null, string? ReconstructOut = null);
-
-/// <summary>The offline commands, independent of the command-line parser so that tests can call them directly.</summary>
-internal static class OfflineCommands
-{
-    public static SeriesReport Predict(PredictOptions options, IAnsiConsole console, CancellationToken cancellation = default)
+    public static SeriesReport Run(PredictOptions options, IAnsiConsole console, CancellationToken cancellation = default)
     {
         bool rank1 = options.Method == JumpMethod.Rank1;
         bool scoring = options.ScoreCommand is not null;
@@ -90,7 +31,7 @@ internal static class OfflineCommands
                 "run it on the series (--base and --checkpoint), or use rank1 or direction with --store.");
         OutputChecks.Check(options.Out, "--out", options.Series.Checkpoints.Select(c => c.Directory).Prepend(options.Series.Base));
         if (options.Json is not null) OutputChecks.Check(options.Json, "--json");
-        using var series = OpenSeries(options.Series);
+        using var series = options.Series.Open();
         long first = series.Steps[0], last = series.Steps[^1];
         var candidates = Candidate.Plan(options.Lengths, options.TargetStep, first, last, scoring);
         WarnFarTarget(console, candidates, series.BaseStep, first, last);
@@ -177,7 +118,7 @@ internal static class OfflineCommands
             var manifest = new PartManifest(shard.Index, shard.Count, Path.GetFullPath(series.Last.Directory), SnapshotStore.Fingerprint(series.Last),
                 candidates[0].TargetStep, $"{MethodName(options.Method)} {FormName(options.Form)} {options.Series.Method} all-tensors={options.AllTensors}", []);
             long part = series.Last.TensorNames.Where(mine!.Contains).Sum(n => series.Last.Tensor(n).Info.ByteLength);
-            WithProgress(console, $"{description}, part {shard.Index}/{shard.Count}", part, advance =>
+            ConsoleProgress.Run(console, $"{description}, part {shard.Index}/{shard.Count}", part, advance =>
                 Shards.WritePart(shard.PartFolder(options.Out), series.Last, mine, manifest, (tensor, stream) =>
                 {
                     WriteTensor(tensor, [stream]);
@@ -186,7 +127,7 @@ internal static class OfflineCommands
         }
         else if (!grid)
         {
-            WithProgress(console, description, total, advance =>
+            ConsoleProgress.Run(console, description, total, advance =>
                 CheckpointWriter.Write(options.Out, series.Last, (tensor, stream) =>
                 {
                     WriteTensor(tensor, [stream]);
@@ -197,7 +138,7 @@ internal static class OfflineCommands
         {
             using var staging = StagingFolder.Create(options.Out);
             var folders = candidates.Select(c => Path.Combine(staging.Path, c.Folder)).ToList();
-            WithProgress(console, description, total, advance =>
+            ConsoleProgress.Run(console, description, total, advance =>
                 CheckpointWriter.WriteInto(folders, series.Last, (tensor, streams) =>
                 {
                     WriteTensor(tensor, streams);
@@ -223,7 +164,7 @@ internal static class OfflineCommands
             }
         }
 
-        var report = Build("predict", options.Series, series, results, basePoint, options.Lengths is null ? options.TargetStep : null, rank1 ? FormName(options.Form) : null) with
+        var report = Report.Build("predict", options.Series, series, results, basePoint, options.Lengths is null ? options.TargetStep : null, rank1 ? FormName(options.Form) : null) with
         {
             Jump = MethodName(options.Method),
             WindowLength = last - first,
@@ -318,83 +259,6 @@ internal static class OfflineCommands
         _ => method.ToString(),
     };
 
-    public static SeriesReport Analyze(AnalyzeOptions options, IAnsiConsole console, CancellationToken cancellation = default)
-    {
-        var extrapolator = options.Series.Extrapolator();
-        bool basePoint = options.Series.UseBasePoint;
-        if ((options.ReconstructOut is null) != (options.ReconstructStep is null))
-            throw new UsageException("--reconstruct-out and --reconstruct-step go together.");
-        if (options.RankK < 1) throw new UsageException($"--rank must be at least 1; got {options.RankK}.");
-        if (options.ReconstructOut is not null)
-            OutputChecks.Check(options.ReconstructOut, "--reconstruct-out", options.Series.Checkpoints.Select(c => c.Directory).Prepend(options.Series.Base));
-        if (options.Json is not null) OutputChecks.Check(options.Json, "--json");
-        if (options.Series.Store is not null && options.ReconstructOut is not null)
-            throw new UsageException("--reconstruct-out needs the whole update dW of a checkpoint, which a snapshot store does not keep; run it on the series (--base and --checkpoint).");
-        using var series = OpenSeries(options.Series);
-        using var builder = new TrajectoryBuilder(series, extrapolator, basePoint);
-        var results = new List<MatrixTrajectory>();
-        WithProgress(console, "analyzing", series.Covered.Count, advance =>
-        {
-            foreach (string name in series.Covered)
-            {
-                cancellation.ThrowIfCancellationRequested();
-                // From a store, analyze reads no weights at all: the snapshots hold everything it reports.
-                results.Add(builder.Process(name, readBase: series.Recorded is null, readLast: series.Recorded is null));
-                advance(1);
-            }
-        });
-        var report = Build("analyze", options.Series, series, results, basePoint, null, null);
-        Report.Render(console, report);
-        if (options.Json is not null) Report.WriteJson(options.Json, report);
-        if (options.ReconstructOut is not null)
-        {
-            Reconstruct(series, options.ReconstructStep!.Value, options.RankK, options.ReconstructOut, console, cancellation);
-            console.WriteLine($"Wrote {options.ReconstructOut}: W0 + rank-{options.RankK} dW of step {options.ReconstructStep}, rescaled to ‖dW‖_F; other tensors from that checkpoint.");
-        }
-        return report;
-    }
-
-    private static CheckpointSeries OpenSeries(SeriesOptions options) => options.Store is { } store
-        ? CheckpointSeries.OpenFromStore(store)
-        : CheckpointSeries.Open(options.Base, options.BaseStep, options.Checkpoints, options.Selection ?? new MatrixSelection());
-
-    /// <summary>The rank-k dominance experiment: W0 + ‖dW‖_F-rescaled rank-k dW of one checkpoint, for every covered matrix.</summary>
-    private static void Reconstruct(CheckpointSeries series, long step, int k, string output, IAnsiConsole console, CancellationToken cancellation)
-    {
-        var source = series.Window.FirstOrDefault(w => w.Step == step).Checkpoint
-            ?? throw new UsageException($"--reconstruct-step {step} is not one of the checkpoint steps ({string.Join(", ", series.Window.Select(w => w.Step))}).");
-        float[] w0 = [], w = [];
-        OutputChecks.WarnStale(console, output);
-        WithProgress(console, $"rank-{k} reconstruction of step {step}", source.Shards.Sum(s => s.DataLength), advance =>
-            CheckpointWriter.Write(output, source, (tensor, stream) =>
-            {
-                var info = tensor.Info;
-                if (series.CoveredSet.Contains(info.Name))
-                {
-                    int rows = (int)info.Shape[0], cols = (int)info.Shape[1], n = rows * cols;
-                    if (w0.Length < n) (w0, w) = (new float[n], new float[n]);
-                    Finite.Read(series.Base.Tensor(info.Name), w0, $"of the base (W0, step {series.BaseStep})");
-                    Finite.Read(tensor, w, $"at step {step}");
-                    var dw = w.AsSpan(0, n);
-                    System.Numerics.Tensors.TensorPrimitives.Subtract(dw, w0.AsSpan(0, n), dw);
-                    Finite.Ensure(dw, tensor.File.Path, info.Name, $"minus the base's (the update at step {step})");
-                    TopSingularDeflated.ReplaceWithRescaledRankK(dw, rows, cols, k);
-                    System.Numerics.Tensors.TensorPrimitives.Add(dw, w0.AsSpan(0, n), dw);
-                    SafetensorsFile.WriteFloats(stream, dw, info.DType);
-                }
-                else
-                {
-                    tensor.File.CopyRawTo(info, stream);
-                }
-                advance(info.ByteLength);
-            }, cancellation));
-    }
-
-    private static SeriesReport Build(string command, SeriesOptions options, CheckpointSeries series, List<MatrixTrajectory> results,
-        bool basePoint, long? target, string? form) =>
-        new(command, options.Method, series.BaseStep, series.Steps.ToArray(), target, form,
-            results.Count > 0 ? Report.Summarize(results, basePoint) : null, results.Select(Report.Of).ToList());
-
     public static string FormName(JumpForm form) => form switch
     {
         JumpForm.Increment => "increment",
@@ -402,14 +266,4 @@ internal static class OfflineCommands
         JumpForm.AddToBase => "add-to-base",
         _ => form.ToString(),
     };
-
-    private static void WithProgress(IAnsiConsole console, string description, long total, Action<Action<long>> work) =>
-        console.Progress()
-            .AutoClear(true)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
-            .Start(context =>
-            {
-                var task = context.AddTask(Markup.Escape(description), maxValue: Math.Max(1, total));
-                work(n => task.Increment(n));
-            });
 }

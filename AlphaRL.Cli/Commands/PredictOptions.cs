@@ -1,0 +1,28 @@
+using AlphaRl.Extrapolation;
+
+namespace AlphaRl.Cli;
+
+/// <summary>What <c>predict</c> writes: one checkpoint for <see cref="TargetStep"/>, or one per jump length of <see cref="Lengths"/>,
+/// optionally scored by <see cref="ScoreCommand"/> with only the best kept.</summary>
+internal sealed record PredictOptions(SeriesOptions Series, long? TargetStep, string Out, JumpForm Form = JumpForm.Increment, string? Json = null)
+{
+    public JumpMethod Method { get; init; } = JumpMethod.Rank1;
+
+    /// <summary>Jump lengths j, in window lengths L = e − s: candidate targets e + j·L. Exclusive with <see cref="TargetStep"/>.</summary>
+    public IReadOnlyList<double>? Lengths { get; init; }
+
+    /// <summary>For velocity and direction: extrapolate every float tensor, not only the covered matrices.</summary>
+    public bool AllTensors { get; init; }
+
+    public string? ScoreCommand { get; init; }
+    public double ScoreTimeoutSeconds { get; init; } = 3600;
+
+    /// <summary>
+    /// Floors on the secondary metrics the score command prints after the score: a jump candidate is kept only if each
+    /// named metric is at or above its floor (W_e, j = 0, is always eligible). Needs <see cref="ScoreCommand"/>.
+    /// </summary>
+    public IReadOnlyDictionary<string, double> Floors { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>Compute only this shard's tensors and write them as a part beside <see cref="Out"/> (merged by <c>alpharl merge</c>).</summary>
+    public ShardSpec? Shard { get; init; }
+}

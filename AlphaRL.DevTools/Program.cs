@@ -1,0 +1,1 @@
+return AlphaRl.DevTools.DevToolsCli.Run(args);
