@@ -86,7 +86,7 @@ internal static class AlphaRLCli
             error.WriteLine("error: cancelled; nothing was written.");
             return Cancelled;
         }
-        catch (Exception e) when (e is AlphaRlException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is AlphaRLException or IOException or UnauthorizedAccessException)
         {
             error.WriteLine($"error: {e.Message}");
             return InputError;

@@ -53,7 +53,7 @@ internal static class Predict
         var results = new List<MatrixTrajectory>();
         float[] scratch = [];
         ushort[] bits = [];
-        static AlphaRlException Overflow(long target, string name, string range) =>
+        static AlphaRLException Overflow(long target, string name, string range) =>
             new($"The prediction for step {target} of tensor '{name}' overflows float (a weight beyond {range}); choose a nearer --target-step. Nothing was written.");
         void WriteTensor(CheckpointTensor tensor, IReadOnlyList<Stream> streams)
         {
@@ -223,7 +223,7 @@ internal static class Predict
         foreach (var (name, floor) in floors)
         {
             if (!score.Metrics.TryGetValue(name, out double value))
-                throw new AlphaRlException($"--score-command printed no metric '{name}' for candidate {candidate}, which --floor {name}={floor.ToString(CultureInfo.InvariantCulture)} needs: print it after the score, e.g. '0.71 {name}=0.985'; nothing was written.");
+                throw new AlphaRLException($"--score-command printed no metric '{name}' for candidate {candidate}, which --floor {name}={floor.ToString(CultureInfo.InvariantCulture)} needs: print it after the score, e.g. '0.71 {name}=0.985'; nothing was written.");
             meets &= value >= floor;
         }
         return meets;

@@ -62,7 +62,7 @@ internal static class CandidateScorer
         start.RedirectStandardError = true;
         start.Environment[CandidateVariable] = folder;
         using var process = Process.Start(start)
-            ?? throw new AlphaRlException($"--score-command could not be started for candidate {candidate}: '{command}'.");
+            ?? throw new AlphaRLException($"--score-command could not be started for candidate {candidate}: '{command}'.");
         var output = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
         var errors = process.StandardError.ReadToEndAsync(CancellationToken.None);
         bool exited;
@@ -75,11 +75,11 @@ internal static class CandidateScorer
         string lastError = LastLine(errors.GetAwaiter().GetResult());
         string said = $"last line of output '{last}'" + (lastError.Length > 0 ? $", of errors '{lastError}'" : "");
         if (!exited)
-            throw new AlphaRlException($"--score-command timed out after {timeout.TotalSeconds:0.###} s on candidate {candidate} ({said}); nothing was written.");
+            throw new AlphaRLException($"--score-command timed out after {timeout.TotalSeconds:0.###} s on candidate {candidate} ({said}); nothing was written.");
         if (process.ExitCode != 0)
-            throw new AlphaRlException($"--score-command failed on candidate {candidate}: exit code {process.ExitCode}, {said}; nothing was written.");
+            throw new AlphaRLException($"--score-command failed on candidate {candidate}: exit code {process.ExitCode}, {said}; nothing was written.");
         return Parse(last, out string? problem)
-            ?? throw new AlphaRlException($"--score-command printed {problem} for candidate {candidate} (exit code 0, {said}); nothing was written.");
+            ?? throw new AlphaRLException($"--score-command printed {problem} for candidate {candidate} (exit code 0, {said}); nothing was written.");
     }
 
     private static string LastLine(string text) =>

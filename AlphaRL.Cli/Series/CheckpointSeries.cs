@@ -74,7 +74,7 @@ internal sealed class CheckpointSeries : IDisposable
     public static CheckpointSeries OpenFromStore(SnapshotStore store)
     {
         var manifest = store.Manifest;
-        if (manifest.Steps.Count == 0) throw new AlphaRlException($"{store.Directory}: the store has no recorded step yet.");
+        if (manifest.Steps.Count == 0) throw new AlphaRLException($"{store.Directory}: the store has no recorded step yet.");
         var series = new CheckpointSeries { BaseStep = manifest.BaseStep };
         try
         {

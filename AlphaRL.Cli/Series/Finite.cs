@@ -39,7 +39,7 @@ internal static class Finite
                 ? tracker.ObserveDifferenceBFloat16(name, step, current.Bits, initial.Bits, rows, cols)
                 : tracker.ObserveDifference(name, step, current.Floats, initial.Floats, rows, cols);
         }
-        catch (AlphaRlException e) when (e is not CheckpointFormatException)
+        catch (AlphaRLException e) when (e is not CheckpointFormatException)
         {
             initial.EnsureFinite(baseWhere);
             current.EnsureFinite($"at step {step}");

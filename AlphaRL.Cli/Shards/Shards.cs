@@ -58,13 +58,13 @@ internal static class Shards
         var first = parts[0].Manifest;
         foreach (var (folder, m) in parts)
             if (m.Shards != first.Shards || m.Last != first.Last || m.Fingerprint != first.Fingerprint || m.TargetStep != first.TargetStep || m.Method != first.Method)
-                throw new AlphaRlException($"{folder}: this part was written by another run than {parts[0].Folder} (shard count, last checkpoint, target or method differ); nothing was written.");
+                throw new AlphaRLException($"{folder}: this part was written by another run than {parts[0].Folder} (shard count, last checkpoint, target or method differ); nothing was written.");
         var missing = Enumerable.Range(0, first.Shards).Except(parts.Select(p => p.Manifest.Shard)).ToList();
         if (missing.Count > 0)
-            throw new AlphaRlException($"{output}: parts {string.Join(", ", missing.Select(i => $"{i}/{first.Shards}"))} are missing (not finished, or failed); nothing was written.");
+            throw new AlphaRLException($"{output}: parts {string.Join(", ", missing.Select(i => $"{i}/{first.Shards}"))} are missing (not finished, or failed); nothing was written.");
         using var last = Checkpoint.Open(first.Last);
         if (SnapshotStore.Fingerprint(last) != first.Fingerprint)
-            throw new AlphaRlException($"{first.Last}: the last checkpoint changed since the parts were written; nothing was written.");
+            throw new AlphaRLException($"{first.Last}: the last checkpoint changed since the parts were written; nothing was written.");
         var files = new List<SafetensorsFile>();
         try
         {

@@ -42,7 +42,7 @@ internal sealed class SnapshotStore
     {
         string path = Path.Combine(directory, ManifestName);
         if (!File.Exists(path))
-            throw new AlphaRlException($"{directory}: no snapshot store here ({ManifestName} is missing); create it with 'alpharl record CHECKPOINT --base BASE --store {directory}'.");
+            throw new AlphaRLException($"{directory}: no snapshot store here ({ManifestName} is missing); create it with 'alpharl record CHECKPOINT --base BASE --store {directory}'.");
         return new SnapshotStore(directory, ReadManifest(path));
     }
 
@@ -150,7 +150,7 @@ internal sealed class SnapshotStore
         {
             if (recorded.Fingerprint == fingerprint && recorded.Directory == checkpointFull)
                 return (new SnapshotStore(storeDirectory, manifest), RecordOutcome.AlreadyRecorded);
-            throw new AlphaRlException($"{checkpointDirectory}: step {step} is already recorded in {storeDirectory} from {recorded.Directory}, {(recorded.Directory == checkpointFull ? "whose files changed since" : "another folder")}; nothing was recorded.");
+            throw new AlphaRLException($"{checkpointDirectory}: step {step} is already recorded in {storeDirectory} from {recorded.Directory}, {(recorded.Directory == checkpointFull ? "whose files changed since" : "another folder")}; nothing was recorded.");
         }
         if (manifest is { Steps.Count: > 0 } && manifest.Steps[^1].Step > step)
             throw new UsageException($"Step {step} comes before the last recorded step {manifest.Steps[^1].Step}; record checkpoints in step order.");
@@ -159,7 +159,7 @@ internal sealed class SnapshotStore
 
         using var baseCheckpoint = Checkpoint.Open(baseFull);
         if (manifest is not null && Fingerprint(baseCheckpoint) != manifest.BaseFingerprint)
-            throw new AlphaRlException($"{baseFull}: the base changed since the store was created (its weight files differ); nothing was recorded.");
+            throw new AlphaRLException($"{baseFull}: the base changed since the store was created (its weight files differ); nothing was recorded.");
         var covered = checkpoint.TensorNames.Where(n => selection.Covers(checkpoint.Tensor(n).Info)).Select(n => checkpoint.Tensor(n).Info)
             .Select(i => new StoreMatrix(i.Name, checked((int)i.Shape[0]), checked((int)i.Shape[1]))).ToList();
         if (covered.Count == 0)
@@ -247,7 +247,7 @@ internal sealed class SnapshotStore
         if (Fingerprint(checkpoint) != step.Fingerprint)
         {
             checkpoint.Dispose();
-            throw new AlphaRlException($"{step.Directory}: the checkpoint of step {step.Step} changed since it was recorded (its weight files differ).");
+            throw new AlphaRLException($"{step.Directory}: the checkpoint of step {step.Step} changed since it was recorded (its weight files differ).");
         }
         return checkpoint;
     }
@@ -259,7 +259,7 @@ internal sealed class SnapshotStore
         if (Fingerprint(checkpoint) != Manifest.BaseFingerprint)
         {
             checkpoint.Dispose();
-            throw new AlphaRlException($"{Manifest.Base}: the base changed since the store was created (its weight files differ).");
+            throw new AlphaRLException($"{Manifest.Base}: the base changed since the store was created (its weight files differ).");
         }
         return checkpoint;
     }
@@ -287,7 +287,7 @@ internal sealed class SnapshotStore
         }
         catch (IOException e)
         {
-            throw new AlphaRlException($"{directory}: another process is recording into this store ({e.Message}); try again when it has finished.");
+            throw new AlphaRLException($"{directory}: another process is recording into this store ({e.Message}); try again when it has finished.");
         }
     }
 }

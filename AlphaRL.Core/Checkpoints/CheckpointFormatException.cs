@@ -5,7 +5,7 @@ namespace AlphaRl.Checkpoints;
 /// length, invalid JSON or UTF-8, unknown dtype, a byte range that does not match the shape, overlapping offsets,
 /// duplicate names, a tensor whose shape differs between checkpoints...).
 /// </summary>
-public sealed class CheckpointFormatException : AlphaRlException
+public sealed class CheckpointFormatException : AlphaRLException
 {
     /// <summary>Creates the exception for <paramref name="file"/> with a description of the problem.</summary>
     /// <param name="file">The file (or folder) at fault.</param>

@@ -139,13 +139,13 @@ internal sealed class StagingFolder : IDisposable
     public string Path { get; }
 
     /// <summary>Creates the temporary folder for <paramref name="output"/>, which must not exist.</summary>
-    /// <exception cref="AlphaRlException">The output already exists or has no parent folder.</exception>
+    /// <exception cref="AlphaRLException">The output already exists or has no parent folder.</exception>
     public static StagingFolder Create(string output)
     {
         string full = System.IO.Path.GetFullPath(output).TrimEnd(System.IO.Path.DirectorySeparatorChar);
         if (Directory.Exists(full) || File.Exists(full))
-            throw new AlphaRlException($"{output}: output folder already exists; choose a new folder (inputs and earlier outputs are never overwritten).");
-        string parent = System.IO.Path.GetDirectoryName(full) ?? throw new AlphaRlException($"{output}: output folder has no parent folder.");
+            throw new AlphaRLException($"{output}: output folder already exists; choose a new folder (inputs and earlier outputs are never overwritten).");
+        string parent = System.IO.Path.GetDirectoryName(full) ?? throw new AlphaRLException($"{output}: output folder has no parent folder.");
         Directory.CreateDirectory(parent);
         string temp = System.IO.Path.Combine(parent, $".{System.IO.Path.GetFileName(full)}{Marker}{Guid.NewGuid():N}");
         Directory.CreateDirectory(temp);

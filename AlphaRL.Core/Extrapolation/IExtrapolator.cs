@@ -11,10 +11,10 @@ public interface IExtrapolator
     /// <summary>Fits one matrix's trajectory and judges it out of sample.</summary>
     /// <param name="matrix">Name of the matrix (used in messages).</param>
     /// <param name="window">Its sign-aligned snapshots, oldest first.</param>
-    /// <exception cref="AlphaRlException">Too few snapshots, inconsistent shapes or non-finite values.</exception>
+    /// <exception cref="AlphaRLException">Too few snapshots, inconsistent shapes or non-finite values.</exception>
     TrajectoryFit Fit(string matrix, IReadOnlyList<Rank1Snapshot> window);
 
     /// <summary>Predicts x at <paramref name="targetStep"/>.</summary>
-    /// <exception cref="AlphaRlException">The target lies before the end of the window, or the prediction is not finite.</exception>
+    /// <exception cref="AlphaRLException">The target lies before the end of the window, or the prediction is not finite.</exception>
     float[] Predict(TrajectoryFit fit, long targetStep);
 }

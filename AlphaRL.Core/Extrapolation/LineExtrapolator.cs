@@ -30,9 +30,9 @@ public abstract class LineExtrapolator : IExtrapolator
     {
         ArgumentNullException.ThrowIfNull(window);
         if (window.Count < MinimumSnapshots)
-            throw new AlphaRlException($"Fitting '{matrix}' needs at least {MinimumSnapshots} snapshots (two to fit, one to judge the fit out of sample); the window has {window.Count}.");
+            throw new AlphaRLException($"Fitting '{matrix}' needs at least {MinimumSnapshots} snapshots (two to fit, one to judge the fit out of sample); the window has {window.Count}.");
         if (HoldOutFraction is <= 0 or >= 1)
-            throw new AlphaRlException($"{nameof(HoldOutFraction)} must be between 0 and 1 (exclusive); it is {HoldOutFraction}.");
+            throw new AlphaRLException($"{nameof(HoldOutFraction)} must be between 0 and 1 (exclusive); it is {HoldOutFraction}.");
         int m = window[0].U.Length, n = window[0].V.Length;
         var xs = new float[window.Count][];
         var cs = new double[window.Count];
@@ -40,11 +40,11 @@ public abstract class LineExtrapolator : IExtrapolator
         {
             var s = window[i];
             if (s.U.Length != m || s.V.Length != n)
-                throw new AlphaRlException($"Snapshots of '{matrix}' change shape: {m}×{n} at step {window[0].Step}, {s.U.Length}×{s.V.Length} at step {s.Step}.");
+                throw new AlphaRLException($"Snapshots of '{matrix}' change shape: {m}×{n} at step {window[0].Step}, {s.U.Length}×{s.V.Length} at step {s.Step}.");
             xs[i] = s.X();
             cs[i] = Covariate(s);
             if (!double.IsFinite(cs[i]) || !float.IsFinite(TensorPrimitives.Sum<float>(xs[i])))
-                throw new AlphaRlException($"The snapshot of '{matrix}' at step {s.Step} holds NaN or infinity.");
+                throw new AlphaRLException($"The snapshot of '{matrix}' at step {s.Step} holds NaN or infinity.");
         }
 
         int heldOut = Math.Clamp((int)Math.Round(window.Count * HoldOutFraction), 1, window.Count - 2);
@@ -63,10 +63,10 @@ public abstract class LineExtrapolator : IExtrapolator
     {
         ArgumentNullException.ThrowIfNull(fit);
         if (targetStep < fit.LastStep)
-            throw new AlphaRlException($"Target step {targetStep} lies before the end of the window (step {fit.LastStep}) of '{fit.Matrix}'; AlphaRL only predicts ahead.");
+            throw new AlphaRLException($"Target step {targetStep} lies before the end of the window (step {fit.LastStep}) of '{fit.Matrix}'; AlphaRL only predicts ahead.");
         var x = fit.PredictAt(TargetCovariate(targetStep));
         if (!float.IsFinite(TensorPrimitives.Sum<float>(x)))
-            throw new AlphaRlException($"The prediction for '{fit.Matrix}' at step {targetStep} is not finite.");
+            throw new AlphaRLException($"The prediction for '{fit.Matrix}' at step {targetStep} is not finite.");
         return x;
     }
 
@@ -78,7 +78,7 @@ public abstract class LineExtrapolator : IExtrapolator
         double sxx = 0;
         foreach (double c in cs) sxx += (c - mean) * (c - mean);
         if (!(sxx > 0))
-            throw new AlphaRlException($"Cannot fit a line for '{matrix}': all {cs.Length} snapshots have the same covariate value {mean}.");
+            throw new AlphaRLException($"Cannot fit a line for '{matrix}': all {cs.Length} snapshots have the same covariate value {mean}.");
 
         int m = xs[0].Length;
         var slope = new double[m];
@@ -194,7 +194,7 @@ public sealed class MetricPlsExtrapolator(IReadOnlyDictionary<long, double> metr
     protected override double Covariate(Rank1Snapshot snapshot) =>
         metricAtStep.TryGetValue(snapshot.Step, out double metric)
             ? metric
-            : throw new AlphaRlException($"No metric was given for step {snapshot.Step}; the PLS fit needs one at every snapshot step.");
+            : throw new AlphaRLException($"No metric was given for step {snapshot.Step}; the PLS fit needs one at every snapshot step.");
 
     /// <inheritdoc />
     protected override double TargetCovariate(long targetStep) => targetMetric;

@@ -66,7 +66,7 @@ public sealed class WeightVelocity
     /// <param name="step">Training step of the observation.</param>
     /// <param name="weights">Exactly <see cref="Length"/> values.</param>
     /// <param name="source">Where the values come from (a file), named in messages.</param>
-    /// <exception cref="AlphaRlException">A value is NaN or infinite.</exception>
+    /// <exception cref="AlphaRLException">A value is NaN or infinite.</exception>
     public void Add(long step, ReadOnlySpan<float> weights, string source)
     {
         if (weights.Length != _length)
@@ -80,7 +80,7 @@ public sealed class WeightVelocity
         {
             float w = weights[i];
             if (!float.IsFinite(w))
-                throw new AlphaRlException($"Tensor '{_tensor}' in {source} (step {step}) holds {w} at element {FirstElement + i}; the velocity needs finite weights.");
+                throw new AlphaRLException($"Tensor '{_tensor}' in {source} (step {step}) holds {w} at element {FirstElement + i}; the velocity needs finite weights.");
             sum[i] += w;
             weighted[i] += tau * w;
         }
@@ -91,13 +91,13 @@ public sealed class WeightVelocity
     }
 
     /// <summary>Writes the least-squares slope b (per step) of every value into <paramref name="destination"/>.</summary>
-    /// <exception cref="AlphaRlException">Fewer than two distinct steps were added, or the slope is not finite.</exception>
+    /// <exception cref="AlphaRLException">Fewer than two distinct steps were added, or the slope is not finite.</exception>
     public void Slope(Span<float> destination)
     {
         if (destination.Length != _length)
             throw new ArgumentException($"Destination holds {destination.Length} values; '{_tensor}' has {_length}.", nameof(destination));
         if (_steps.Count < 2)
-            throw new AlphaRlException($"The velocity of '{_tensor}' needs observations at two or more distinct steps; it has {_steps.Count} ({_count} observation(s)).");
+            throw new AlphaRLException($"The velocity of '{_tensor}' needs observations at two or more distinct steps; it has {_steps.Count} ({_count} observation(s)).");
         double n = _count;
         double meanT = _sumT / n;
         double sxx = _sumT2 - _sumT * meanT;
@@ -108,7 +108,7 @@ public sealed class WeightVelocity
             // Σ (τ − τ̄) W = Σ τ W − τ̄ Σ W.
             double b = (weighted[i] - meanT * sum[i]) / sxx;
             if (!double.IsFinite(b) || !float.IsFinite((float)b))
-                throw new AlphaRlException($"The velocity of '{_tensor}' is not finite at element {FirstElement + i}.");
+                throw new AlphaRLException($"The velocity of '{_tensor}' is not finite at element {FirstElement + i}.");
             destination[i] = (float)b;
         }
     }
@@ -139,11 +139,11 @@ public static class LinearWeightJump
             : throw new ArgumentException($"The last step {lastStep} must come after the base step {baseStep}.");
 
     /// <summary>Throws when a value is NaN or infinite, naming the tensor and where it comes from.</summary>
-    /// <exception cref="AlphaRlException">A value is not finite.</exception>
+    /// <exception cref="AlphaRLException">A value is not finite.</exception>
     public static void EnsureFinite(ReadOnlySpan<float> values, string tensor, string source)
     {
         for (int i = 0; i < values.Length; i++)
             if (!float.IsFinite(values[i]))
-                throw new AlphaRlException($"Tensor '{tensor}' in {source} holds {values[i]} at element {i}; a jump needs finite weights.");
+                throw new AlphaRLException($"Tensor '{tensor}' in {source} holds {values[i]} at element {i}; a jump needs finite weights.");
     }
 }

@@ -29,7 +29,7 @@ public static class TopSingular
     /// <param name="warmStartV">Optional start vector for V (length cols), e.g. the previous snapshot's V.</param>
     /// <param name="options">Tolerance and iteration cap; <see cref="PowerIterationOptions.Default"/> when null.</param>
     /// <exception cref="ArgumentException">Shapes do not match.</exception>
-    /// <exception cref="AlphaRlException">The matrix holds NaN or infinity (a data error), or its largest singular
+    /// <exception cref="AlphaRLException">The matrix holds NaN or infinity (a data error), or its largest singular
     /// value exceeds the float32 range. Finite values of any magnitude are handled: when AᵀA would leave the float
     /// range the matrix is scaled by a power of two (a rare extra path, not taken for ordinary values).</exception>
     public static SingularTriplet Compute(ReadOnlySpan<float> matrix, int rows, int cols,
@@ -58,7 +58,7 @@ public static class TopSingular
     /// <param name="warmStartV">Optional start vector for V (length cols), e.g. the previous snapshot's V.</param>
     /// <param name="options">Tolerance and pass budget; <see cref="PowerIterationOptions.Default"/> when null.</param>
     /// <exception cref="ArgumentException">Shapes do not match.</exception>
-    /// <exception cref="AlphaRlException">W_t or W0 holds NaN or infinity, or s1 exceeds the float32 range.</exception>
+    /// <exception cref="AlphaRLException">W_t or W0 holds NaN or infinity, or s1 exceeds the float32 range.</exception>
     public static unsafe SingularTriplet ComputeOfDifference(ReadOnlySpan<float> current, ReadOnlySpan<float> initial, int rows, int cols,
         ReadOnlySpan<float> warmStartV = default, PowerIterationOptions? options = null)
     {
@@ -82,7 +82,7 @@ public static class TopSingular
     /// <param name="warmStartV">Optional start vector for V (length cols).</param>
     /// <param name="options">Tolerance and pass budget; <see cref="PowerIterationOptions.Default"/> when null.</param>
     /// <exception cref="ArgumentException">Shapes do not match.</exception>
-    /// <exception cref="AlphaRlException">W_t or W0 holds NaN or infinity, or s1 exceeds the float32 range.</exception>
+    /// <exception cref="AlphaRLException">W_t or W0 holds NaN or infinity, or s1 exceeds the float32 range.</exception>
     public static unsafe SingularTriplet ComputeOfDifferenceBFloat16(ReadOnlySpan<ushort> currentBits, ReadOnlySpan<ushort> initialBits, int rows, int cols,
         ReadOnlySpan<float> warmStartV = default, PowerIterationOptions? options = null)
     {
@@ -118,7 +118,7 @@ public static class TopSingular
         for (int i = 0; i < current.Length; i++)
         {
             if (!float.IsFinite(current[i]) || !float.IsFinite(initial[i]))
-                throw new AlphaRlException("W_t or W0 holds NaN or infinity; the top singular triplet of the update is undefined.");
+                throw new AlphaRLException("W_t or W0 holds NaN or infinity; the top singular triplet of the update is undefined.");
             maxAbs = Math.Max(maxAbs, Math.Abs((double)current[i] - initial[i]));
         }
         if (maxAbs == 0)
@@ -127,7 +127,7 @@ public static class TopSingular
         var scaled = new float[current.Length];
         for (int i = 0; i < scaled.Length; i++) scaled[i] = (float)Math.ScaleB((double)current[i] - initial[i], -exponent);
         var t = IterateDense(scaled, rows, cols, warmStartV, options)
-            ?? throw new AlphaRlException($"The top singular triplet of a {rows}×{cols} update could not be computed even after scaling it.");
+            ?? throw new AlphaRLException($"The top singular triplet of a {rows}×{cols} update could not be computed even after scaling it.");
         return t with { Value = ScaleBack(t.Value, exponent, rows, cols), MatrixNorm = ScaleNormBack(t.MatrixNorm, exponent, rows, cols) };
     }
 
@@ -138,12 +138,12 @@ public static class TopSingular
     }
 
     /// <summary>s·2^exponent as float32; rounding within 1e-6 of float.MaxValue is clamped rather than reported.</summary>
-    /// <exception cref="AlphaRlException">s1 exceeds the float32 range.</exception>
+    /// <exception cref="AlphaRLException">s1 exceeds the float32 range.</exception>
     private static float ScaleBack(float value, int exponent, int rows, int cols)
     {
         double exact = Math.ScaleB((double)value, exponent);
         if (exact > float.MaxValue * (1 + 1e-6))
-            throw new AlphaRlException($"The largest singular value of a {rows}×{cols} matrix exceeds the float32 range (about {value:G3}·2^{exponent}).");
+            throw new AlphaRLException($"The largest singular value of a {rows}×{cols} matrix exceeds the float32 range (about {value:G3}·2^{exponent}).");
         return (float)Math.Min(exact, float.MaxValue);
     }
 
@@ -151,14 +151,14 @@ public static class TopSingular
     /// float.MaxValue is clamped; beyond it the difference routines (<paramref name="required"/>: the tracker records
     /// ‖W_t − W0‖_F) fail rather than report +∞ next to a finite s1, and <see cref="Compute"/>, whose contract is the
     /// triplet alone, reports NaN (not available) instead of failing on a matrix whose s1 is representable.</summary>
-    /// <exception cref="AlphaRlException">‖W_t − W0‖_F exceeds the float32 range.</exception>
+    /// <exception cref="AlphaRLException">‖W_t − W0‖_F exceeds the float32 range.</exception>
     private static float ScaleNormBack(float norm, int exponent, int rows, int cols, bool required = true)
     {
         if (float.IsNaN(norm)) return norm;
         double exact = Math.ScaleB((double)norm, exponent);
         if (exact > float.MaxValue * (1 + 1e-6) && !required) return float.NaN;
         if (exact > float.MaxValue * (1 + 1e-6))
-            throw new AlphaRlException($"The Frobenius norm of a {rows}×{cols} matrix exceeds the float32 range (about {norm:G3}·2^{exponent}).");
+            throw new AlphaRLException($"The Frobenius norm of a {rows}×{cols} matrix exceeds the float32 range (about {norm:G3}·2^{exponent}).");
         return (float)Math.Min(exact, float.MaxValue);
     }
 
@@ -171,7 +171,7 @@ public static class TopSingular
     /// NaN or infinity): checks that it is finite, scales a copy by a power of two so that its largest magnitude is
     /// about 1, iterates on the copy and scales s1 back.
     /// </summary>
-    /// <exception cref="AlphaRlException">The matrix holds NaN or infinity, or s1 exceeds the float range.</exception>
+    /// <exception cref="AlphaRLException">The matrix holds NaN or infinity, or s1 exceeds the float range.</exception>
     private static SingularTriplet ComputeScaled(ReadOnlySpan<float> matrix, int rows, int cols, ReadOnlySpan<float> warmStartV, PowerIterationOptions options)
     {
         float maxAbs = MaxMagnitudeOrThrow(matrix);
@@ -181,19 +181,19 @@ public static class TopSingular
         var scaled = new float[matrix.Length];
         for (int i = 0; i < scaled.Length; i++) scaled[i] = MathF.ScaleB(matrix[i], -exponent);
         var t = IterateDense(scaled, rows, cols, warmStartV, options)
-            ?? throw new AlphaRlException($"The top singular triplet of a {rows}×{cols} matrix could not be computed even after scaling it.");
+            ?? throw new AlphaRLException($"The top singular triplet of a {rows}×{cols} matrix could not be computed even after scaling it.");
         return t with { Value = ScaleBack(t.Value, exponent, rows, cols), MatrixNorm = ScaleNormBack(t.MatrixNorm, exponent, rows, cols, required: false) };
     }
 
     /// <summary>The largest magnitude of a matrix's values.</summary>
-    /// <exception cref="AlphaRlException">The matrix holds NaN or infinity.</exception>
+    /// <exception cref="AlphaRLException">The matrix holds NaN or infinity.</exception>
     internal static float MaxMagnitudeOrThrow(ReadOnlySpan<float> matrix)
     {
         float maxAbs = 0f;
         foreach (float x in matrix)
         {
             if (!float.IsFinite(x))
-                throw new AlphaRlException("The matrix holds NaN or infinity; its top singular triplet is undefined.");
+                throw new AlphaRLException("The matrix holds NaN or infinity; its top singular triplet is undefined.");
             maxAbs = Math.Max(maxAbs, Math.Abs(x));
         }
         return maxAbs;

@@ -62,7 +62,7 @@ public sealed class SubspaceTracker : ISubspaceTracker
         {
             triplet = TopSingular.Compute(update, rows, cols, WarmStart(matrix), _power);
         }
-        catch (AlphaRlException e)
+        catch (AlphaRLException e)
         {
             throw UpdateError(matrix, step, e);
         }
@@ -86,7 +86,7 @@ public sealed class SubspaceTracker : ISubspaceTracker
         {
             triplet = TopSingular.ComputeOfDifference(current, initial, rows, cols, WarmStart(matrix), _power);
         }
-        catch (AlphaRlException e)
+        catch (AlphaRLException e)
         {
             throw UpdateError(matrix, step, e);
         }
@@ -110,14 +110,14 @@ public sealed class SubspaceTracker : ISubspaceTracker
         {
             triplet = TopSingular.ComputeOfDifferenceBFloat16(currentBits, initialBits, rows, cols, WarmStart(matrix), _power);
         }
-        catch (AlphaRlException e)
+        catch (AlphaRLException e)
         {
             throw UpdateError(matrix, step, e);
         }
         return Record(matrix, step, triplet, triplet.MatrixNorm);
     }
 
-    private static AlphaRlException UpdateError(string matrix, long step, AlphaRlException e) =>
+    private static AlphaRLException UpdateError(string matrix, long step, AlphaRLException e) =>
         new($"The update of '{matrix}' at step {step} holds NaN or infinity, or is out of the float32 range; nothing was recorded. {e.Message}", e);
 
     /// <summary>Records a triplet computed elsewhere, flipping (u, v) together when u points against the previous snapshot's.</summary>
@@ -129,7 +129,7 @@ public sealed class SubspaceTracker : ISubspaceTracker
     {
         ArgumentNullException.ThrowIfNull(triplet);
         if (!float.IsFinite(triplet.Value) || !AllFinite(triplet.U) || !AllFinite(triplet.V))
-            throw new AlphaRlException($"The top singular triplet of '{matrix}' at step {step} holds NaN or infinity; nothing was recorded.");
+            throw new AlphaRLException($"The top singular triplet of '{matrix}' at step {step} holds NaN or infinity; nothing was recorded.");
         if (!_series.TryGetValue(matrix, out var series))
         {
             series = new Series(triplet.U.Length, triplet.V.Length);
@@ -171,14 +171,14 @@ public sealed class SubspaceTracker : ISubspaceTracker
         public void EnsureShape(string matrix, long step, int r, int c)
         {
             if (r != rows || c != cols)
-                throw new AlphaRlException($"Matrix '{matrix}' was {rows}×{cols} in earlier snapshots but is {r}×{c} at step {step}.");
+                throw new AlphaRLException($"Matrix '{matrix}' was {rows}×{cols} in earlier snapshots but is {r}×{c} at step {step}.");
         }
 
         public Rank1Snapshot Append(string matrix, long step, SingularTriplet triplet, float updateNorm)
         {
             EnsureShape(matrix, step, triplet.U.Length, triplet.V.Length);
             if (Snapshots.Count > 0 && Snapshots[^1].Step >= step)
-                throw new AlphaRlException($"Snapshots of '{matrix}' must have increasing steps: step {step} follows step {Snapshots[^1].Step}.");
+                throw new AlphaRLException($"Snapshots of '{matrix}' must have increasing steps: step {step} follows step {Snapshots[^1].Step}.");
             var u = (float[])triplet.U.Clone();
             var v = (float[])triplet.V.Clone();
             // Singular vectors are defined up to a joint sign: anchor each new snapshot to the newest aligned one,

@@ -35,7 +35,7 @@ public class TorchSubspaceTrackerTests
         tracker.Observe(1);
         using (no_grad()) covered[1].Parameter.set_(zeros(3, 3));
 
-        Assert.That(() => tracker.Observe(2), Throws.TypeOf<AlphaRlException>()
+        Assert.That(() => tracker.Observe(2), Throws.TypeOf<AlphaRLException>()
             .With.Message.Contains(covered[1].Name).And.Message.Contains("changed shape"));
         Assert.That(tracker.Snapshots(covered[0].Name), Has.Count.EqualTo(1), "a rejected snapshot records nothing for any matrix");
     }
@@ -47,7 +47,7 @@ public class TorchSubspaceTrackerTests
         var covered = Weights.Covered(policy);
         using var tracker = new TorchSubspaceTracker(covered);
         policy.to(ScalarType.Float64);
-        Assert.That(() => tracker.Observe(1), Throws.TypeOf<AlphaRlException>()
+        Assert.That(() => tracker.Observe(1), Throws.TypeOf<AlphaRLException>()
             .With.Message.Contains(covered[0].Name).And.Message.Contains("converted with .to("));
     }
 
@@ -59,7 +59,7 @@ public class TorchSubspaceTrackerTests
         using var tracker = new TorchSubspaceTracker(covered);
         using (no_grad()) covered[^1].Parameter[0, 0] = float.PositiveInfinity;
 
-        Assert.That(() => tracker.Observe(1), Throws.TypeOf<AlphaRlException>()
+        Assert.That(() => tracker.Observe(1), Throws.TypeOf<AlphaRLException>()
             .With.Message.Contains(covered[^1].Name).And.Message.Contains("NaN or infinity"));
         Assert.That(tracker.Steps, Is.Empty);
     }

@@ -75,7 +75,7 @@ public class WeightJumpTests
         var jumps = RandomJumps(covered, 3);
         jumps[^1].Coefficients[2] = float.NaN;
 
-        Assert.That(() => WeightJump.Apply(jumps, baseWeights, JumpForm.Increment), Throws.TypeOf<AlphaRlException>()
+        Assert.That(() => WeightJump.Apply(jumps, baseWeights, JumpForm.Increment), Throws.TypeOf<AlphaRLException>()
             .With.Message.Contains(covered[^1].Name).And.Message.Contains("nothing was written"));
         Weights.AssertIdentical(policy, before);
     }
@@ -92,7 +92,7 @@ public class WeightJumpTests
         var last = jumps[^1];
         jumps[^1] = last with { Coefficients = Enumerable.Repeat(float.MaxValue, last.Coefficients.Length).ToArray(), V = Enumerable.Repeat(1f, last.V.Length).ToArray() };
 
-        Assert.That(() => WeightJump.Apply(jumps, baseWeights, JumpForm.Increment), Throws.TypeOf<AlphaRlException>().With.Message.Contains("overflows"));
+        Assert.That(() => WeightJump.Apply(jumps, baseWeights, JumpForm.Increment), Throws.TypeOf<AlphaRLException>().With.Message.Contains("overflows"));
         Weights.AssertIdentical(policy, before);
     }
 
@@ -103,7 +103,7 @@ public class WeightJumpTests
         var covered = Weights.Covered(policy);
         using var baseWeights = new BaseWeights(covered, onCpu: false);
         var bad = new MatrixJump(covered[0], new float[3], new float[covered[0].Cols]);
-        Assert.That(() => WeightJump.Apply([bad], baseWeights, JumpForm.Increment), Throws.TypeOf<AlphaRlException>()
+        Assert.That(() => WeightJump.Apply([bad], baseWeights, JumpForm.Increment), Throws.TypeOf<AlphaRLException>()
             .With.Message.Contains(covered[0].Name).And.Message.Contains("3×"));
     }
 }

@@ -129,7 +129,7 @@ public class CheckpointFolderTests : TempFolderTests
     {
         string folder = ShardedBase();
         using var source = Checkpoint.Open(folder);
-        var e = Assert.Throws<AlphaRlException>(() => CheckpointWriter.Write(folder, source, (t, s) => t.File.CopyRawTo(t.Info, s)))!;
+        var e = Assert.Throws<AlphaRLException>(() => CheckpointWriter.Write(folder, source, (t, s) => t.File.CopyRawTo(t.Info, s)))!;
         Assert.That(e.Message, Does.Contain("already exists"));
     }
 }

@@ -103,16 +103,16 @@ public class LineExtrapolatorTests
     {
         var window = LinearWithNoise(count: 4, noise: 0f, seed: 1);
         var pls = new MetricPlsExtrapolator(new Dictionary<long, double> { [5] = 0.1 }, 0.5);
-        Assert.That(() => pls.Fit("m", window), Throws.TypeOf<AlphaRlException>().With.Message.Contains("step 10"));
+        Assert.That(() => pls.Fit("m", window), Throws.TypeOf<AlphaRLException>().With.Message.Contains("step 10"));
     }
 
     [Test]
     public void EmptyOrShortWindow_IsRejectedWithTheCount()
     {
         var extrapolator = new StepLineExtrapolator();
-        Assert.That(() => extrapolator.Fit("layers.0.q_proj", []), Throws.TypeOf<AlphaRlException>()
+        Assert.That(() => extrapolator.Fit("layers.0.q_proj", []), Throws.TypeOf<AlphaRLException>()
             .With.Message.Contains("at least 3").And.Message.Contains("has 0").And.Message.Contains("layers.0.q_proj"));
-        Assert.That(() => extrapolator.Fit("m", LinearWithNoise(2, 0f, 1)), Throws.TypeOf<AlphaRlException>().With.Message.Contains("has 2"));
+        Assert.That(() => extrapolator.Fit("m", LinearWithNoise(2, 0f, 1)), Throws.TypeOf<AlphaRLException>().With.Message.Contains("has 2"));
     }
 
     [Test]
@@ -120,7 +120,7 @@ public class LineExtrapolatorTests
     {
         var extrapolator = new StepLineExtrapolator();
         var fit = extrapolator.Fit("m", LinearWithNoise(4, 0f, 1)); // last step 20
-        Assert.That(() => extrapolator.Predict(fit, 15), Throws.TypeOf<AlphaRlException>().With.Message.Contains("before the end of the window"));
+        Assert.That(() => extrapolator.Predict(fit, 15), Throws.TypeOf<AlphaRLException>().With.Message.Contains("before the end of the window"));
     }
 
     [Test]
@@ -128,7 +128,7 @@ public class LineExtrapolatorTests
     {
         var window = LinearWithNoise(3, 0f, 1);
         window.Add(new Rank1Snapshot(99, 1f, new float[Dim + 1], _v));
-        Assert.That(() => new StepLineExtrapolator().Fit("m", window), Throws.TypeOf<AlphaRlException>().With.Message.Contains("change shape"));
+        Assert.That(() => new StepLineExtrapolator().Fit("m", window), Throws.TypeOf<AlphaRLException>().With.Message.Contains("change shape"));
     }
 
     [Test]
@@ -138,7 +138,7 @@ public class LineExtrapolatorTests
         var bad = new float[Dim];
         bad[3] = float.PositiveInfinity;
         window.Add(new Rank1Snapshot(99, 1f, bad, _v));
-        Assert.That(() => new StepLineExtrapolator().Fit("m", window), Throws.TypeOf<AlphaRlException>().With.Message.Contains("NaN or infinity"));
+        Assert.That(() => new StepLineExtrapolator().Fit("m", window), Throws.TypeOf<AlphaRLException>().With.Message.Contains("NaN or infinity"));
     }
 
     [Test]

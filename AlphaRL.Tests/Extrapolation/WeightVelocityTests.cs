@@ -63,7 +63,7 @@ public class WeightVelocityTests
         velocity.Add(10, [1f, 2f, 3f], "a.safetensors");
         velocity.Add(10, [1f, 2f, 3f], "b.safetensors");
 
-        Assert.That(() => velocity.Slope(new float[3]), Throws.TypeOf<AlphaRlException>()
+        Assert.That(() => velocity.Slope(new float[3]), Throws.TypeOf<AlphaRLException>()
             .With.Message.Contains("model.layers.0.mlp.up_proj.weight").And.Message.Contains("two or more distinct steps"));
     }
 
@@ -73,7 +73,7 @@ public class WeightVelocityTests
         var velocity = new WeightVelocity();
         velocity.Reset("lm_head.weight", 4, firstElement: 100);
 
-        Assert.That(() => velocity.Add(20, [0f, 1f, float.NaN, 2f], "runs/step-20/model.safetensors"), Throws.TypeOf<AlphaRlException>()
+        Assert.That(() => velocity.Add(20, [0f, 1f, float.NaN, 2f], "runs/step-20/model.safetensors"), Throws.TypeOf<AlphaRLException>()
             .With.Message.Contains("lm_head.weight").And.Message.Contains("runs/step-20/model.safetensors").And.Message.Contains("element 102"));
     }
 

@@ -202,7 +202,7 @@ public class AlphaRLSessionTests
         using var policy = new TinyPolicy(d: 8);
         using var alpha = AlphaRL.Accelerate(policy, Options());
         policy.to(ScalarType.Float64);
-        Assert.That(() => alpha.Step(10), Throws.TypeOf<AlphaRlException>()
+        Assert.That(() => alpha.Step(10), Throws.TypeOf<AlphaRLException>()
             .With.Message.Contains("changed dtype").And.Message.Contains("layers.0.q_proj.weight"));
     }
 
@@ -251,7 +251,7 @@ public class AlphaRLSessionTests
         using (var head = AlphaRL.Accelerate(policy, null, new SessionServices { Cover = (name, _) => name == "lm_head.weight" }))
             Assert.That(head.Covered, Is.EqualTo(new[] { "lm_head.weight" }));
         Assert.That(() => AlphaRL.Accelerate(policy, o => o.Coverage.Include = ["nothing-matches"]),
-            Throws.TypeOf<AlphaRlException>().With.Message.Contains("no parameter to cover"));
+            Throws.TypeOf<AlphaRLException>().With.Message.Contains("no parameter to cover"));
     }
 
     [Test]

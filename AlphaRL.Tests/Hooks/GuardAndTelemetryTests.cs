@@ -125,7 +125,7 @@ public class GuardAndTelemetryTests
         for (int t = 1; t < 20; t++) { run.Train(policy, t); alpha.Step(t); }
         run.Train(policy, 20);
         var before = Weights.Snapshot(policy);
-        var e = Assert.Throws<AlphaRlException>(() => alpha.Step(20, c => c.Phase == GuardPhase.Before ? 0.5 : new GuardScore(0.6, double.NaN)));
+        var e = Assert.Throws<AlphaRLException>(() => alpha.Step(20, c => c.Phase == GuardPhase.Before ? 0.5 : new GuardScore(0.6, double.NaN)));
         Assert.That(e!.Message, Does.Contain("StandardError = NaN").And.Contain("velocity j=1"));
         Weights.AssertIdentical(policy, before);
     }
@@ -255,15 +255,15 @@ public class GuardAndTelemetryTests
             actor.Save(folder);
             using (var resumed = factory.Resume(actorPolicy, folder, "actor"))
                 Assert.That((resumed.Name, resumed.LastStep, resumed.Options.Snapshots.Interval), Is.EqualTo(("actor", 5L, 5)));
-            var e2 = Assert.Throws<AlphaRlException>(() => factory.Resume(actorPolicy, folder, "critic"));
+            var e2 = Assert.Throws<AlphaRLException>(() => factory.Resume(actorPolicy, folder, "critic"));
             Assert.That(e2!.Message, Does.Contain("AlphaRLOptions.Snapshots.Interval is 5 in the saved state and 20 in the options given"));
 
             // A name never registered (a typo) is an error naming it and the registered ones, not the defaults.
-            var typo = Assert.Throws<AlphaRlException>(() => factory.Accelerate(criticPolicy, "critc"));
+            var typo = Assert.Throws<AlphaRLException>(() => factory.Accelerate(criticPolicy, "critc"));
             Assert.That(typo!.Message, Does.Contain("\"critc\"").And.Contain("\"actor\", \"critic\""));
-            typo = Assert.Throws<AlphaRlException>(() => factory.Resume(actorPolicy, folder, "actr"));
+            typo = Assert.Throws<AlphaRLException>(() => factory.Resume(actorPolicy, folder, "actr"));
             Assert.That(typo!.Message, Does.Contain("\"actr\""));
-            Assert.Throws<AlphaRlException>(() => factory.Accelerate(criticPolicy), "the default name was not registered either");
+            Assert.Throws<AlphaRLException>(() => factory.Accelerate(criticPolicy), "the default name was not registered either");
         }
         finally
         {

@@ -70,7 +70,7 @@ public class GuardFloorTests
         using var policy = Lifecycle.NewPolicy();
         using var alpha = AlphaRL.Accelerate(policy, Floored());
         Dictionary<string, byte[]> atWe = null!;
-        AlphaRlException? error = null;
+        AlphaRLException? error = null;
         for (int t = 1; t <= 20; t++)
         {
             run.Train(policy, t);
@@ -79,7 +79,7 @@ public class GuardFloorTests
             {
                 alpha.Step(t, c => new GuardScore(0.7).WithMetric("format_b", 1));
             }
-            catch (AlphaRlException e)
+            catch (AlphaRLException e)
             {
                 error = e;
             }

@@ -261,7 +261,7 @@ public class JumpMethodTests
         path.MoveTo(40);
         var before = Weights.Snapshot(policy);
 
-        Assert.That(() => alpha.Step(40, () => 1.0), Throws.TypeOf<AlphaRlException>().With.Message.Contains("overflows").And.Message.Contains("'"));
+        Assert.That(() => alpha.Step(40, () => 1.0), Throws.TypeOf<AlphaRLException>().With.Message.Contains("overflows").And.Message.Contains("'"));
         Weights.AssertIdentical(policy, before);
     }
 

@@ -73,7 +73,7 @@ public class SavedSessionFormatTests : Checkpoints.TempFolderTests
         }
 
         frozen.parameter.requires_grad = true;
-        var e = Assert.Throws<AlphaRlException>(() => AlphaRL.Resume(policy, folder));
+        var e = Assert.Throws<AlphaRLException>(() => AlphaRL.Resume(policy, folder));
         Assert.That(e!.Message, Does.Contain($"'{frozen.name}'").And.Contain("no running sums"));
 
         // The same tensor frozen again: the session resumes and keeps snapshotting.

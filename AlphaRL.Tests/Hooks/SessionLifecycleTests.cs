@@ -167,7 +167,7 @@ public class SessionLifecycleTests : TempFolderTests
         string folder = Temp["state"];
         alpha.Save(folder);
         Assert.That(Directory.GetFiles(folder).Select(Path.GetFileName), Is.EquivalentTo(new[] { "session.json", "settings.json", "jumps.json", "tensors.safetensors" }));
-        var e = Assert.Throws<AlphaRlException>(() => alpha.Save(folder));
+        var e = Assert.Throws<AlphaRLException>(() => alpha.Save(folder));
         Assert.That(e!.Message, Does.Contain("already exists"));
         alpha.Step(2);
         alpha.Save(folder, overwrite: true);
@@ -186,13 +186,13 @@ public class SessionLifecycleTests : TempFolderTests
             alpha.Save(folder);
         }
         using var other = new TinyPolicy(d: 12, layerCount: 2);
-        var e = Assert.Throws<AlphaRlException>(() => AlphaRL.Resume(other, folder));
+        var e = Assert.Throws<AlphaRLException>(() => AlphaRL.Resume(other, folder));
         Assert.That(e!.Message, Does.Contain("layers.0.q_proj.weight").And.Contain("[8, 8]").And.Contain("[12, 12]"));
         using var fewer = new TinyPolicy(d: 8, layerCount: 1);
-        e = Assert.Throws<AlphaRlException>(() => AlphaRL.Resume(fewer, folder));
+        e = Assert.Throws<AlphaRLException>(() => AlphaRL.Resume(fewer, folder));
         Assert.That(e!.Message, Does.Contain("'layers.1.q_proj.weight' was covered but is not covered in this policy"));
         using var half = new TinyPolicy(d: 8, layerCount: 2, dtype: ScalarType.BFloat16);
-        e = Assert.Throws<AlphaRlException>(() => AlphaRL.Resume(half, folder));
+        e = Assert.Throws<AlphaRLException>(() => AlphaRL.Resume(half, folder));
         Assert.That(e!.Message, Does.Contain("was Float32 and is BFloat16"));
     }
 
@@ -209,7 +209,7 @@ public class SessionLifecycleTests : TempFolderTests
         var options = Lifecycle.Options();
         options.Snapshots.Interval = 10;
         options.Jumps.Methods = [new VelocityJumpOptions { SkipSnapshots = 1 }];
-        var e = Assert.Throws<AlphaRlException>(() => AlphaRL.Resume(policy, folder, options));
+        var e = Assert.Throws<AlphaRLException>(() => AlphaRL.Resume(policy, folder, options));
         Assert.That(e!.Message, Does.Contain("AlphaRLOptions.Snapshots.Interval is 5 in the saved state and 10 in the options given").And.Contain("AlphaRLOptions.Jumps.Methods"));
         // Settings that do not shape the state may change.
         var lenient = Lifecycle.Options();
@@ -222,16 +222,16 @@ public class SessionLifecycleTests : TempFolderTests
     public void Resume_FromAFolderThatIsNotASavedSession_FailsClearly()
     {
         using var policy = Lifecycle.NewPolicy();
-        var e = Assert.Throws<AlphaRlException>(() => AlphaRL.Resume(policy, Temp["missing"]));
+        var e = Assert.Throws<AlphaRLException>(() => AlphaRL.Resume(policy, Temp["missing"]));
         Assert.That(e!.Message, Does.Contain("does not exist"));
         Directory.CreateDirectory(Temp["empty"]);
-        e = Assert.Throws<AlphaRlException>(() => AlphaRL.Resume(policy, Temp["empty"]));
+        e = Assert.Throws<AlphaRLException>(() => AlphaRL.Resume(policy, Temp["empty"]));
         Assert.That(e!.Message, Does.Contain("session.json is missing"));
         string folder = Temp["state"];
         using (var alpha = AlphaRL.Accelerate(policy, Lifecycle.Options())) alpha.Save(folder);
         string json = Path.Combine(folder, "session.json");
         File.WriteAllText(json, File.ReadAllText(json).Replace("\"version\": 2", "\"version\": 99"));
-        e = Assert.Throws<AlphaRlException>(() => AlphaRL.Resume(policy, folder));
+        e = Assert.Throws<AlphaRLException>(() => AlphaRL.Resume(policy, folder));
         Assert.That(e!.Message, Does.Contain("version 99"));
     }
 

@@ -76,7 +76,7 @@ public class TopSingularDifferenceTests
         Assert.That(Math.Abs(Synthetic.Cosine(triplet.V, expected.V)), Is.GreaterThanOrEqualTo(0.9999));
         // W_t = +MaxValue, W0 = −MaxValue: both finite, the update is 2·MaxValue and s1 beyond float32.
         Assert.That(() => TopSingular.ComputeOfDifference([float.MaxValue], [-float.MaxValue], 1, 1),
-            Throws.TypeOf<AlphaRlException>().With.Message.Contains("float32 range"));
+            Throws.TypeOf<AlphaRLException>().With.Message.Contains("float32 range"));
     }
 
     [Test]
@@ -84,10 +84,10 @@ public class TopSingularDifferenceTests
     {
         var (current, initial, _) = Pair(12, 9, 4);
         initial[7] = float.NaN;
-        Assert.That(() => TopSingular.ComputeOfDifference(current, initial, 12, 9), Throws.TypeOf<AlphaRlException>().With.Message.Contains("NaN or infinity"));
+        Assert.That(() => TopSingular.ComputeOfDifference(current, initial, 12, 9), Throws.TypeOf<AlphaRLException>().With.Message.Contains("NaN or infinity"));
         initial[7] = 0f;
         current[3] = float.PositiveInfinity;
-        Assert.That(() => TopSingular.ComputeOfDifference(current, initial, 12, 9), Throws.TypeOf<AlphaRlException>().With.Message.Contains("NaN or infinity"));
+        Assert.That(() => TopSingular.ComputeOfDifference(current, initial, 12, 9), Throws.TypeOf<AlphaRLException>().With.Message.Contains("NaN or infinity"));
         Assert.That(() => TopSingular.ComputeOfDifference(current, new float[5], 12, 9), Throws.ArgumentException);
     }
 
@@ -133,13 +133,13 @@ public class TopSingularDifferenceTests
         using var scope = NewDisposeScope();
         Tensor wt = tensor(current).reshape(n, n), w0 = tensor(initial).reshape(n, n);
 
-        Assert.That(() => TopSingular.ComputeOfDifference(current, initial, n, n), Throws.TypeOf<AlphaRlException>().With.Message.Contains("Frobenius norm"));
+        Assert.That(() => TopSingular.ComputeOfDifference(current, initial, n, n), Throws.TypeOf<AlphaRLException>().With.Message.Contains("Frobenius norm"));
         // The plain routine's contract is the triplet: it reports the norm as not available.
         var plain = TopSingular.Compute(update, n, n);
         Assert.That(plain.Value, Is.EqualTo(2e38).Within(1e-4).Percent);
         Assert.That(plain.MatrixNorm, Is.NaN);
         Assert.That(() => TorchTopSingular.ComputeOfDifferenceWithTorchOps(wt, w0, default, PowerIterationOptions.Default),
-            Throws.TypeOf<AlphaRlException>().With.Message.Contains("Frobenius norm"));
+            Throws.TypeOf<AlphaRLException>().With.Message.Contains("Frobenius norm"));
         // Half the update: norm 2e38 and s1 1e38 are both representable.
         var half = TopSingular.ComputeOfDifference(current, current.Select(x => x / 2).ToArray(), n, n);
         Assert.That(half.MatrixNorm, Is.EqualTo(1e38).Within(1e-4).Percent);
@@ -166,6 +166,6 @@ public class TopSingularDifferenceTests
         Assert.That(1 - Math.Abs(Synthetic.Cosine(warm.V, exact.V)), Is.LessThan(1 - Math.Abs(Synthetic.Cosine(start, exact.V))));
         var nan = tensor(initial.Select((x, i) => i == 5 ? float.NaN : x).ToArray()).reshape(90, 70);
         Assert.That(() => TorchTopSingular.ComputeOfDifferenceWithTorchOps(wt, nan, start, PowerIterationOptions.Default),
-            Throws.TypeOf<AlphaRlException>().With.Message.Contains("NaN or infinity"));
+            Throws.TypeOf<AlphaRLException>().With.Message.Contains("NaN or infinity"));
     }
 }

@@ -78,9 +78,9 @@ public class TopSingularTests
     {
         var a = Synthetic.LowRankPlusNoise(8, 8, seed: 1);
         a[5] = float.NaN;
-        Assert.That(() => TopSingular.Compute(a, 8, 8), Throws.TypeOf<AlphaRlException>().With.Message.Contains("NaN"));
+        Assert.That(() => TopSingular.Compute(a, 8, 8), Throws.TypeOf<AlphaRLException>().With.Message.Contains("NaN"));
         a[5] = float.NegativeInfinity;
-        Assert.That(() => TopSingular.Compute(a, 8, 8), Throws.TypeOf<AlphaRlException>().With.Message.Contains("infinity"));
+        Assert.That(() => TopSingular.Compute(a, 8, 8), Throws.TypeOf<AlphaRLException>().With.Message.Contains("infinity"));
         Assert.That(() => TopSingular.Compute(new float[10], 3, 3), Throws.ArgumentException.With.Message.Contains("3×3"));
         Assert.That(() => TopSingular.Compute(new float[9], 3, 3, new float[2]), Throws.ArgumentException.With.Message.Contains("Warm-start"));
     }
@@ -133,7 +133,7 @@ public class TopSingularTests
     public void SingularValueBeyondTheFloatRange_IsADataError_NotInfinity()
     {
         var a = Enumerable.Repeat(float.MaxValue, 16).ToArray();
-        Assert.That(() => TopSingular.Compute(a, 4, 4), Throws.TypeOf<AlphaRlException>().With.Message.Contains("float32 range"));
+        Assert.That(() => TopSingular.Compute(a, 4, 4), Throws.TypeOf<AlphaRLException>().With.Message.Contains("float32 range"));
     }
 
     [Test]
@@ -143,7 +143,7 @@ public class TopSingularTests
         a[3] = float.PositiveInfinity;
         using var matrix = tensor(a).reshape(8, 8);
         Assert.That(() => TorchTopSingular.ComputeWithTorchOps(matrix, default, PowerIterationOptions.Default),
-            Throws.TypeOf<AlphaRlException>().With.Message.Contains("NaN or infinity"));
-        Assert.That(() => TorchTopSingular.Compute(matrix), Throws.TypeOf<AlphaRlException>().With.Message.Contains("NaN or infinity"));
+            Throws.TypeOf<AlphaRLException>().With.Message.Contains("NaN or infinity"));
+        Assert.That(() => TorchTopSingular.Compute(matrix), Throws.TypeOf<AlphaRLException>().With.Message.Contains("NaN or infinity"));
     }
 }

@@ -59,13 +59,13 @@ public class SubspaceTrackerTests
         var tracker = new SubspaceTracker();
         tracker.Observe("layers.1.up_proj", 10, Synthetic.LowRankPlusNoise(6, 4, 1), 6, 4);
         Assert.That(() => tracker.Observe("layers.1.up_proj", 20, Synthetic.LowRankPlusNoise(4, 6, 1), 4, 6),
-            Throws.TypeOf<AlphaRlException>().With.Message.Contains("layers.1.up_proj").And.Message.Contains("6×4"));
+            Throws.TypeOf<AlphaRLException>().With.Message.Contains("layers.1.up_proj").And.Message.Contains("6×4"));
         Assert.That(() => tracker.Observe("layers.1.up_proj", 10, Synthetic.LowRankPlusNoise(6, 4, 1), 6, 4),
-            Throws.TypeOf<AlphaRlException>().With.Message.Contains("increasing"));
+            Throws.TypeOf<AlphaRLException>().With.Message.Contains("increasing"));
         var bad = Synthetic.LowRankPlusNoise(6, 4, 1);
         bad[0] = float.NaN;
         Assert.That(() => tracker.Observe("layers.1.up_proj", 30, bad, 6, 4),
-            Throws.TypeOf<AlphaRlException>().With.Message.Contains("NaN"));
+            Throws.TypeOf<AlphaRLException>().With.Message.Contains("NaN"));
         Assert.That(tracker.Snapshots("layers.1.up_proj"), Has.Count.EqualTo(1), "rejected input records nothing");
     }
 

@@ -24,7 +24,7 @@ public static class AlphaRL
     /// <param name="options">Settings; defaults when null. Validated: every invalid setting is reported in one exception.</param>
     /// <param name="logger">Where to log coverage, fits and jumps; nothing is logged when null.</param>
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">Some settings are invalid.</exception>
-    /// <exception cref="AlphaRlException">The module has no parameter to cover.</exception>
+    /// <exception cref="AlphaRLException">The module has no parameter to cover.</exception>
     public static AlphaRLSession Accelerate(nn.Module policy, AlphaRLOptions? options = null, ILogger? logger = null) =>
         new(policy, options ?? new AlphaRLOptions(), new SessionServices { Logger = logger });
 
@@ -54,7 +54,7 @@ public static class AlphaRL
     /// Resumes a session saved by <see cref="AlphaRLSession.Save"/> on <paramref name="policy"/>, which must already hold
     /// the weights it had when the session was saved (load the run's checkpoint of that step first). The saved state is
     /// checked against the policy — covered names, order, shapes and dtypes — and against <paramref name="options"/>,
-    /// and any mismatch is reported in one <see cref="AlphaRlException"/> naming it. Then Step continues from the saved
+    /// and any mismatch is reported in one <see cref="AlphaRLException"/> naming it. Then Step continues from the saved
     /// step: a run interrupted and resumed this way ends with the same weights, bit for bit, as one that was not.
     /// </summary>
     /// <param name="policy">The model being trained, at the saved step's weights.</param>
@@ -64,7 +64,7 @@ public static class AlphaRL
     /// ones; the others (e.g. Guard.Tolerance, Attempts.MaxJumps, Jumps.Lengths) may change. Sessions saved in an earlier
     /// state format (version 1, flat settings) are read and migrated.</param>
     /// <param name="logger">Where to log; nothing is logged when null.</param>
-    /// <exception cref="AlphaRlException">The folder is not a saved session, or it does not match the policy or the options.</exception>
+    /// <exception cref="AlphaRLException">The folder is not a saved session, or it does not match the policy or the options.</exception>
     public static AlphaRLSession Resume(nn.Module policy, string folder, AlphaRLOptions? options = null, ILogger? logger = null) =>
         AlphaRLSession.Resume(policy, folder, options, new SessionServices { Logger = logger }, null);
 

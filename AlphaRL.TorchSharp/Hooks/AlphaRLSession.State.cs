@@ -19,7 +19,7 @@ public sealed partial class AlphaRLSession
     /// </summary>
     /// <param name="folder">The folder to create.</param>
     /// <param name="overwrite">Replace the folder when it exists (the old one is removed only after the new one is complete).</param>
-    /// <exception cref="AlphaRlException">The folder exists and <paramref name="overwrite"/> is false, or a state tensor cannot be saved.</exception>
+    /// <exception cref="AlphaRLException">The folder exists and <paramref name="overwrite"/> is false, or a state tensor cannot be saved.</exception>
     public void Save(string folder, bool overwrite = false)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -94,14 +94,14 @@ public sealed partial class AlphaRLSession
         ArgumentNullException.ThrowIfNull(policy);
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         if (!Directory.Exists(folder))
-            throw new AlphaRlException($"{folder}: no saved AlphaRL session there (the folder does not exist).");
+            throw new AlphaRLException($"{folder}: no saved AlphaRL session there (the folder does not exist).");
         var (document, saved) = SessionStateFiles.ReadSession(folder);
         if (options is null)
         {
             if (document.CustomExtrapolator is { } fit && services?.Extrapolator is null)
-                throw new AlphaRlException($"{folder}: the session used a custom extrapolator ('{fit}'), which cannot be saved; pass it again in SessionServices.Extrapolator.");
+                throw new AlphaRLException($"{folder}: the session used a custom extrapolator ('{fit}'), which cannot be saved; pass it again in SessionServices.Extrapolator.");
             if (document.CustomCover && services?.Cover is null)
-                throw new AlphaRlException($"{folder}: the session used a custom coverage predicate, which cannot be saved; pass it again in SessionServices.Cover.");
+                throw new AlphaRLException($"{folder}: the session used a custom coverage predicate, which cannot be saved; pass it again in SessionServices.Cover.");
             options = saved;
         }
         else
@@ -114,7 +114,7 @@ public sealed partial class AlphaRLSession
             if (options.Snapshots.StartStep is { } start && start != document.Clock.StartStep)
                 mismatches.Add($"AlphaRLOptions.Snapshots.StartStep is {start} in the options given but the saved session started at {document.Clock.StartStep?.ToString() ?? "an unknown step (no Step yet)"}");
             if (mismatches.Count > 0)
-                throw new AlphaRlException($"{folder}: the options do not match the saved session's: {string.Join("; ", mismatches)}.");
+                throw new AlphaRLException($"{folder}: the options do not match the saved session's: {string.Join("; ", mismatches)}.");
             options = options.Clone();
         }
         options.Snapshots.StartStep = null;
@@ -168,11 +168,11 @@ public sealed partial class AlphaRLSession
         if (problems.Count == 0 && !live.Select(l => l.Name).SequenceEqual(document.Covered.Select(s => s.Name)))
             problems.Add("the covered matrices come in a different order");
         if (problems.Count > 0)
-            throw new AlphaRlException($"{folder}: the saved session does not match this policy: {string.Join("; ", problems)}.");
+            throw new AlphaRLException($"{folder}: the saved session does not match this policy: {string.Join("; ", problems)}.");
 
         string tensorsPath = Path.Combine(folder, SessionStateFiles.TensorsFile);
         if (!File.Exists(tensorsPath))
-            throw new AlphaRlException($"{folder}: not a saved AlphaRL session: {SessionStateFiles.TensorsFile} is missing.");
+            throw new AlphaRLException($"{folder}: not a saved AlphaRL session: {SessionStateFiles.TensorsFile} is missing.");
         Dictionary<string, Tensor> tensors;
         try
         {
@@ -180,18 +180,18 @@ public sealed partial class AlphaRLSession
         }
         catch (CheckpointFormatException e)
         {
-            throw new AlphaRlException($"{tensorsPath}: not a valid safetensors file ({e.Message}).", e);
+            throw new AlphaRLException($"{tensorsPath}: not a valid safetensors file ({e.Message}).", e);
         }
         try
         {
-            Tensor Get(string key) => tensors.TryGetValue(key, out var t) ? t : throw new AlphaRlException($"{tensorsPath}: tensor '{key}' is missing.");
+            Tensor Get(string key) => tensors.TryGetValue(key, out var t) ? t : throw new AlphaRLException($"{tensorsPath}: tensor '{key}' is missing.");
             try
             {
                 _window.Load(document.Window, Get, tensors);
             }
-            catch (AlphaRlException e) when (!e.Message.StartsWith(folder, StringComparison.Ordinal) && !e.Message.StartsWith(tensorsPath, StringComparison.Ordinal))
+            catch (AlphaRLException e) when (!e.Message.StartsWith(folder, StringComparison.Ordinal) && !e.Message.StartsWith(tensorsPath, StringComparison.Ordinal))
             {
-                throw new AlphaRlException($"{folder}: {e.Message}", e);
+                throw new AlphaRLException($"{folder}: {e.Message}", e);
             }
         }
         finally

@@ -86,7 +86,7 @@ public sealed partial class AlphaRLSession : IDisposable
         _guard = new GuardedSelection(options.Guard, _logger);
         Coverage = ParameterCoverage.Select(policy, options.Coverage, _services.Cover);
         if (Coverage.Covered.Count == 0)
-            throw new AlphaRlException("AlphaRL found no parameter to cover in this module: " +
+            throw new AlphaRLException("AlphaRL found no parameter to cover in this module: " +
                 string.Join("; ", Coverage.Excluded.Take(8).Select(e => $"{e.Name}: {e.Reason}")) +
                 ". Name attention/MLP weights as an LLM does (q_proj, up_proj, ...) or set AlphaRLOptions.Coverage.Include or SessionServices.Cover.");
         Log.Coverage(_logger, Coverage.Covered.Count, Coverage.Covered.Sum(c => (long)c.Rows * c.Cols), Coverage.Excluded.Count);

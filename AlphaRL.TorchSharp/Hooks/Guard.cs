@@ -63,9 +63,9 @@ public readonly record struct GuardScore(double Mean, double StandardError = 0)
         foreach (var (name, floor) in floors)
         {
             if (score.Metrics is null || !score.Metrics.TryGetValue(name, out double value))
-                throw new AlphaRlException($"The guard's evaluation of {what} reported no metric \"{name}\", which AlphaRLOptions.GuardFloors puts a floor on ({floor}). Report it with GuardScore.WithMetric(\"{name}\", value). The weights before the jump are restored.");
+                throw new AlphaRLException($"The guard's evaluation of {what} reported no metric \"{name}\", which AlphaRLOptions.GuardFloors puts a floor on ({floor}). Report it with GuardScore.WithMetric(\"{name}\", value). The weights before the jump are restored.");
             if (!double.IsFinite(value))
-                throw new AlphaRlException($"The guard's evaluation of {what} reported the metric \"{name}\" = {value}: a floored metric must be a finite number. The weights before the jump are restored.");
+                throw new AlphaRLException($"The guard's evaluation of {what} reported the metric \"{name}\" = {value}: a floored metric must be a finite number. The weights before the jump are restored.");
             meets &= value >= floor;
         }
         return meets;
@@ -107,6 +107,6 @@ public readonly record struct GuardScore(double Mean, double StandardError = 0)
     internal void EnsureValid(string what)
     {
         if (!double.IsFinite(StandardError) || StandardError < 0)
-            throw new AlphaRlException($"The guard's evaluation of {what} returned StandardError = {StandardError}: a standard error must be finite and 0 or more. The weights before the jump are restored.");
+            throw new AlphaRLException($"The guard's evaluation of {what} returned StandardError = {StandardError}: a standard error must be finite and 0 or more. The weights before the jump are restored.");
     }
 }

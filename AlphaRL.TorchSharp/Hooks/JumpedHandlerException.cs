@@ -5,7 +5,7 @@ namespace AlphaRl.TorchSharp;
 /// weights stay, a rejected jump's weights were restored, the session's counters and window are updated), so the run
 /// can go on; <see cref="Outcome"/> is what Step would have returned, and the handler's exception is the inner exception.
 /// </summary>
-public sealed class JumpedHandlerException : AlphaRlException
+public sealed class JumpedHandlerException : AlphaRLException
 {
     internal JumpedHandlerException(StepOutcome outcome, Exception inner)
         : base($"A Jumped handler threw after the jump at step {outcome.Step} ({outcome.Jump!.FromStep} -> {outcome.Jump.TargetStep}) was {(outcome.Jump.Kept ? "kept" : "rejected")}; the jump is done and recorded, and the session's state is consistent. See the inner exception.", inner)

@@ -60,7 +60,7 @@ public static class AlphaRLServiceCollectionExtensions
         {
             ArgumentNullException.ThrowIfNull(name);
             if (!_names.Contains(name))
-                throw new AlphaRlException($"No AlphaRL settings are registered under the name \"{name}\"; registered: {string.Join(", ", _names.Order(StringComparer.Ordinal).Select(n => n.Length == 0 ? "the default (unnamed)" : $"\"{n}\""))}. Register it with services.AddAlphaRL(\"{name}\", o => ...).");
+                throw new AlphaRLException($"No AlphaRL settings are registered under the name \"{name}\"; registered: {string.Join(", ", _names.Order(StringComparer.Ordinal).Select(n => n.Length == 0 ? "the default (unnamed)" : $"\"{n}\""))}. Register it with services.AddAlphaRL(\"{name}\", o => ...).");
             return options.Get(name);
         }
 

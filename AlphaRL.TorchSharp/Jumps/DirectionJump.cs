@@ -64,7 +64,7 @@ internal sealed class DirectionJump : IJumpMethod
         foreach (var (name, p, start) in _uncovered)
         {
             if (!p.shape.SequenceEqual(start.shape))
-                throw new AlphaRlException($"Parameter '{name}' changed shape since the session started; the direction jump cannot use it.");
+                throw new AlphaRLException($"Parameter '{name}' changed shape since the session started; the direction jump cannot use it.");
             Write(name, p, start, factor);
         }
     }
@@ -88,7 +88,7 @@ internal sealed class DirectionJump : IJumpMethod
         {
             var saved = state.Tensor(Name, $"start/{name}");
             if (!saved.shape.SequenceEqual(start.shape) || saved.dtype != start.dtype)
-                throw new AlphaRlException($"The saved state of jump method 'direction' holds 'start/{name}' as {saved.dtype} [{string.Join(", ", saved.shape)}]; the session needs {start.dtype} [{string.Join(", ", start.shape)}].");
+                throw new AlphaRLException($"The saved state of jump method 'direction' holds 'start/{name}' as {saved.dtype} [{string.Join(", ", saved.shape)}]; the session needs {start.dtype} [{string.Join(", ", start.shape)}].");
         }
         using var noGrad = no_grad();
         foreach (var (name, _, start) in _uncovered) start.copy_(state.Tensors[$"start/{name}"]);

@@ -30,7 +30,7 @@ internal interface IJumpMethod : IDisposable
     /// Writes W_e + the candidate for <paramref name="targetStep"/> (beyond <paramref name="window"/>.Last) into the live
     /// parameters, in place under no_grad, computed in float32 and stored in each parameter's dtype.
     /// </summary>
-    /// <exception cref="AlphaRlException">A candidate value is NaN or infinite in the parameter's dtype (the message
+    /// <exception cref="AlphaRLException">A candidate value is NaN or infinite in the parameter's dtype (the message
     /// names the tensor; some tensors may already be written: the guard restores them).</exception>
     void Apply(WindowView window, long targetStep);
 

@@ -82,7 +82,7 @@ internal sealed class VelocityJump : IJumpMethod
             var w = p.detach().to(ScalarType.Float32);
             if (_onCpu) w = w.cpu();
             if (_mean[i] is { } mean && !mean.shape.SequenceEqual(w.shape))
-                throw new AlphaRlException($"Parameter '{name}' changed shape: [{string.Join(", ", mean.shape)}] when the velocity began and [{string.Join(", ", w.shape)}] now.");
+                throw new AlphaRLException($"Parameter '{name}' changed shape: [{string.Join(", ", mean.shape)}] when the velocity began and [{string.Join(", ", w.shape)}] now.");
             if (n == 1)
             {
                 if (_mean[i] is null)
@@ -149,7 +149,7 @@ internal sealed class VelocityJump : IJumpMethod
         {
             var missing = _tensors.Select(t => t().Name).Where(name => !state.Tensors.ContainsKey($"mean/{name}")).ToList();
             if (missing.Count > 0)
-                throw new AlphaRlException($"The saved state of jump method 'velocity' has no running sums for {string.Join(", ", missing.Select(n => $"'{n}'"))}, " +
+                throw new AlphaRLException($"The saved state of jump method 'velocity' has no running sums for {string.Join(", ", missing.Select(n => $"'{n}'"))}, " +
                     "which this policy trains (frozen when the session was saved?). Freeze the same tensors as then, or start a new session.");
             try
             {

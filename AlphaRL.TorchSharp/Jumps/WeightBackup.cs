@@ -72,7 +72,7 @@ internal static class CandidateWriter
         using var noGrad = no_grad();
         var cast = updated.to(parameter.dtype);
         if (!isfinite(cast).all().item<bool>())
-            throw new AlphaRlException($"Jump of '{name}' overflows {parameter.dtype} (NaN or infinity); the weights before the jump are restored.");
+            throw new AlphaRLException($"Jump of '{name}' overflows {parameter.dtype} (NaN or infinity); the weights before the jump are restored.");
         parameter.copy_(cast);
     }
 }

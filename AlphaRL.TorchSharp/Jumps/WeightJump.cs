@@ -75,17 +75,17 @@ public sealed class WeightJump : IDisposable
         foreach (var l in linear)
         {
             if (l.Parameter.IsInvalid || !l.Parameter.shape.SequenceEqual(l.Start.shape))
-                throw new AlphaRlException($"Parameter '{l.Name}' changed since the window started; nothing was written.");
+                throw new AlphaRLException($"Parameter '{l.Name}' changed since the window started; nothing was written.");
             if (!double.IsFinite(l.Factor))
-                throw new AlphaRlException($"Extrapolation factor of '{l.Name}' is not finite; nothing was written.");
+                throw new AlphaRLException($"Extrapolation factor of '{l.Name}' is not finite; nothing was written.");
         }
         foreach (var j in jumps)
         {
             j.Matrix.EnsureUnchanged();
             if (j.Coefficients.Length != j.Matrix.Rows || j.V.Length != j.Matrix.Cols)
-                throw new AlphaRlException($"Jump of '{j.Matrix.Name}' has a {j.Coefficients.Length}×{j.V.Length} correction for a {j.Matrix.Rows}×{j.Matrix.Cols} matrix; nothing was written.");
+                throw new AlphaRLException($"Jump of '{j.Matrix.Name}' has a {j.Coefficients.Length}×{j.V.Length} correction for a {j.Matrix.Rows}×{j.Matrix.Cols} matrix; nothing was written.");
             if (!AllFinite(j.Coefficients) || !AllFinite(j.V))
-                throw new AlphaRlException($"Jump of '{j.Matrix.Name}' holds NaN or infinity; nothing was written.");
+                throw new AlphaRLException($"Jump of '{j.Matrix.Name}' holds NaN or infinity; nothing was written.");
         }
     }
 

@@ -21,7 +21,7 @@ public static class TorchTopSingular
     /// <param name="warmStartV">Optional start vector for v (length = columns), e.g. the previous snapshot's v.</param>
     /// <param name="options">Tolerance and iteration cap; <see cref="PowerIterationOptions.Default"/> when null.</param>
     /// <exception cref="ArgumentException">The tensor is not 2-D or the warm start has the wrong length.</exception>
-    /// <exception cref="AlphaRlException">The matrix holds NaN or infinity, or its largest singular value exceeds the
+    /// <exception cref="AlphaRLException">The matrix holds NaN or infinity, or its largest singular value exceeds the
     /// float32 range. Finite values of any magnitude are handled (see <see cref="TopSingular.Compute"/>).</exception>
     public static SingularTriplet Compute(Tensor matrix, ReadOnlySpan<float> warmStartV = default, PowerIterationOptions? options = null)
     {
@@ -82,7 +82,7 @@ public static class TorchTopSingular
     /// <param name="warmStartV">Optional start vector for v (length = columns), e.g. the previous snapshot's v.</param>
     /// <param name="options">Tolerance and pass budget; <see cref="PowerIterationOptions.Default"/> when null.</param>
     /// <exception cref="ArgumentException">The tensors are not 2-D of the same shape, or the warm start has the wrong length.</exception>
-    /// <exception cref="AlphaRlException">W_t or W0 holds NaN or infinity, or s1 exceeds the float32 range.</exception>
+    /// <exception cref="AlphaRLException">W_t or W0 holds NaN or infinity, or s1 exceeds the float32 range.</exception>
     public static SingularTriplet ComputeOfDifference(Tensor current, Tensor initial, ReadOnlySpan<float> warmStartV = default, PowerIterationOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(current);
@@ -165,7 +165,7 @@ public static class TorchTopSingular
             float norm = TopSingular.FrobeniusNorm(ToArray(update));
             // The rule of s1: a norm beyond the float32 range fails rather than being reported as +∞.
             if (!float.IsFinite(norm))
-                throw new AlphaRlException($"The Frobenius norm of the {update.shape[0]}×{update.shape[1]} update exceeds the float32 range.");
+                throw new AlphaRLException($"The Frobenius norm of the {update.shape[0]}×{update.shape[1]} update exceeds the float32 range.");
             return triplet with { MatrixNorm = norm };
         }
         return new SingularTriplet(stats[0], ToArray(u), ToArray(v), iterations, converged) { MatrixNorm = stats[2] };
@@ -275,14 +275,14 @@ public static class TorchTopSingular
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         if (!a.isfinite().all().item<bool>())
-            throw new AlphaRlException("The matrix holds NaN or infinity; its top singular triplet is undefined.");
+            throw new AlphaRLException("The matrix holds NaN or infinity; its top singular triplet is undefined.");
         float maxAbs = a.abs().max().item<float>();
         var scaled = IterateWithTorchOps(a / maxAbs, warmStartV, options)
-            ?? throw new AlphaRlException($"The top singular triplet of a {a.shape[0]}×{a.shape[1]} matrix could not be computed even after scaling it.");
+            ?? throw new AlphaRLException($"The top singular triplet of a {a.shape[0]}×{a.shape[1]} matrix could not be computed even after scaling it.");
         double exact = (double)scaled.Value * maxAbs;
         float value = exact <= float.MaxValue * (1 + 1e-6) ? (float)Math.Min(exact, float.MaxValue) : float.PositiveInfinity;
         if (!float.IsFinite(value))
-            throw new AlphaRlException($"The largest singular value of a {a.shape[0]}×{a.shape[1]} matrix exceeds the float32 range.");
+            throw new AlphaRLException($"The largest singular value of a {a.shape[0]}×{a.shape[1]} matrix exceeds the float32 range.");
         return scaled with { Value = value };
     }
 

@@ -14,17 +14,17 @@ internal sealed class MethodState
     public Dictionary<string, Tensor> Tensors { get; init; } = new(StringComparer.Ordinal);
 
     public double Scalar(string method, string key) =>
-        Scalars.TryGetValue(key, out double v) ? v : throw new AlphaRlException($"The saved state of jump method '{method}' has no '{key}'.");
+        Scalars.TryGetValue(key, out double v) ? v : throw new AlphaRLException($"The saved state of jump method '{method}' has no '{key}'.");
 
     /// <summary>A copy of saved tensor <paramref name="saved"/> on <paramref name="device"/>, checked to have <paramref name="shape"/> and <paramref name="dtype"/>.</summary>
     public static Tensor Copy(string method, string key, Tensor saved, long[] shape, ScalarType dtype, Device device)
     {
         if (!saved.shape.SequenceEqual(shape) || saved.dtype != dtype)
-            throw new AlphaRlException($"The saved state of jump method '{method}' holds '{key}' as {saved.dtype} [{string.Join(", ", saved.shape)}]; the session needs {dtype} [{string.Join(", ", shape)}].");
+            throw new AlphaRLException($"The saved state of jump method '{method}' holds '{key}' as {saved.dtype} [{string.Join(", ", saved.shape)}]; the session needs {dtype} [{string.Join(", ", shape)}].");
         using var scope = NewDisposeScope();
         return saved.to(device).clone().DetachFromDisposeScope();
     }
 
     public Tensor Tensor(string method, string key) =>
-        Tensors.TryGetValue(key, out var t) ? t : throw new AlphaRlException($"The saved state of jump method '{method}' has no tensor '{key}'.");
+        Tensors.TryGetValue(key, out var t) ? t : throw new AlphaRLException($"The saved state of jump method '{method}' has no tensor '{key}'.");
 }

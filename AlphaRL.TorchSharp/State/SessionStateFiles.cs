@@ -47,14 +47,14 @@ internal static class SessionStateFiles
         string? format = (string?)(state["format"] as JsonValue);
         int version = state["version"] is JsonValue v && v.TryGetValue(out int n) ? n : 0;
         if (format != Format)
-            throw new AlphaRlException($"{folder}: {StateFile} has format \"{format}\", not \"{Format}\".");
+            throw new AlphaRLException($"{folder}: {StateFile} has format \"{format}\", not \"{Format}\".");
         if (version == 1)
         {
             state = SessionStateMigration.StateFromVersion1(state, statePath);
             settings = SessionStateMigration.SettingsFromVersion1(settings);
         }
         else if (version != Version)
-            throw new AlphaRlException($"{folder}: saved with state format version {version}; this AlphaRL reads versions 1 and {Version}.");
+            throw new AlphaRLException($"{folder}: saved with state format version {version}; this AlphaRL reads versions 1 and {Version}.");
         return (Parse<SessionStateDocument>(statePath, state), Parse<AlphaRLOptions>(Path.Combine(folder, SettingsFile), settings));
     }
 
@@ -62,15 +62,15 @@ internal static class SessionStateFiles
     {
         string path = Path.Combine(folder, file);
         if (!File.Exists(path))
-            throw new AlphaRlException($"{folder}: not a saved AlphaRL session: {file} is missing.");
+            throw new AlphaRLException($"{folder}: not a saved AlphaRL session: {file} is missing.");
         try
         {
             using var stream = File.OpenRead(path);
-            return JsonNode.Parse(stream) as T ?? throw new AlphaRlException($"{path}: not valid (a JSON {(typeof(T) == typeof(JsonObject) ? "object" : "value")} was expected).");
+            return JsonNode.Parse(stream) as T ?? throw new AlphaRLException($"{path}: not valid (a JSON {(typeof(T) == typeof(JsonObject) ? "object" : "value")} was expected).");
         }
         catch (JsonException e)
         {
-            throw new AlphaRlException($"{path}: not valid ({e.Message}).", e);
+            throw new AlphaRLException($"{path}: not valid ({e.Message}).", e);
         }
     }
 
@@ -78,11 +78,11 @@ internal static class SessionStateFiles
     {
         try
         {
-            return node.Deserialize<T>(Json) ?? throw new AlphaRlException($"{path}: empty.");
+            return node.Deserialize<T>(Json) ?? throw new AlphaRLException($"{path}: empty.");
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or NotSupportedException)
         {
-            throw new AlphaRlException($"{path}: not valid ({e.Message}).", e);
+            throw new AlphaRLException($"{path}: not valid ({e.Message}).", e);
         }
     }
 }

@@ -58,8 +58,8 @@ internal static class SessionStateMigration
         var methods = flat["methods"] as JsonArray ?? [];
         // Version 1 kept the window's start, last step and count in every method (all equal); they are the window's now.
         var first = methods.FirstOrDefault()?["scalars"] as JsonObject
-            ?? throw new AlphaRlException($"{path}: a version-1 session state without a jump method's scalars cannot be migrated.");
-        double Scalar(string key) => first[key]?.GetValue<double>() ?? throw new AlphaRlException($"{path}: the jump method's scalars have no '{key}'.");
+            ?? throw new AlphaRLException($"{path}: a version-1 session state without a jump method's scalars cannot be migrated.");
+        double Scalar(string key) => first[key]?.GetValue<double>() ?? throw new AlphaRLException($"{path}: the jump method's scalars have no '{key}'.");
         JsonNode? Take(string key) => flat[key]?.DeepClone();
         return new JsonObject
         {

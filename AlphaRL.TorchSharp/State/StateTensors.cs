@@ -60,7 +60,7 @@ internal static class StateTensors
         ScalarType.Float16 => SafetensorsDType.F16,
         ScalarType.BFloat16 => SafetensorsDType.BF16,
         ScalarType.Float64 => SafetensorsDType.F64,
-        _ => throw new AlphaRlException($"Session state tensor '{name}' has dtype {dtype}; only float32, float16, bfloat16 and float64 can be saved."),
+        _ => throw new AlphaRLException($"Session state tensor '{name}' has dtype {dtype}; only float32, float16, bfloat16 and float64 can be saved."),
     };
 
     private static ScalarType FromSafetensors(string path, TensorInfo info) => info.DType switch
@@ -69,6 +69,6 @@ internal static class StateTensors
         SafetensorsDType.F16 => ScalarType.Float16,
         SafetensorsDType.BF16 => ScalarType.BFloat16,
         SafetensorsDType.F64 => ScalarType.Float64,
-        _ => throw new AlphaRlException($"{path}: tensor '{info.Name}' has dtype {info.DType}, which a session state never holds."),
+        _ => throw new AlphaRLException($"{path}: tensor '{info.Name}' has dtype {info.DType}, which a session state never holds."),
     };
 }

@@ -46,12 +46,12 @@ public sealed class BaseWeights : IDisposable
     }
 
     /// <summary>Replaces W0 of <paramref name="name"/> by <paramref name="saved"/> (a resumed session's W0), bit-exact.</summary>
-    /// <exception cref="AlphaRlException">The saved tensor's shape or dtype differs from the parameter's.</exception>
+    /// <exception cref="AlphaRLException">The saved tensor's shape or dtype differs from the parameter's.</exception>
     internal void Restore(string name, Tensor saved)
     {
         var w0 = this[name];
         if (!w0.shape.SequenceEqual(saved.shape) || w0.dtype != saved.dtype)
-            throw new AlphaRlException($"The saved W0 of '{name}' is {saved.dtype} [{string.Join(", ", saved.shape)}]; the policy's parameter is {w0.dtype} [{string.Join(", ", w0.shape)}].");
+            throw new AlphaRLException($"The saved W0 of '{name}' is {saved.dtype} [{string.Join(", ", saved.shape)}]; the policy's parameter is {w0.dtype} [{string.Join(", ", w0.shape)}].");
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         w0.copy_(saved.to(w0.device));

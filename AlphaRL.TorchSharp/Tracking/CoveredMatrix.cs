@@ -43,10 +43,10 @@ public sealed class CoveredMatrix
     internal void EnsureUnchanged()
     {
         if (Parameter.IsInvalid)
-            throw new AlphaRlException($"Parameter '{Name}' has been disposed. If the module was converted with .to(...) after tracking began, start tracking again after the conversion.");
+            throw new AlphaRLException($"Parameter '{Name}' has been disposed. If the module was converted with .to(...) after tracking began, start tracking again after the conversion.");
         if (Parameter.dim() != 2 || Parameter.shape[0] != Rows || Parameter.shape[1] != Cols)
-            throw new AlphaRlException($"Parameter '{Name}' changed shape: it was [{Rows}, {Cols}] when tracking began and is [{string.Join(", ", Parameter.shape)}] now.");
+            throw new AlphaRLException($"Parameter '{Name}' changed shape: it was [{Rows}, {Cols}] when tracking began and is [{string.Join(", ", Parameter.shape)}] now.");
         if (Parameter.dtype != DType)
-            throw new AlphaRlException($"Parameter '{Name}' changed dtype: it was {DType} when tracking began and is {Parameter.dtype} now.");
+            throw new AlphaRLException($"Parameter '{Name}' changed dtype: it was {DType} when tracking began and is {Parameter.dtype} now.");
     }
 }

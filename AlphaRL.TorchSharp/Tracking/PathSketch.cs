@@ -94,13 +94,13 @@ internal sealed class PathSketch : IDisposable
     public void Restore(IReadOnlyList<Tensor> bases, IEnumerable<(long Step, float[][] P)> sketches)
     {
         if (bases.Count != _fixed.Count)
-            throw new AlphaRlException($"The saved path sketch covers {bases.Count} matrices; the session covers {_fixed.Count}.");
+            throw new AlphaRLException($"The saved path sketch covers {bases.Count} matrices; the session covers {_fixed.Count}.");
         using var noGrad = no_grad();
         for (int i = 0; i < bases.Count; i++)
         {
             var c0 = _fixed[i].C0;
             if (!c0.shape.SequenceEqual(bases[i].shape))
-                throw new AlphaRlException($"The saved path sketch of '{_matrices[i].Name}' is [{string.Join(", ", bases[i].shape)}]; the session's is [{string.Join(", ", c0.shape)}].");
+                throw new AlphaRLException($"The saved path sketch of '{_matrices[i].Name}' is [{string.Join(", ", bases[i].shape)}]; the session's is [{string.Join(", ", c0.shape)}].");
             using var scope = NewDisposeScope();
             c0.copy_(bases[i].to(ScalarType.Float32).to(c0.device));
         }

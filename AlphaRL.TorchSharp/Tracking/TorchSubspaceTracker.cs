@@ -58,7 +58,7 @@ public sealed class TorchSubspaceTracker : ISubspaceTracker, IDisposable
     {
         foreach (var m in Covered) m.EnsureUnchanged();
         if (_snapshots.Steps.Count > 0 && _snapshots.Steps[^1] >= step)
-            throw new AlphaRlException($"Snapshot steps must increase: step {step} follows step {_snapshots.Steps[^1]}.");
+            throw new AlphaRLException($"Snapshot steps must increase: step {step} follows step {_snapshots.Steps[^1]}.");
 
         var triplets = new SingularTriplet?[Covered.Count];
         using (no_grad())
@@ -88,9 +88,9 @@ public sealed class TorchSubspaceTracker : ISubspaceTracker, IDisposable
                             Base[m.Name].detach().to(m.Parameter.device).to(ScalarType.Float32), _snapshots.WarmStart(m.Name), _power)
                         : TorchTopSingular.ComputeOfDifference(m.Parameter, Base[m.Name], _snapshots.WarmStart(m.Name), _power);
                 }
-                catch (AlphaRlException e)
+                catch (AlphaRLException e)
                 {
-                    throw new AlphaRlException($"The update of '{m.Name}' at step {step} holds NaN or infinity, or is out of the float32 range; no snapshot was recorded. {e.Message}", e);
+                    throw new AlphaRLException($"The update of '{m.Name}' at step {step} holds NaN or infinity, or is out of the float32 range; no snapshot was recorded. {e.Message}", e);
                 }
             }
         }

@@ -5,11 +5,11 @@ namespace AlphaRl;
 /// a parameter whose shape changed between snapshots, a non-finite update or prediction. The message names the
 /// matrix or parameter, what was expected and what was found.
 /// </summary>
-public class AlphaRlException : Exception
+public class AlphaRLException : Exception
 {
     /// <summary>Creates the exception with a message that names the input and the problem.</summary>
-    public AlphaRlException(string message) : base(message) { }
+    public AlphaRLException(string message) : base(message) { }
 
     /// <summary>Creates the exception with a message and the error that caused it.</summary>
-    public AlphaRlException(string message, Exception inner) : base(message, inner) { }
+    public AlphaRLException(string message, Exception inner) : base(message, inner) { }
 }
