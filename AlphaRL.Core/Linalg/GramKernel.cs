@@ -202,9 +202,27 @@ internal static class GramKernel
             for (int k = body; k < cols; k++)
                 w[k] += d0 * r0[k] + d1 * r1[k] + d2 * r2[k] + d3 * r3[k];
             // The rows are contiguous (in the chunk, or in place for a dense matrix) and still in L1.
-            if (withNorm) sumOfSquares += TensorPrimitives.SumOfSquares(new ReadOnlySpan<float>(r0, n * cols));
+            if (withNorm) sumOfSquares += SumOfSquares<TLanes>(r0, n * cols);
         }
         return sumOfSquares;
+    }
+
+    /// <summary>Σ x² over <paramref name="length"/> floats (here, of the kernel's own machine code rather than a library
+    /// call that a short-lived process would first run unoptimized).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe float SumOfSquares<TLanes>(float* values, int length) where TLanes : struct, ILanes<TLanes>
+    {
+        int lanes = TLanes.Count, body = length - length % (2 * lanes);
+        TLanes s = default, t = default;
+        for (int k = 0; k < body; k += 2 * lanes)
+        {
+            TLanes x = TLanes.Load(values + k), y = TLanes.Load(values + k + lanes);
+            s = TLanes.MultiplyAdd(x, x, s);
+            t = TLanes.MultiplyAdd(y, y, t);
+        }
+        float sum = TLanes.Sum(s + t);
+        for (int k = body; k < length; k++) sum += values[k] * values[k];
+        return sum;
     }
 
     /// <summary>v in the kernel's column order for a bf16 difference read <paramref name="lanes"/> floats at a time:
