@@ -17,7 +17,7 @@ internal readonly struct GramSource(GramSource.Kind kind, nint first, nint secon
     public enum Kind { Dense, Difference, BFloat16Difference }
 
     public GramSource(Kind kind, nint first, nint second, int rows, int cols)
-        : this(kind, first, second, rows, cols, GramKernel.PreferredWidth) { }
+        : this(kind, first, second, rows, cols, GramKernel.PreferredWidth(kind)) { }
 
     public int Rows => rows;
 
@@ -31,11 +31,11 @@ internal readonly struct GramSource(GramSource.Kind kind, nint first, nint secon
 
     /// <summary>The kernel on rows [start, end): u[start..end) = A v and w += Σ u_i row_i, with v and w in the kernel's
     /// column order; returns Σ a² over the rows when asked.</summary>
-    public unsafe double GramProductRows(int start, int end, ReadOnlySpan<float> v, Span<float> u, Span<float> w, float[] chunk, bool withNorm)
+    public unsafe double GramProductRows(int start, int end, ReadOnlySpan<float> v, Span<float> u, Span<float> w, bool withNorm)
     {
-        fixed (float* pv = v, pu = u, pw = w, pc = chunk)
+        fixed (float* pv = v, pu = u, pw = w)
         {
-            var rows = new RowRange(first, second, cols, start, end, pv, pu, pw, pc, withNorm);
+            var rows = new RowRange(first, second, cols, start, end, pv, pu, pw, withNorm);
             return width switch
             {
                 KernelWidth.Vector512 => GramKernel.Rows<Lanes512>(kind, rows),
@@ -48,35 +48,38 @@ internal readonly struct GramSource(GramSource.Kind kind, nint first, nint secon
 }
 
 /// <summary>The kernel's working memory for a matrix of <paramref name="cols"/> columns, allocated once per call of the
-/// routine: a chunk of rows per thread, the second thread's share of w, and v and w in the kernel's column order.</summary>
+/// routine: the second thread's share of w, and v and w in the kernel's column order.</summary>
 internal sealed class GramBuffers(int cols)
 {
-    public readonly float[] Chunk = new float[GramKernel.ChunkRows * cols], SecondChunk = new float[GramKernel.ChunkRows * cols];
     public readonly float[] Scratch = new float[cols], KernelV = new float[cols], KernelW = new float[cols];
 }
 
 /// <summary>What one call of the row kernel reads and writes (pointers into pinned memory).</summary>
 internal readonly unsafe struct RowRange(nint first, nint second, int cols, int start, int end,
-    float* v, float* u, float* w, float* chunk, bool withNorm)
+    float* v, float* u, float* w, bool withNorm)
 {
     public readonly nint First = first, Second = second;
     public readonly int Cols = cols, Start = start, End = end;
-    public readonly float* V = v, U = u, W = w, Chunk = chunk;
+    public readonly float* V = v, U = u, W = w;
     public readonly bool WithNorm = withNorm;
 }
 
 /// <summary>
 /// The kernel of <see cref="TopSingular"/>: u = A v and w = Aᵀ A v in one read of A, where A is dense or the
 /// difference of two matrices formed on the fly (fp32, or bf16 widened by a 16-bit shift and a mask). Rows go four
-/// at a time: the first sweep reads each value once from memory, subtracts W0, dots the rows with v and leaves the
-/// four difference rows in an L1-sized chunk; the second adds them into w from there. One body serves every SIMD
-/// width (512, 256, 128 bits, or one float: the scalar fallback), each a thin struct over its vector type.
+/// at a time: the first sweep reads each value once from memory, subtracts W0 and dots the rows with v; the second
+/// reads the same rows again from L1 or L2 and adds them into w, while it asks for the next four rows' cache lines,
+/// so that memory works during both sweeps. One body serves every SIMD width (512, 256, 128 bits, or one float: the
+/// scalar fallback), each a thin struct over its vector type.
 /// </summary>
 internal static class GramKernel
 {
-    /// <summary>The widest SIMD width the hardware accelerates.</summary>
-    public static KernelWidth PreferredWidth { get; } =
-        Vector512.IsHardwareAccelerated ? KernelWidth.Vector512
+    /// <summary>The width a matrix of <paramref name="kind"/> is read at: the widest the hardware accelerates, except
+    /// that float32 rows stay at 256 bits. Their 512-bit loads split a cache line each time the rows are not 64-byte
+    /// aligned (managed arrays, checkpoint buffers), which cost more than the width gained when measured; a bf16 load
+    /// is half as many rows' bytes per value and still gains.</summary>
+    public static KernelWidth PreferredWidth(GramSource.Kind kind) =>
+        Vector512.IsHardwareAccelerated && kind == GramSource.Kind.BFloat16Difference ? KernelWidth.Vector512
         : Vector256.IsHardwareAccelerated ? KernelWidth.Vector256
         : Vector128.IsHardwareAccelerated ? KernelWidth.Vector128
         : KernelWidth.Scalar;
@@ -112,7 +115,7 @@ internal static class GramKernel
         kernelW.AsSpan().Clear();
         double sumOfSquares;
         if ((long)rows * matrix.Cols < ParallelThreshold || rows < 2 || Environment.ProcessorCount < 2)
-            sumOfSquares = matrix.GramProductRows(0, rows, kernelV, u, kernelW, buffers.Chunk, withNorm);
+            sumOfSquares = matrix.GramProductRows(0, rows, kernelV, u, kernelW, withNorm);
         else
         {
             int half = rows / 2;
@@ -120,8 +123,8 @@ internal static class GramKernel
             var scratch = buffers.Scratch;
             scratch.AsSpan().Clear();
             Parallel.Invoke(
-                () => first = matrix.GramProductRows(0, half, kernelV, u, kernelW, buffers.Chunk, withNorm),
-                () => second = matrix.GramProductRows(half, rows, kernelV, u, scratch, buffers.SecondChunk, withNorm));
+                () => first = matrix.GramProductRows(0, half, kernelV, u, kernelW, withNorm),
+                () => second = matrix.GramProductRows(half, rows, kernelV, u, scratch, withNorm));
             TensorPrimitives.Add(kernelW, scratch, kernelW);
             sumOfSquares = first + second;
         }
@@ -129,8 +132,8 @@ internal static class GramKernel
         return sumOfSquares;
     }
 
-    /// <summary>Rows read together: their difference is formed in an L1-sized chunk of this many rows.</summary>
-    public const int ChunkRows = 4;
+    /// <summary>Rows read together: v is loaded, and w loaded and stored, once per this many rows.</summary>
+    private const int GroupRows = 4;
 
     /// <summary>Dispatches on the kind once per call, so that the loops below are compiled for one source kind.</summary>
     public static double Rows<TLanes>(GramSource.Kind kind, in RowRange r) where TLanes : struct, ILanes<TLanes> => kind switch
@@ -140,8 +143,11 @@ internal static class GramKernel
         _ => Rows<TLanes, BFloat16Difference>(r),
     };
 
-    /// <summary>The two sweeps over each group of four rows (a last group of fewer repeats its last row, with a zero
-    /// coefficient). Columns beyond the last whole block of 2 vectors go through the scalar tail, in natural order.</summary>
+    /// <summary>The two sweeps over each group of four rows, both reading the rows as stored: the first from memory
+    /// (dotting them with v), the second from L1 or L2 (adding them into w), so that W_t − W0 is never stored, not
+    /// even a few rows of it: re-widening a row costs less than storing and reloading it. A last group of fewer rows
+    /// repeats its last row with a zero coefficient. Columns after the last whole block of two vectors go through
+    /// scalar tails, in natural order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe double Rows<TLanes, TFormat>(in RowRange r)
         where TLanes : struct, ILanes<TLanes> where TFormat : struct, IRowFormat
@@ -149,12 +155,12 @@ internal static class GramKernel
         // Locals, not the struct's fields: the stores below go through pointers, which could alias it.
         nint first = r.First, second = r.Second;
         int cols = r.Cols, end = r.End, lanes = TLanes.Count, block = 2 * lanes, body = cols - cols % block;
-        float* v = r.V, u = r.U, w = r.W, c0 = r.Chunk, c1 = c0 + cols, c2 = c1 + cols, c3 = c2 + cols;
+        float* v = r.V, u = r.U, w = r.W;
         bool withNorm = r.WithNorm;
         double sumOfSquares = 0;
-        for (int i = r.Start; i < end; i += ChunkRows)
+        for (int i = r.Start; i < end; i += GroupRows)
         {
-            int n = Math.Min(ChunkRows, end - i);
+            int n = Math.Min(GroupRows, end - i);
             long o0 = (long)i * cols, o1 = (long)(i + Math.Min(1, n - 1)) * cols,
                 o2 = (long)(i + Math.Min(2, n - 1)) * cols, o3 = (long)(i + Math.Min(3, n - 1)) * cols;
             TLanes s0 = default, s1 = default, s2 = default, s3 = default, t0 = default, t1 = default, t2 = default, t3 = default;
@@ -169,59 +175,65 @@ internal static class GramKernel
                 s1 = TLanes.MultiplyAdd(x1, vx, s1); t1 = TLanes.MultiplyAdd(y1, vy, t1);
                 s2 = TLanes.MultiplyAdd(x2, vx, s2); t2 = TLanes.MultiplyAdd(y2, vy, t2);
                 s3 = TLanes.MultiplyAdd(x3, vx, s3); t3 = TLanes.MultiplyAdd(y3, vy, t3);
-                if (TFormat.FormsRows)
-                {
-                    TLanes.Store(x0, c0 + k); TLanes.Store(y0, c0 + k + lanes);
-                    TLanes.Store(x1, c1 + k); TLanes.Store(y1, c1 + k + lanes);
-                    TLanes.Store(x2, c2 + k); TLanes.Store(y2, c2 + k + lanes);
-                    TLanes.Store(x3, c3 + k); TLanes.Store(y3, c3 + k + lanes);
-                }
             }
             float d0 = TLanes.Sum(s0 + t0), d1 = TLanes.Sum(s1 + t1), d2 = TLanes.Sum(s2 + t2), d3 = TLanes.Sum(s3 + t3);
             for (int k = body; k < cols; k++)
             {
-                float a0 = TFormat.Load(first, second, o0 + k), a1 = TFormat.Load(first, second, o1 + k),
-                    a2 = TFormat.Load(first, second, o2 + k), a3 = TFormat.Load(first, second, o3 + k);
-                d0 += a0 * v[k];
-                d1 += a1 * v[k];
-                d2 += a2 * v[k];
-                d3 += a3 * v[k];
-                if (TFormat.FormsRows) (c0[k], c1[k], c2[k], c3[k]) = (a0, a1, a2, a3);
+                d0 += TFormat.Load(first, second, o0 + k) * v[k];
+                d1 += TFormat.Load(first, second, o1 + k) * v[k];
+                d2 += TFormat.Load(first, second, o2 + k) * v[k];
+                d3 += TFormat.Load(first, second, o3 + k) * v[k];
             }
             u[i] = d0;
             if (n > 1) u[i + 1] = d1; else d1 = 0f;
             if (n > 2) u[i + 2] = d2; else d2 = 0f;
             if (n > 3) u[i + 3] = d3; else d3 = 0f;
 
-            float* r0 = TFormat.FormsRows ? c0 : (float*)first + o0, r1 = TFormat.FormsRows ? c1 : (float*)first + o1,
-                r2 = TFormat.FormsRows ? c2 : (float*)first + o2, r3 = TFormat.FormsRows ? c3 : (float*)first + o3;
             TLanes e0 = TLanes.Create(d0), e1 = TLanes.Create(d1), e2 = TLanes.Create(d2), e3 = TLanes.Create(d3);
-            for (int k = 0; k < body; k += lanes)
-                TLanes.Store(TLanes.MultiplyAdd(TLanes.Load(r3 + k), e3, TLanes.MultiplyAdd(TLanes.Load(r2 + k), e2,
-                    TLanes.MultiplyAdd(TLanes.Load(r1 + k), e1, TLanes.MultiplyAdd(TLanes.Load(r0 + k), e0, TLanes.Load(w + k))))), w + k);
+            // The next group's rows follow this group's in memory: ask for them now, a few lines per block.
+            long next = o0 + (long)GroupRows * cols;
+            bool prefetch = i + GroupRows < end;
+            for (int k = 0; k < body; k += block)
+            {
+                if (prefetch) TFormat.Prefetch(first, second, next + GroupRows * k, GroupRows * block);
+                TFormat.Load(first, second, o0 + k, out TLanes x0, out TLanes y0);
+                TFormat.Load(first, second, o1 + k, out TLanes x1, out TLanes y1);
+                TFormat.Load(first, second, o2 + k, out TLanes x2, out TLanes y2);
+                TFormat.Load(first, second, o3 + k, out TLanes x3, out TLanes y3);
+                TLanes.Store(TLanes.MultiplyAdd(x3, e3, TLanes.MultiplyAdd(x2, e2, TLanes.MultiplyAdd(x1, e1,
+                    TLanes.MultiplyAdd(x0, e0, TLanes.Load(w + k))))), w + k);
+                TLanes.Store(TLanes.MultiplyAdd(y3, e3, TLanes.MultiplyAdd(y2, e2, TLanes.MultiplyAdd(y1, e1,
+                    TLanes.MultiplyAdd(y0, e0, TLanes.Load(w + k + lanes))))), w + k + lanes);
+            }
             for (int k = body; k < cols; k++)
-                w[k] += d0 * r0[k] + d1 * r1[k] + d2 * r2[k] + d3 * r3[k];
-            // The rows are contiguous (in the chunk, or in place for a dense matrix) and still in L1.
-            if (withNorm) sumOfSquares += SumOfSquares<TLanes>(r0, n * cols);
+                w[k] += d0 * TFormat.Load(first, second, o0 + k) + d1 * TFormat.Load(first, second, o1 + k)
+                    + d2 * TFormat.Load(first, second, o2 + k) + d3 * TFormat.Load(first, second, o3 + k);
+            if (withNorm) sumOfSquares += SumOfSquares<TLanes, TFormat>(first, second, o0, n * cols);
         }
         return sumOfSquares;
     }
 
-    /// <summary>Σ x² over <paramref name="length"/> floats (here, of the kernel's own machine code rather than a library
-    /// call that a short-lived process would first run unoptimized).</summary>
+    /// <summary>Σ a² over <paramref name="length"/> values from element <paramref name="offset"/> (rows in L1 or L2;
+    /// here, of the kernel's own machine code rather than a library call that a short-lived process would first run
+    /// unoptimized).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe float SumOfSquares<TLanes>(float* values, int length) where TLanes : struct, ILanes<TLanes>
+    private static float SumOfSquares<TLanes, TFormat>(nint first, nint second, long offset, int length)
+        where TLanes : struct, ILanes<TLanes> where TFormat : struct, IRowFormat
     {
-        int lanes = TLanes.Count, body = length - length % (2 * lanes);
+        int block = 2 * TLanes.Count, body = length - length % block;
         TLanes s = default, t = default;
-        for (int k = 0; k < body; k += 2 * lanes)
+        for (int k = 0; k < body; k += block)
         {
-            TLanes x = TLanes.Load(values + k), y = TLanes.Load(values + k + lanes);
+            TFormat.Load(first, second, offset + k, out TLanes x, out TLanes y);
             s = TLanes.MultiplyAdd(x, x, s);
             t = TLanes.MultiplyAdd(y, y, t);
         }
         float sum = TLanes.Sum(s + t);
-        for (int k = body; k < length; k++) sum += values[k] * values[k];
+        for (int k = body; k < length; k++)
+        {
+            float a = TFormat.Load(first, second, offset + k);
+            sum += a * a;
+        }
         return sum;
     }
 
@@ -257,20 +269,29 @@ internal static class GramKernel
 /// <summary>How the kernel reads a row's values as float32: in place (dense) or as the difference of two matrices.</summary>
 internal interface IRowFormat
 {
-    /// <summary>Whether the first sweep forms the rows in the chunk (differences) rather than leaving them in place.</summary>
-    static abstract bool FormsRows { get; }
-
     /// <summary>The 2·lanes values from element <paramref name="index"/> as two vectors (bf16: even and odd columns).</summary>
     static abstract void Load<TLanes>(nint first, nint second, long index, out TLanes x, out TLanes y) where TLanes : struct, ILanes<TLanes>;
 
     /// <summary>The value at element <paramref name="index"/>.</summary>
     static abstract float Load(nint first, nint second, long index);
+
+    /// <summary>Asks for the cache lines of <paramref name="count"/> values from element <paramref name="index"/>.</summary>
+    static abstract void Prefetch(nint first, nint second, long index, int count);
+}
+
+/// <summary>Software prefetch where the hardware has it (x86); elsewhere nothing.</summary>
+internal static class Prefetch
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void Lines(byte* start, int bytes)
+    {
+        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
+        for (int b = 0; b < bytes; b += 64) System.Runtime.Intrinsics.X86.Sse.Prefetch0(start + b);
+    }
 }
 
 internal readonly unsafe struct DenseRows : IRowFormat
 {
-    public static bool FormsRows => false;
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Load<TLanes>(nint first, nint second, long index, out TLanes x, out TLanes y) where TLanes : struct, ILanes<TLanes>
     {
@@ -280,12 +301,13 @@ internal readonly unsafe struct DenseRows : IRowFormat
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Load(nint first, nint second, long index) => ((float*)first)[index];
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Prefetch(nint first, nint second, long index, int count) => Linalg.Prefetch.Lines((byte*)((float*)first + index), count * sizeof(float));
 }
 
 internal readonly unsafe struct Float32Difference : IRowFormat
 {
-    public static bool FormsRows => true;
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Load<TLanes>(nint first, nint second, long index, out TLanes x, out TLanes y) where TLanes : struct, ILanes<TLanes>
     {
@@ -295,12 +317,17 @@ internal readonly unsafe struct Float32Difference : IRowFormat
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Load(nint first, nint second, long index) => ((float*)first)[index] - ((float*)second)[index];
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Prefetch(nint first, nint second, long index, int count)
+    {
+        Linalg.Prefetch.Lines((byte*)((float*)first + index), count * sizeof(float));
+        Linalg.Prefetch.Lines((byte*)((float*)second + index), count * sizeof(float));
+    }
 }
 
 internal readonly unsafe struct BFloat16Difference : IRowFormat
 {
-    public static bool FormsRows => true;
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Load<TLanes>(nint first, nint second, long index, out TLanes x, out TLanes y) where TLanes : struct, ILanes<TLanes>
     {
@@ -313,4 +340,11 @@ internal readonly unsafe struct BFloat16Difference : IRowFormat
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Load(nint first, nint second, long index) =>
         BitConverter.UInt32BitsToSingle((uint)((ushort*)first)[index] << 16) - BitConverter.UInt32BitsToSingle((uint)((ushort*)second)[index] << 16);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Prefetch(nint first, nint second, long index, int count)
+    {
+        Linalg.Prefetch.Lines((byte*)((ushort*)first + index), count * sizeof(ushort));
+        Linalg.Prefetch.Lines((byte*)((ushort*)second + index), count * sizeof(ushort));
+    }
 }
