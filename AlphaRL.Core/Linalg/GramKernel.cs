@@ -193,6 +193,9 @@ internal static class GramKernel
             // The next group's rows follow this group's in memory: ask for them now, a few lines per block.
             long next = o0 + (long)GroupRows * cols;
             bool prefetch = i + GroupRows < end;
+            // Σ a² of a whole group comes from this sweep; a last group of fewer rows (which repeats one) from its own.
+            bool norm = withNorm && n == GroupRows;
+            TLanes q = default, p = default;
             for (int k = 0; k < body; k += block)
             {
                 if (prefetch) TFormat.Prefetch(first, second, next + GroupRows * k, GroupRows * block);
@@ -204,11 +207,22 @@ internal static class GramKernel
                     TLanes.MultiplyAdd(x0, e0, TLanes.Load(w + k))))), w + k);
                 TLanes.Store(TLanes.MultiplyAdd(y3, e3, TLanes.MultiplyAdd(y2, e2, TLanes.MultiplyAdd(y1, e1,
                     TLanes.MultiplyAdd(y0, e0, TLanes.Load(w + k + lanes))))), w + k + lanes);
+                if (norm)
+                {
+                    q = TLanes.MultiplyAdd(x3, x3, TLanes.MultiplyAdd(x2, x2, TLanes.MultiplyAdd(x1, x1, TLanes.MultiplyAdd(x0, x0, q))));
+                    p = TLanes.MultiplyAdd(y3, y3, TLanes.MultiplyAdd(y2, y2, TLanes.MultiplyAdd(y1, y1, TLanes.MultiplyAdd(y0, y0, p))));
+                }
             }
+            float tailSquares = 0f;
             for (int k = body; k < cols; k++)
-                w[k] += d0 * TFormat.Load(first, second, o0 + k) + d1 * TFormat.Load(first, second, o1 + k)
-                    + d2 * TFormat.Load(first, second, o2 + k) + d3 * TFormat.Load(first, second, o3 + k);
-            if (withNorm) sumOfSquares += SumOfSquares<TLanes, TFormat>(first, second, o0, n * cols);
+            {
+                float a0 = TFormat.Load(first, second, o0 + k), a1 = TFormat.Load(first, second, o1 + k),
+                    a2 = TFormat.Load(first, second, o2 + k), a3 = TFormat.Load(first, second, o3 + k);
+                w[k] += d0 * a0 + d1 * a1 + d2 * a2 + d3 * a3;
+                tailSquares += a0 * a0 + a1 * a1 + a2 * a2 + a3 * a3;
+            }
+            if (norm) sumOfSquares += TLanes.Sum(q + p) + tailSquares;
+            else if (withNorm) sumOfSquares += SumOfSquares<TLanes, TFormat>(first, second, o0, n * cols);
         }
         return sumOfSquares;
     }
