@@ -243,7 +243,7 @@ public static class TopSingular
         // matrix once per step like power iteration (only G r is new; G v and G p follow by linearity) but converges
         // at a Chebyshev-like rate, so fewer reads reach the same tolerance on the change of V.
         var basis = new Subspace(rows, cols);
-        double sumOfSquares = GramKernel.Product(matrix, v, basis.AX, basis.GX, basis.Buffers, withNorm: true);
+        double sumOfSquares = GramProductInto(matrix, v, basis.AX, basis.GX, basis, withNorm: true);
         float matrixNorm = (float)Math.Sqrt(sumOfSquares);
         if (!float.IsFinite(matrixNorm)) return null;
         v.CopyTo(basis.X, 0);
@@ -263,13 +263,13 @@ public static class TopSingular
             if (passes % RefreshEvery == 0 && passes + 1 < budget)
             {
                 // G v and A v are carried by linearity; re-reading them now and then keeps rounding from piling up.
-                GramKernel.Product(matrix, basis.X, basis.AX, basis.GX, basis.Buffers, withNorm: false);
+                GramProductInto(matrix, basis.X, basis.AX, basis.GX, basis, withNorm: false);
                 passes++;
                 sigma = TensorPrimitives.Norm(basis.AX);
             }
             if (!basis.PrepareResidual(sigma))
                 return basis.Result(sigma, passes, converged: true) with { MatrixNorm = matrixNorm };
-            GramKernel.Product(matrix, basis.R, basis.AR, basis.GR, basis.Buffers, withNorm: false);
+            GramProductInto(matrix, basis.R, basis.AR, basis.GR, basis, withNorm: false);
             passes++;
             float change = basis.Step();
             if (!float.IsFinite(change))
@@ -287,6 +287,94 @@ public static class TopSingular
 
     private const int RefreshEvery = 16;
 
+    /// <summary>Matrices at least this large (values) are read by two threads when the machine has two cores.</summary>
+    private const long ParallelThreshold = 1 << 19;
+
+    /// <summary>
+    /// u = A v and w = Aᵀ A v = Σ_i u_i row_i in a single read of the row-major A: each row is dotted with v and,
+    /// while it is still in L1, added into w. Half the memory traffic of A v followed by Aᵀ u. Large matrices are
+    /// split into two row blocks read at once by two threads (the second block sums into a scratch vector).
+    /// Returns Σ a² over A when <paramref name="withNorm"/> (else 0), from the same read.
+    /// </summary>
+    private static double GramProductInto(GramSource matrix, float[] v, float[] u, float[] w, Subspace buffers, bool withNorm)
+    {
+        int rows = matrix.Rows, cols = matrix.Cols;
+        w.AsSpan().Clear();
+        if ((long)rows * cols < ParallelThreshold || rows < 2 || Environment.ProcessorCount < 2)
+            return matrix.GramProductRows(0, rows, v, u, w, buffers.Chunk, withNorm);
+        int half = rows / 2;
+        double first = 0, second = 0;
+        var scratch = buffers.Scratch;
+        scratch.AsSpan().Clear();
+        Parallel.Invoke(
+            () => first = matrix.GramProductRows(0, half, v, u, w, buffers.Chunk, withNorm),
+            () => second = matrix.GramProductRows(half, rows, v, u, scratch, buffers.SecondChunk, withNorm));
+        TensorPrimitives.Add(w, scratch, w);
+        return first + second;
+    }
+
+    /// <summary>Rows read together by the difference kernels: W_t − W0 of this many rows is formed in an L1-sized buffer.</summary>
+    private const int ChunkRows = 4;
+
+    /// <summary>
+    /// A row-major matrix as the kernel reads it: a dense float32 matrix, or the difference W_t − W0 of two float32 or
+    /// two bfloat16 matrices (formed a few rows at a time, never whole). Holds raw addresses of memory the caller
+    /// keeps pinned for the duration of the call.
+    /// </summary>
+    private readonly struct GramSource(GramSource.Kind kind, nint first, nint second, int rows, int cols)
+    {
+        public enum Kind { Dense, Difference, BFloat16Difference }
+
+        public int Rows => rows;
+
+        public int Cols => cols;
+
+        /// <summary>The kernel on rows [start, end): u[start..end) and w += Σ u_i row_i; returns Σ a² when asked.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public unsafe double GramProductRows(int start, int end, ReadOnlySpan<float> v, Span<float> u, Span<float> w, float[] chunk, bool withNorm)
+        {
+            if (kind == Kind.Dense)
+            {
+                var block = new ReadOnlySpan<float>((float*)first + (long)start * cols, (end - start) * cols);
+                return KernelRows(block, cols, v, u[start..end], w, withNorm);
+            }
+            double sumOfSquares = 0;
+            for (int i = start; i < end; i += ChunkRows)
+            {
+                int n = Math.Min(ChunkRows, end - i), length = n * cols;
+                long offset = (long)i * cols;
+                var target = chunk.AsSpan(0, length);
+                if (kind == Kind.Difference)
+                    TensorPrimitives.Subtract(new ReadOnlySpan<float>((float*)first + offset, length),
+                        new ReadOnlySpan<float>((float*)second + offset, length), target);
+                else
+                    SubtractBFloat16(new ReadOnlySpan<ushort>((ushort*)first + offset, length),
+                        new ReadOnlySpan<ushort>((ushort*)second + offset, length), target);
+                sumOfSquares += KernelRows(target, cols, v, u.Slice(i, n), w, withNorm);
+            }
+            return sumOfSquares;
+        }
+    }
+
+    /// <summary>a − b of two bfloat16 bit-pattern rows, widened to float32 (the bf16 bits are the high half).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SubtractBFloat16(ReadOnlySpan<ushort> a, ReadOnlySpan<ushort> b, Span<float> target)
+    {
+        int width = Vector<ushort>.Count, body = a.Length - a.Length % width;
+        var va = MemoryMarshal.Cast<ushort, Vector<ushort>>(a[..body]);
+        var vb = MemoryMarshal.Cast<ushort, Vector<ushort>>(b[..body]);
+        var wide = MemoryMarshal.Cast<float, Vector<float>>(target[..body]);
+        for (int k = 0; k < va.Length; k++)
+        {
+            Vector.Widen(va[k], out var aLow, out var aHigh);
+            Vector.Widen(vb[k], out var bLow, out var bHigh);
+            wide[2 * k] = Vector.AsVectorSingle(Vector.ShiftLeft(aLow, 16)) - Vector.AsVectorSingle(Vector.ShiftLeft(bLow, 16));
+            wide[2 * k + 1] = Vector.AsVectorSingle(Vector.ShiftLeft(aHigh, 16)) - Vector.AsVectorSingle(Vector.ShiftLeft(bHigh, 16));
+        }
+        for (int i = body; i < a.Length; i++)
+            target[i] = BitConverter.UInt32BitsToSingle((uint)a[i] << 16) - BitConverter.UInt32BitsToSingle((uint)b[i] << 16);
+    }
+
     /// <summary>bf16 bit patterns to float32: the bf16 bits are the high half of the float32.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void WidenBFloat16(ReadOnlySpan<ushort> bits, Span<float> values)
@@ -302,6 +390,65 @@ public static class TopSingular
             wide[2 * k + 1] = Vector.ShiftLeft(high, 16);
         }
         for (int i = body; i < bits.Length; i++) target[i] = (uint)bits[i] << 16;
+    }
+
+    /// <summary>The kernel on one row block: u = block·v and w += blockᵀ u (w is not cleared). Rows go four at a
+    /// time so that v and w are loaded (and w stored) once per four rows; each row is read from memory once and again
+    /// from L1. Returns Σ a² over the block when <paramref name="withNorm"/> (from L1, while the rows are there).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static double KernelRows(ReadOnlySpan<float> block, int cols, ReadOnlySpan<float> v, Span<float> u, Span<float> w, bool withNorm)
+    {
+        int rows = u.Length, i = 0;
+        double sumOfSquares = 0;
+        int width = Vector<float>.Count, body = cols - cols % width;
+        var vv = MemoryMarshal.Cast<float, Vector<float>>(v[..body]);
+        var ww = MemoryMarshal.Cast<float, Vector<float>>(w[..body]);
+        for (; i + 4 <= rows; i += 4)
+        {
+            ReadOnlySpan<float> r0 = block.Slice(i * cols, cols), r1 = block.Slice((i + 1) * cols, cols),
+                r2 = block.Slice((i + 2) * cols, cols), r3 = block.Slice((i + 3) * cols, cols);
+            var a0 = MemoryMarshal.Cast<float, Vector<float>>(r0[..body]);
+            var a1 = MemoryMarshal.Cast<float, Vector<float>>(r1[..body]);
+            var a2 = MemoryMarshal.Cast<float, Vector<float>>(r2[..body]);
+            var a3 = MemoryMarshal.Cast<float, Vector<float>>(r3[..body]);
+            Vector<float> s0 = default, s1 = default, s2 = default, s3 = default;
+            for (int k = 0; k < vv.Length; k++)
+            {
+                var x = vv[k];
+                s0 = Vector.FusedMultiplyAdd(a0[k], x, s0);
+                s1 = Vector.FusedMultiplyAdd(a1[k], x, s1);
+                s2 = Vector.FusedMultiplyAdd(a2[k], x, s2);
+                s3 = Vector.FusedMultiplyAdd(a3[k], x, s3);
+            }
+            float d0 = Vector.Sum(s0), d1 = Vector.Sum(s1), d2 = Vector.Sum(s2), d3 = Vector.Sum(s3);
+            for (int k = body; k < cols; k++)
+            {
+                d0 += r0[k] * v[k];
+                d1 += r1[k] * v[k];
+                d2 += r2[k] * v[k];
+                d3 += r3[k] * v[k];
+            }
+            u[i] = d0;
+            u[i + 1] = d1;
+            u[i + 2] = d2;
+            u[i + 3] = d3;
+            Vector<float> c0 = new(d0), c1 = new(d1), c2 = new(d2), c3 = new(d3);
+            for (int k = 0; k < ww.Length; k++)
+                ww[k] = Vector.FusedMultiplyAdd(a3[k], c3, Vector.FusedMultiplyAdd(a2[k], c2,
+                    Vector.FusedMultiplyAdd(a1[k], c1, Vector.FusedMultiplyAdd(a0[k], c0, ww[k]))));
+            for (int k = body; k < cols; k++)
+                w[k] += d0 * r0[k] + d1 * r1[k] + d2 * r2[k] + d3 * r3[k];
+            if (withNorm) sumOfSquares += TensorPrimitives.SumOfSquares(block.Slice(i * cols, 4 * cols));
+        }
+        for (; i < rows; i++)
+        {
+            var row = block.Slice(i * cols, cols);
+            float ui = TensorPrimitives.Dot(row, v);
+            u[i] = ui;
+            TensorPrimitives.MultiplyAdd(row, ui, w, w);
+            if (withNorm) sumOfSquares += TensorPrimitives.SumOfSquares(row);
+        }
+        return sumOfSquares;
     }
 
     internal static void FillRandomUnit(Span<float> v, int seed)
@@ -323,8 +470,8 @@ public static class TopSingular
     private sealed class Subspace(int rows, int cols)
     {
         public readonly float[] X = new float[cols], AX = new float[rows], GX = new float[cols];
-        public readonly float[] R = new float[cols], AR = new float[rows], GR = new float[cols];
-        public readonly GramBuffers Buffers = new(cols);
+        public readonly float[] R = new float[cols], AR = new float[rows], GR = new float[cols], Scratch = new float[cols];
+        public readonly float[] Chunk = new float[ChunkRows * cols], SecondChunk = new float[ChunkRows * cols];
         private readonly float[] _p = new float[cols], _ap = new float[rows], _gp = new float[cols];
         private readonly float[] _nx = new float[cols], _nax = new float[rows], _ngx = new float[cols];
         private bool _hasP;
