@@ -1,3 +1,5 @@
+using AlphaRl.Extrapolation;
+
 namespace AlphaRl.Jumps;
 
 /// <summary>
@@ -24,7 +26,7 @@ public static class JumpDefaults
 
     /// <summary>Why <paramref name="value"/> cannot be a window's snapshot minimum, or null.</summary>
     public static string? CheckMinSnapshots(int value) =>
-        value >= 3 ? null : "must be at least 3 (two to fit, one to judge the fit out of sample)";
+        value >= LineExtrapolator.MinimumSnapshots ? null : $"must be at least {LineExtrapolator.MinimumSnapshots} (two to fit, one to judge the fit out of sample)";
 
     /// <summary>Why <paramref name="value"/> cannot be a fit threshold, or null.</summary>
     public static string? CheckFitThreshold(double value) =>

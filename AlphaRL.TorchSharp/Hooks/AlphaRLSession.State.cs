@@ -184,12 +184,12 @@ public sealed partial class AlphaRLSession
         }
         try
         {
-            Tensor Get(string key) => tensors.TryGetValue(key, out var t) ? t : throw new AlphaRLException($"{tensorsPath}: tensor '{key}' is missing.");
+            Tensor Get(string key) => tensors.TryGetValue(key, out var t) ? t : throw new AlphaRLException($"{SessionStateFiles.TensorsFile} has no tensor '{key}'.");
             try
             {
                 _window.Load(document.Window, Get, tensors);
             }
-            catch (AlphaRLException e) when (!e.Message.StartsWith(folder, StringComparison.Ordinal) && !e.Message.StartsWith(tensorsPath, StringComparison.Ordinal))
+            catch (AlphaRLException e)
             {
                 throw new AlphaRLException($"{folder}: {e.Message}", e);
             }

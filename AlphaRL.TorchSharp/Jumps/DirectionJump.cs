@@ -85,11 +85,7 @@ internal sealed class DirectionJump : IJumpMethod
     {
         // Every saved tensor is checked before any is copied in.
         foreach (var (name, _, start) in _uncovered)
-        {
-            var saved = state.Tensor(Name, $"start/{name}");
-            if (!saved.shape.SequenceEqual(start.shape) || saved.dtype != start.dtype)
-                throw new AlphaRLException($"The saved state of jump method 'direction' holds 'start/{name}' as {saved.dtype} [{string.Join(", ", saved.shape)}]; the session needs {start.dtype} [{string.Join(", ", start.shape)}].");
-        }
+            MethodState.EnsureFits(Name, $"start/{name}", state.Tensor(Name, $"start/{name}"), start.shape, start.dtype);
         using var noGrad = no_grad();
         foreach (var (name, _, start) in _uncovered) start.copy_(state.Tensors[$"start/{name}"]);
     }

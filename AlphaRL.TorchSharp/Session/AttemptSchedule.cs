@@ -30,9 +30,7 @@ internal sealed class AttemptSchedule(AttemptOptions options)
         snapshots >= options.MinSnapshots && (Repeated || !(lastAttemptRejected && _sinceAttempt < options.MinSnapshots));
 
     /// <summary>Whether the judged window is worth an attempt: jumps are on, and it fits or the schedule repeats.</summary>
-    public bool Attempt(FitQuality quality) => options.MaxJumps != 0 && (Repeated || Fits(quality));
-
-    public bool Fits(FitQuality quality) => quality.RelativeError <= options.FitThreshold;
+    public bool Attempt(FitQuality quality) => !JumpsOff && (Repeated || quality.RelativeError <= options.FitThreshold);
 
     public double FitThreshold => options.FitThreshold;
 

@@ -160,7 +160,7 @@ internal sealed class SnapshotWindow : IDisposable
     public void Load(WindowState state, Func<string, Tensor> get, IReadOnlyDictionary<string, Tensor> tensors)
     {
         if (!state.Methods.Select(m => m.Name).SequenceEqual(Methods.Select(m => m.Name)))
-            throw new AlphaRLException($"the saved session's jump methods are [{string.Join(", ", state.Methods.Select(m => m.Name))}]; this session's are [{string.Join(", ", Methods.Select(m => m.Name))}]");
+            throw new AlphaRLException($"the saved session's jump methods are [{string.Join(", ", state.Methods.Select(m => m.Name))}]; this session's are [{string.Join(", ", Methods.Select(m => m.Name))}].");
         var covered = Tracker.Covered;
         foreach (var m in covered) Tracker.Base.Restore(m.Name, get($"base/{m.Name}"));
         Tracker.Clear();

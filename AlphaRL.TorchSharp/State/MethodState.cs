@@ -19,10 +19,16 @@ internal sealed class MethodState
     /// <summary>A copy of saved tensor <paramref name="saved"/> on <paramref name="device"/>, checked to have <paramref name="shape"/> and <paramref name="dtype"/>.</summary>
     public static Tensor Copy(string method, string key, Tensor saved, long[] shape, ScalarType dtype, Device device)
     {
-        if (!saved.shape.SequenceEqual(shape) || saved.dtype != dtype)
-            throw new AlphaRLException($"The saved state of jump method '{method}' holds '{key}' as {saved.dtype} [{string.Join(", ", saved.shape)}]; the session needs {dtype} [{string.Join(", ", shape)}].");
+        EnsureFits(method, key, saved, shape, dtype);
         using var scope = NewDisposeScope();
         return saved.to(device).clone().DetachFromDisposeScope();
+    }
+
+    /// <summary>Throws, naming the tensor, unless saved tensor <paramref name="saved"/> has <paramref name="shape"/> and <paramref name="dtype"/>.</summary>
+    public static void EnsureFits(string method, string key, Tensor saved, long[] shape, ScalarType dtype)
+    {
+        if (!saved.shape.SequenceEqual(shape) || saved.dtype != dtype)
+            throw new AlphaRLException($"The saved state of jump method '{method}' holds '{key}' as {saved.dtype} [{string.Join(", ", saved.shape)}]; the session needs {dtype} [{string.Join(", ", shape)}].");
     }
 
     public Tensor Tensor(string method, string key) =>
