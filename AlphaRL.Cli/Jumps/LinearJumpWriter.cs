@@ -6,7 +6,9 @@ namespace AlphaRl.Cli;
 /// <summary>
 /// Writes the velocity or direction jump of one tensor to every candidate's stream, slice by slice: for each slice of
 /// at most <paramref name="sliceElements"/> values it reads that slice of the checkpoints it needs (the window for the
-/// velocity, W0 and W_e for the direction), forms Δ (b, or W_e − W0) and writes W_e + scale_k·Δ for each candidate k.
+/// velocity, W0 and W_e for the direction) and writes, for each candidate k, the velocity's jump
+/// (<see cref="WeightVelocity.Jump(ReadOnlySpan{float}, long, Span{float})"/>, steps measured from the base step as the
+/// hook measures them from its window's start) or W_e + scale_k·(W_e − W0).
 /// Memory is a few slices, whatever the tensor's size. Candidates that are W_e itself get the stored bytes unchanged.
 /// </summary>
 internal sealed class LinearJumpWriter(CheckpointSeries series, JumpMethod method, IReadOnlyList<Candidate> candidates, int sliceElements = 1 << 20)
@@ -26,8 +28,7 @@ internal sealed class LinearJumpWriter(CheckpointSeries series, JumpMethod metho
         var info = tensor.Info;
         string name = info.Name;
         long first = series.Steps[0], last = series.Steps[^1], window = last - first;
-        var scales = candidates.Select(c => method == JumpMethod.Velocity
-            ? LinearWeightJump.VelocityScale(last, c.TargetStep)
+        var scales = candidates.Select(c => method == JumpMethod.Velocity ? double.NaN
             : LinearWeightJump.DirectionScale(series.BaseStep, last, c.TargetStep)).ToArray();
         for (int k = 0; k < candidates.Count; k++)
             if (candidates[k].NoJump) tensor.File.CopyRawTo(info, streams[k]);
@@ -45,7 +46,7 @@ internal sealed class LinearJumpWriter(CheckpointSeries series, JumpMethod metho
             LinearWeightJump.EnsureFinite(w0, name, baseTensor.File.Path);
             if (method == JumpMethod.Velocity)
             {
-                _velocity.Reset(name, length, offset);
+                _velocity.Reset(name, length, offset, origin: series.BaseStep);
                 for (int i = 0; i < series.Window.Count; i++)
                 {
                     var t = series.Window[i].Checkpoint.Tensor(name);
@@ -78,7 +79,8 @@ internal sealed class LinearJumpWriter(CheckpointSeries series, JumpMethod metho
             for (int k = 0; k < candidates.Count; k++)
             {
                 if (candidates[k].NoJump) continue;
-                LinearWeightJump.Apply(we, delta, scales[k], jumped);
+                if (method == JumpMethod.Velocity) _velocity.Jump(we, candidates[k].TargetStep - last, jumped);
+                else LinearWeightJump.Apply(we, delta, scales[k], jumped);
                 LinearWeightJump.EnsureFinite(jumped, name, $"the prediction for step {candidates[k].TargetStep}");
                 SafetensorsFile.WriteFloats(streams[k], jumped, info.DType);
             }
