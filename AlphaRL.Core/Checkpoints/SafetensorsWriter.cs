@@ -39,13 +39,13 @@ internal sealed class SafetensorsWriter : IDisposable
         _next++;
     }
 
-    /// <summary>Flushes the file to disk.</summary>
+    /// <summary>Flushes the file (as the other store files, not forced to disk: the rename makes it visible whole).</summary>
     /// <exception cref="InvalidOperationException">A tensor of the layout was not written.</exception>
     public void Complete()
     {
         if (_next != _tensors.Count)
             throw new InvalidOperationException($"{_tensors.Count - _next} tensor(s) of the layout were not written, from '{_tensors[_next].Name}' on.");
-        _stream.Flush(flushToDisk: true);
+        _stream.Flush();
     }
 
     public void Dispose() => _stream.Dispose();
