@@ -58,7 +58,7 @@ internal static class Predict
             ? StoredVelocity.Open(s.Directory, v, s.Manifest.Matrices) : null;
         var sums = sumsFile is null ? null : new StoredSums(sumsFile, StoredVelocity.Clock(options.Series.Store!.Manifest.Velocity!, options.Series.Store.Directory));
         if (sums is { Clock.HasSlope: false })
-            throw new UsageException($"--method velocity from {options.Series.Store!.Directory}: the window has {sums.Clock.Count} recorded checkpoint(s); a slope needs two at distinct steps.");
+            throw new UsageException($"--method velocity from {options.Series.Store!.Directory}: the window's velocity has {sums.Clock.Count} checkpoint(s) (after leaving out the first {options.Series.Store.Manifest.Velocity!.Skip}); a slope needs two at distinct steps.");
         var linear = rank1 ? null : new LinearJumpWriter(series, options.Method, candidates, first, sums);
         var results = new List<MatrixTrajectory>();
         float[] scratch = [];

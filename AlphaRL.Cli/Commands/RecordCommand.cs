@@ -21,10 +21,14 @@ internal static class RecordCommand
                 "so that 'predict --store --method velocity' and 'watch' use the hook's default method; off: rank-1 snapshots only. First record only.",
         };
         velocity.AcceptOnlyFromAmong("on", "off");
+        var skip = new Option<int?>("--skip-snapshots")
+        {
+            Description = "Leave the first K checkpoints of every window out of the velocity's sums (the hook's VelocityJumpOptions.SkipSnapshots, e.g. a warm-up). First record only.",
+        };
         var command = new Command("record", "Record one checkpoint's rank-1 snapshots (s1, u1, v1, ‖dW‖ per covered matrix) and the velocity's running sums " +
             "into a snapshot store, so that each checkpoint is read once; recording the same checkpoint again does nothing.")
         {
-            checkpoint, step, store, baseDir, baseStep, include, exclude, velocity,
+            checkpoint, step, store, baseDir, baseStep, include, exclude, velocity, skip,
         };
         command.SetAction(r => AlphaRLCli.Guarded(error, () =>
         {
@@ -38,7 +42,7 @@ internal static class RecordCommand
             var excludes = r.GetValue(exclude) ?? [];
             var selection = includes.Length + excludes.Length > 0 ? new MatrixSelection(includes, excludes) : null;
             var (recorded, outcome) = SnapshotStore.Record(storeDir, folder, at, r.GetValue(baseDir), r.GetValue(baseStep), selection, cancellation,
-                r.GetValue(velocity) is { } v ? v == "on" : null);
+                r.GetValue(velocity) is { } v ? v == "on" : null, r.GetValue(skip));
             console.WriteLine(outcome == SnapshotStore.RecordOutcome.AlreadyRecorded
                 ? $"Step {at} is already recorded in {storeDir} from these files; nothing to do."
                 : $"Recorded step {at} ({recorded.Manifest.Matrices.Count} covered matrices) from {folder} into {storeDir}; " +

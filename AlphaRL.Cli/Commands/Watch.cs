@@ -39,6 +39,8 @@ internal static class Watch
         SnapshotStore? store = File.Exists(Path.Combine(options.Store, SnapshotStore.ManifestName)) ? SnapshotStore.Open(options.Store) : null;
         if (store is not null && options.Method == JumpMethod.Velocity && store.Manifest.Velocity is null)
             throw new UsageException($"{options.Store} keeps no velocity sums (recorded with --velocity off, or by an older alpharl); give --method rank1, or a new --store.");
+        if (store?.Manifest.Velocity is { } sums && sums.Skip != options.SkipSnapshots)
+            throw new UsageException($"--skip-snapshots {options.SkipSnapshots} differs from the store's ({sums.Skip}); a store keeps what it was created with.");
         long baseStep = store?.Manifest.BaseStep ?? options.BaseStep ?? 0;
         int keptJumps = 0;
         console.WriteLine($"Watching {options.RunDirectory} (store {options.Store}; {Predict.MethodName(options.Method)} jumps " +
@@ -54,7 +56,7 @@ internal static class Watch
                 if (!IsComplete(path, options.Settle, seen, waiting, console)) break; // later checkpoints wait for this one: steps are recorded in order
                 bool first = store is null;
                 (store, _) = SnapshotStore.Record(options.Store, path, step, first ? options.Base : null, first ? options.BaseStep : null,
-                    first ? options.Selection : null, cancellation);
+                    first ? options.Selection : null, cancellation, skip: first ? options.SkipSnapshots : null);
                 var window = store.Manifest.WindowSteps;
                 console.WriteLine($"{Time()} recorded step {step} from {path} ({window.Count} in the window)");
                 recorded = true;
@@ -71,7 +73,9 @@ internal static class Watch
                 bool kept = Attempt(options, store, step, console, quiet, Time, cancellation);
                 if (options.Schedule == WatchSchedule.OnFit) return AlphaRLCli.Ok;
                 if (kept) keptJumps++;
-                if (options.MaxJumps is { } max && keptJumps >= max)
+                if (options.SkipSnapshots < 0 || options.SkipSnapshots > options.MinSnapshots - 2)
+            throw new UsageException($"--skip-snapshots must be between 0 and --min-snapshots − 2 ({options.MinSnapshots - 2}), so that two checkpoints remain for the slope; got {options.SkipSnapshots}.");
+        if (options.MaxJumps is { } max && keptJumps >= max)
                 {
                     console.WriteLine($"{Time()} {keptJumps} jump(s) kept (--max-jumps {max}); stopped watching.");
                     return AlphaRLCli.Ok;

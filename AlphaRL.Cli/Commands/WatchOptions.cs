@@ -31,6 +31,9 @@ internal sealed record WatchOptions(string RunDirectory, string? Base, string St
 
     public WatchSchedule Schedule { get; init; } = WatchSchedule.OnFit;
 
+    /// <summary>Checkpoints at the start of every window left out of the velocity (the hook's <c>VelocityJumpOptions.SkipSnapshots</c>).</summary>
+    public int SkipSnapshots { get; init; }
+
     /// <summary>With <see cref="WatchSchedule.Repeated"/>: stop once this many jumps were kept (null: keep watching).</summary>
     public int? MaxJumps { get; init; }
 

@@ -125,9 +125,10 @@ internal sealed class SnapshotStore
     /// the store's is refused.
     /// </summary>
     /// <remarks><c>velocity</c>, for a new store: whether it keeps the velocity's running sums (<see cref="StoredVelocity"/>;
-    /// default true). A store keeps what it was created with; a different value for an existing store is refused.</remarks>
+    /// default true). A store keeps what it was created with; a different value for an existing store is refused. <c>skip</c>,
+    /// for a new store: the checkpoints at the start of every window left out of the velocity's sums (default 0).</remarks>
     public static (SnapshotStore Store, RecordOutcome Outcome) Record(string storeDirectory, string checkpointDirectory, long step,
-        string? baseDirectory, long? baseStep, MatrixSelection? selection, CancellationToken cancellation = default, bool? velocity = null)
+        string? baseDirectory, long? baseStep, MatrixSelection? selection, CancellationToken cancellation = default, bool? velocity = null, int? skip = null)
     {
         System.IO.Directory.CreateDirectory(storeDirectory);
         using var storeLock = Lock(storeDirectory);
@@ -144,9 +145,13 @@ internal sealed class SnapshotStore
                 throw new UsageException("--include/--exclude differ from the store's; a store covers one set of matrices.");
             if (velocity is { } wanted && wanted != manifest.Velocity is not null)
                 throw new UsageException($"--velocity {(wanted ? "on" : "off")} differs from the store's ({(wanted ? "it keeps no velocity sums" : "it keeps velocity sums")}); a store keeps what it was created with.");
+            if (skip is { } k && k != (manifest.Velocity?.Skip ?? 0))
+                throw new UsageException($"--skip-snapshots {k} differs from the store's ({manifest.Velocity?.Skip ?? 0}); a store keeps what it was created with.");
         }
         else if (baseDirectory is null)
             throw new UsageException($"{storeDirectory} holds no store yet: give --base (W0) for its first checkpoint.");
+        if (skip is < 0 || skip > 0 && velocity == false)
+            throw new UsageException($"--skip-snapshots must be 0 or more, and needs the velocity's sums; got {skip}{(velocity == false ? " with --velocity off" : "")}.");
 
         string baseFull = manifest?.Base ?? Path.GetFullPath(baseDirectory!);
         long baseAt = manifest?.BaseStep ?? baseStep ?? 0;
@@ -190,9 +195,10 @@ internal sealed class SnapshotStore
 
         var store = manifest is null
             ? new SnapshotStore(storeDirectory, new StoreManifest(1, baseFull, baseAt, Fingerprint(baseCheckpoint), selection.Includes, selection.Excludes, covered, [],
-                velocity ?? true ? new StoreVelocity(0, 0, 0, null) : null))
+                velocity ?? true ? new StoreVelocity(0, 0, 0, null, skip ?? 0) : null))
             : new SnapshotStore(storeDirectory, manifest);
-        using var sums = store.Manifest.Velocity is null ? null : new StoredVelocity.Update(storeDirectory, store.Manifest, step);
+        // The window's first Skip checkpoints are left out of the sums, as the hook's velocity leaves its first snapshots out.
+        using var sums = store.Manifest.Velocity is { } v && store.Manifest.WindowSteps.Count >= v.Skip ? new StoredVelocity.Update(storeDirectory, store.Manifest, step) : null;
         var previous = manifest is { Steps.Count: > 0 } ? store.LoadSnapshots(newest: 1, allSteps: true) : null;
         var tracker = new SubspaceTracker();
         var tensors = new List<(string, SafetensorsDType, long[], float[])>();
@@ -247,7 +253,7 @@ internal sealed class SnapshotStore
             File.Delete(temp);
         }
         sums?.Commit();
-        var updated = store.Manifest with { Steps = [.. store.Manifest.Steps, new StoreStep(step, checkpointFull, fingerprint, file)], Velocity = sums?.Manifest };
+        var updated = store.Manifest with { Steps = [.. store.Manifest.Steps, new StoreStep(step, checkpointFull, fingerprint, file)], Velocity = sums?.Manifest ?? store.Manifest.Velocity };
         WriteManifest(manifestPath, updated);
         sums?.RemovePrevious();
         return (new SnapshotStore(storeDirectory, updated), RecordOutcome.Recorded);
@@ -264,7 +270,7 @@ internal sealed class SnapshotStore
         var manifest = ReadManifest(manifestPath);
         if (manifest.Steps.Count > 0 && start < manifest.Steps[^1].Step)
             throw new UsageException($"A new window cannot begin at step {start}, before the last recorded step {manifest.Steps[^1].Step}.");
-        var updated = manifest with { WindowStart = start, Velocity = manifest.Velocity is null ? null : new StoreVelocity(0, 0, 0, null) };
+        var updated = manifest with { WindowStart = start, Velocity = manifest.Velocity is null ? null : new StoreVelocity(0, 0, 0, null, manifest.Velocity.Skip) };
         WriteManifest(manifestPath, updated);
         if (manifest.Velocity?.File is { } old) File.Delete(Path.Combine(storeDirectory, old));
         return new SnapshotStore(storeDirectory, updated);

@@ -13,9 +13,10 @@ internal sealed record StoreMatrix(string Name, int Rows, int Cols);
 /// <summary>
 /// The velocity's running sums over the store's window (<see cref="StoredVelocity"/>): the step scalars of
 /// <see cref="AlphaRl.Extrapolation.VelocityClock"/> and the file holding each covered matrix's mean and co-moment
-/// (null before the window's first checkpoint).
+/// (null before the window's first counted checkpoint). The first <c>Skip</c> checkpoints of every window are left out of
+/// the sums (the hook's <c>VelocityJumpOptions.SkipSnapshots</c>: a learning-rate warm-up, say).
 /// </summary>
-internal sealed record StoreVelocity(int Count, double MeanStep, double StepComoment, string? File);
+internal sealed record StoreVelocity(int Count, double MeanStep, double StepComoment, string? File, int Skip = 0);
 
 /// <summary>
 /// The manifest, <c>store.json</c>. <c>Velocity</c> holds the velocity's running sums (null when the store keeps none:

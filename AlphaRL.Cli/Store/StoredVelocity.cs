@@ -117,7 +117,7 @@ internal static class StoredVelocity
         }
 
         /// <summary>The manifest's velocity once the new file is committed.</summary>
-        public StoreVelocity Manifest => new(_clock.Count, _clock.MeanStep, _clock.StepComoment, _file);
+        public StoreVelocity Manifest => new(_clock.Count, _clock.MeanStep, _clock.StepComoment, _file, _before.Skip);
 
         /// <summary>Deletes the previous sums once the manifest no longer names them.</summary>
         public void RemovePrevious()

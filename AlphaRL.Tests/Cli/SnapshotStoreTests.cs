@@ -161,6 +161,25 @@ public class SnapshotStoreTests : TempFolderTests
     }
 
     [Test]
+    public void SkipSnapshots_LeavesTheWindowsFirstCheckpointsOutOfTheStoredVelocity_AsTheHookDoes()
+    {
+        SyntheticSeries.Write(Temp.Path, new SyntheticModel(1, 12, 20, 7, SafetensorsDType.F32), Steps, noise: 3e-3f);
+        foreach (long s in Steps)
+            Assert.That(CliHarness.Run("record", SyntheticSeries.Folder(Temp.Path, s), "--base", SyntheticSeries.Folder(Temp.Path, 0), "--store", Store, "--skip-snapshots", "1").Exit, Is.EqualTo(0));
+        // The slope over steps 20, 30, 40 only (step 10 left out), steps still measured from the base.
+        var (series, _, seriesError) = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps[1..], 90, Temp["from-series"], "--method", "velocity"));
+        Assert.That(series, Is.EqualTo(0), seriesError);
+
+        var (exit, _, error) = CliHarness.Run("predict", "--store", Store, "--method", "velocity", "--target-step", "90", "--out", Temp["from-store"]);
+        var (other, _, otherError) = CliHarness.Run("record", SyntheticSeries.Folder(Temp.Path, 40), "--store", Store, "--skip-snapshots", "2");
+
+        Assert.That(exit, Is.EqualTo(0), error);
+        Assert.That(Bytes(Temp["from-store"]), Is.EqualTo(Bytes(Temp["from-series"])));
+        Assert.That(other, Is.EqualTo(2));
+        Assert.That(otherError, Does.Contain("--skip-snapshots 2 differs from the store's (1)"));
+    }
+
+    [Test]
     public void VelocityFromAStoreWithoutSums_IsRefused_Clearly()
     {
         SyntheticSeries.Write(Temp.Path, new SyntheticModel(1, 8, 12, 5, SafetensorsDType.F32), Steps);
