@@ -1,6 +1,7 @@
 using System.Globalization;
 using AlphaRl.Checkpoints;
 using AlphaRl.Extrapolation;
+using AlphaRl.Jumps;
 using Spectre.Console;
 
 namespace AlphaRl.Cli;
@@ -51,10 +52,14 @@ internal static class Predict
             readBase: Rank1Jump.StartsFromBase(options.Form), readLast: true);
         var linear = rank1 ? null : new LinearJumpWriter(series, options.Method, candidates);
         var results = new List<MatrixTrajectory>();
+        // The fit gate judges once every rank-1 matrix of this output is fitted: the writers stage everything and drop it
+        // on an error, so a refusal leaves nothing, and it comes before the remaining tensors are written.
+        int gateAt = rank1 && candidates.Any(c => !c.NoJump) ? (mine?.Count ?? series.Covered.Count) : -1;
+        string? forced = null;
         float[] scratch = [];
         ushort[] bits = [];
-        static AlphaRLException Overflow(long target, string name, string range) =>
-            new($"The prediction for step {target} of tensor '{name}' overflows float (a weight beyond {range}); choose a nearer --target-step. Nothing was written.");
+        static AlphaRLException Overflow(long target, string name) =>
+            new($"The prediction for step {target} of tensor '{name}' overflows BF16 (a weight beyond about ±3.39e38); choose a nearer --target-step. Nothing was written.");
         void WriteTensor(CheckpointTensor tensor, IReadOnlyList<Stream> streams)
         {
             string name = tensor.Info.Name;
@@ -62,6 +67,7 @@ internal static class Predict
             {
                 var m = builder!.Process(name, readBase: Rank1Jump.StartsFromBase(options.Form), readLast: true);
                 results.Add(m);
+                if (results.Count == gateAt) forced = FitGate.Enforce(results, options, series.BaseStep);
                 var fit = m.Fit!;
                 var reference = Rank1Jump.StartsFromBase(options.Form) ? builder.Base : builder.Last;
                 for (int k = 0; k < candidates.Count; k++)
@@ -78,7 +84,7 @@ internal static class Predict
                         if (bits.Length < reference.Bits.Length) bits = new ushort[reference.Bits.Length];
                         var output = bits.AsSpan(0, reference.Bits.Length);
                         if (!Rank1Jump.ApplyBFloat16(reference.Bits, output, m.Rows, m.Cols, c, fit.LastV))
-                            throw Overflow(candidates[k].TargetStep, name, "±3.4e38 in bfloat16");
+                            throw Overflow(candidates[k].TargetStep, name);
                         streams[k].Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(output));
                         continue;
                     }
@@ -92,8 +98,7 @@ internal static class Predict
                         weights = copy;
                     }
                     Rank1Jump.Apply(weights, m.Rows, m.Cols, c, fit.LastV);
-                    if (!float.IsFinite(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(weights)))
-                        throw Overflow(candidates[k].TargetStep, name, "±3.4e38");
+                    OutputRange.Ensure(weights, tensor.Info.DType, name, candidates[k].TargetStep);
                     SafetensorsFile.WriteFloats(streams[k], weights, tensor.Info.DType);
                 }
             }
@@ -176,6 +181,7 @@ internal static class Predict
         };
         if (!rank1) report = report with { Method = MethodName(options.Method), Summary = null, Matrices = [] };
         Report.Render(console, report);
+        if (forced is not null) console.WriteLine($"warning: --force: written although the fit gate refused it. {forced}");
         string what = options.Method switch
         {
             JumpMethod.Rank1 => $"{FormName(options.Form)} form",
@@ -247,6 +253,8 @@ internal static class Predict
             throw new UsageException($"--score-timeout must be a positive number of seconds; got {options.ScoreTimeoutSeconds}.");
         if (options.Shard is not null && (options.Lengths is not null || options.ScoreCommand is not null))
             throw new UsageException("--shard writes one part of a single prediction; it does not go with --lengths or --score-command.");
+        if (JumpDefaults.CheckFitThreshold(options.FitThreshold) is { } bad)
+            throw new UsageException($"--fit-threshold {bad}; got {options.FitThreshold.ToString(CultureInfo.InvariantCulture)}.");
         if (options.ScoreCommand is { } command && string.IsNullOrWhiteSpace(command))
             throw new UsageException("--score-command is empty.");
     }

@@ -79,7 +79,7 @@ internal sealed class LinearJumpWriter(CheckpointSeries series, JumpMethod metho
             {
                 if (candidates[k].NoJump) continue;
                 LinearWeightJump.Apply(we, delta, scales[k], jumped);
-                LinearWeightJump.EnsureFinite(jumped, name, $"the prediction for step {candidates[k].TargetStep}");
+                OutputRange.Ensure(jumped, info.DType, name, candidates[k].TargetStep, offset);
                 SafetensorsFile.WriteFloats(streams[k], jumped, info.DType);
             }
         }
