@@ -91,15 +91,15 @@ public class HostileInputTests : TempFolderTests
     }
 
     [Test]
-    public void AWeightNearTheFloatLimit_WithForce_IsStillRefused_WhenThePredictionOverflows()
+    public void AWeightNearTheFloatLimitInTheLastCheckpoint_WithForce_IsStillRefused_WhenThePredictionOverflows()
     {
         SyntheticSeries.Write(Temp.Path, _model, Steps);
-        Poke(20, Q, 3, 3e38f);
+        Poke(30, Q, 3, 3e38f);
 
-        var (exit, _, error) = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 500, Temp["out"], "--force"));
+        var (exit, _, error) = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 90, Temp["out"], "--force"));
 
         Assert.That(exit, Is.EqualTo(1), error);
-        Assert.That(error, Does.Contain(Q).And.Contain("step 500"));
+        Assert.That(error, Does.Contain(Q).And.Contain("step 90").And.Contain("not finite"));
         Assert.That(Directory.Exists(Temp["out"]), Is.False);
     }
 
