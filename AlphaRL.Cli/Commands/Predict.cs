@@ -108,6 +108,7 @@ internal static class Predict
             }
             else
             {
+                Finite.EnsureStored(tensor, $"at step {last}");
                 foreach (var stream in streams) tensor.File.CopyRawTo(tensor.Info, stream);
             }
         }

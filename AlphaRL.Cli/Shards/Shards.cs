@@ -84,7 +84,11 @@ internal static class Shards
             CheckpointWriter.Write(output, last, (tensor, stream) =>
             {
                 if (source.TryGetValue(tensor.Info.Name, out var part)) part.File.CopyRawTo(part.Info, stream);
-                else tensor.File.CopyRawTo(tensor.Info, stream);
+                else
+                {
+                    Finite.EnsureStored(tensor, "of the last checkpoint");
+                    tensor.File.CopyRawTo(tensor.Info, stream);
+                }
             }, cancellation);
         }
         finally

@@ -103,6 +103,20 @@ public class HostileInputTests : TempFolderTests
         Assert.That(Directory.Exists(Temp["out"]), Is.False);
     }
 
+    [TestCase("rank1")]
+    [TestCase("direction")]
+    public void ANaNInATensorCopiedFromTheLastCheckpoint_IsExit1_AndNothingIsWritten(string method)
+    {
+        SyntheticSeries.Write(Temp.Path, _model, Steps);
+        Poke(30, "model.norm.weight", 2, float.NaN);
+
+        var (exit, _, error) = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 50, Temp["out"], "--method", method, "--force"));
+
+        Assert.That(exit, Is.EqualTo(1), error);
+        Assert.That(error, Does.Contain(File(30)).And.Contain("model.norm.weight").And.Contain("element 2").And.Contain("copied into the output"));
+        Assert.That(Directory.Exists(Temp["out"]), Is.False);
+    }
+
     [Test]
     public void AnInfiniteValueInTheBase_IsBlamedOnTheBase()
     {
