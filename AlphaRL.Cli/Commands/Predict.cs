@@ -53,8 +53,9 @@ internal static class Predict
         var linear = rank1 ? null : new LinearJumpWriter(series, options.Method, candidates);
         var results = new List<MatrixTrajectory>();
         // The fit gate judges once every rank-1 matrix of this output is fitted: the writers stage everything and drop it
-        // on an error, so a refusal leaves nothing, and it comes before the remaining tensors are written.
-        int gateAt = rank1 && candidates.Any(c => !c.NoJump) ? (mine?.Count ?? series.Covered.Count) : -1;
+        // on an error, so a refusal leaves nothing, and it comes before the remaining tensors are written. A part of a
+        // sharded prediction sees only its own matrices: it hands its evidence to merge, which judges them all.
+        int gateAt = rank1 && options.Shard is null && candidates.Any(c => !c.NoJump) ? series.Covered.Count : -1;
         string? forced = null;
         float[] scratch = [];
         ushort[] bits = [];
@@ -67,7 +68,9 @@ internal static class Predict
             {
                 var m = builder!.Process(name, readBase: Rank1Jump.StartsFromBase(options.Form), readLast: true);
                 results.Add(m);
-                if (results.Count == gateAt) forced = FitGate.Enforce(results, options, series.BaseStep);
+                if (results.Count == gateAt)
+                    forced = FitGate.Enforce(GateEvidence.Of(results, series.BaseStep, options.Series.Checkpoints), options.FitThreshold, options.Force,
+                        "pass --force to write the prediction anyway");
                 var fit = m.Fit!;
                 var reference = Rank1Jump.StartsFromBase(options.Form) ? builder.Base : builder.Last;
                 for (int k = 0; k < candidates.Count; k++)
@@ -122,10 +125,12 @@ internal static class Predict
         if (options.Shard is { } shard)
         {
             var manifest = new PartManifest(shard.Index, shard.Count, Path.GetFullPath(series.Last.Directory), SnapshotStore.Fingerprint(series.Last),
-                candidates[0].TargetStep, $"{MethodName(options.Method)} {FormName(options.Form)} {options.Series.Method} all-tensors={options.AllTensors}", []);
+                candidates[0].TargetStep, $"{MethodName(options.Method)} {FormName(options.Form)} {options.Series.Method} all-tensors={options.AllTensors}", [])
+                { FitThreshold = options.FitThreshold, Force = options.Force };
             long part = series.Last.TensorNames.Where(mine!.Contains).Sum(n => series.Last.Tensor(n).Info.ByteLength);
             ConsoleProgress.Run(console, $"{description}, part {shard.Index}/{shard.Count}", part, advance =>
-                Shards.WritePart(shard.PartFolder(options.Out), series.Last, mine, manifest, (tensor, stream) =>
+                Shards.WritePart(shard.PartFolder(options.Out), series.Last, mine,
+                    () => manifest with { Fit = rank1 ? GateEvidence.Of(results, series.BaseStep, options.Series.Checkpoints) : null }, (tensor, stream) =>
                 {
                     WriteTensor(tensor, [stream]);
                     advance(tensor.Info.ByteLength);
@@ -182,7 +187,7 @@ internal static class Predict
         };
         if (!rank1) report = report with { Method = MethodName(options.Method), Summary = null, Matrices = [] };
         Report.Render(console, report);
-        if (forced is not null) console.WriteLine($"warning: --force: written although the fit gate refused it. {forced}");
+        if (forced is not null) console.WriteLine(FitGate.ForcedWarning(forced));
         string what = options.Method switch
         {
             JumpMethod.Rank1 => $"{FormName(options.Form)} form",
@@ -192,7 +197,7 @@ internal static class Predict
         string from = $"from steps {string.Join(", ", report.Steps)}";
         if (options.Shard is { } written)
             console.WriteLine($"Wrote part {written.Index}/{written.Count} of {options.Out} ({results.Count + (linear?.Reports.Count ?? 0)} tensors) to {written.PartFolder(options.Out)}: " +
-                $"step {options.TargetStep} predicted {from} ({what}). When every part is written, run 'alpharl merge --out {options.Out}'.");
+                $"step {options.TargetStep} predicted {from} ({what}). When every part is written, run 'alpharl merge --out {options.Out}', which judges the fit of all parts together.");
         else if (!grid)
             console.WriteLine($"Wrote {options.Out}: step {options.TargetStep} predicted {from} ({what}).");
         else

@@ -2,7 +2,6 @@ using AlphaRl.Checkpoints;
 using AlphaRl.Cli;
 using AlphaRl.DevTools;
 using AlphaRl.Tests.Checkpoints;
-using AlphaRl.Tracking;
 
 namespace AlphaRl.Tests.Cli;
 
@@ -90,10 +89,9 @@ public class FitGateTests : TempFolderTests
     public void LikelyCause_IsTheCheckpointWhoseUpdateNormJumps(double[] norms, long? cause)
     {
         long[] steps = [10, 20, 30, 40];
-        var snapshots = steps.Select((s, i) => new Rank1Snapshot(s, 1f, [1f], [1f], (float)norms[i])).ToList();
-        var folders = steps.Select(s => new StepFolder(s, $"run/step-{s}")).ToList();
+        var evidence = new GateEvidence(0, [], steps.Select((s, i) => new StepUpdate(s, $"run/step-{s}", norms[i] * norms[i])).ToList());
 
-        string? said = FitGate.LikelyCause([new MatrixTrajectory("m", 1, 1, snapshots, null)], 0, folders);
+        string? said = FitGate.LikelyCause(evidence);
 
         if (cause is null) Assert.That(said, Is.Null);
         else Assert.That(said, Does.StartWith($"the checkpoint at step {cause} (run/step-{cause})"));
@@ -103,8 +101,33 @@ public class FitGateTests : TempFolderTests
     public void LikelyCause_KeepsASteadilyGrowingUpdateLevel_HoweverTheCheckpointsAreSpaced()
     {
         long[] steps = [1, 300, 301, 90_000];
-        var snapshots = steps.Select(s => new Rank1Snapshot(s, 1f, [1f], [1f], 1e-3f * s)).ToList();
+        var evidence = new GateEvidence(0, [], steps.Select(s => new StepUpdate(s, null, 1e-6 * s * s)).ToList());
 
-        Assert.That(FitGate.LikelyCause([new MatrixTrajectory("m", 1, 1, snapshots, null)], 0, []), Is.Null);
+        Assert.That(FitGate.LikelyCause(evidence), Is.Null);
+    }
+
+    [Test]
+    public void ShardedPredict_IsJudgedByMerge_OnThePooledFitOfAllParts_AsOneProcessIs()
+    {
+        var model = new SyntheticModel(1, 8, 12, 5, SafetensorsDType.F32);
+        SyntheticSeries.Write(Temp.Path, model, Steps);
+        HostileInputTests.Poke(Temp.Path, 20, "model.layers.0.self_attn.q_proj.weight", 3, 1e16f);
+
+        var single = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 80, Temp["single"]));
+        for (int i = 0; i < 3; i++)
+            Assert.That(CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 80, Temp["sharded"], "--shard", $"{i}/3")).Exit, Is.EqualTo(0), $"part {i}");
+        var refused = CliHarness.Run("merge", "--out", Temp["sharded"]);
+
+        Assert.That((single.Exit, refused.Exit), Is.EqualTo((1, 1)), single.Error + refused.Error);
+        string Refusal(string error) => error[..error.IndexOf("Nothing was written", StringComparison.Ordinal)];
+        Assert.That(Refusal(refused.Error), Is.EqualTo(Refusal(single.Error)));
+        Assert.That(Directory.Exists(Temp["sharded"]), Is.False);
+        Assert.That(Directory.GetDirectories(Temp.Path, "sharded.part-*"), Has.Length.EqualTo(3), "the parts are kept");
+
+        var (forced, output, error) = CliHarness.Run("merge", "--out", Temp["sharded"], "--force");
+
+        Assert.That(forced, Is.EqualTo(0), error);
+        Assert.That(output, Does.Contain("warning: --force").And.Contain("step 20"));
+        Assert.That(Directory.Exists(Temp["sharded"]));
     }
 }

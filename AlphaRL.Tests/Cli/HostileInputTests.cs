@@ -17,9 +17,12 @@ public class HostileInputTests : TempFolderTests
     private string File(long step) => Path.Combine(SyntheticSeries.Folder(Temp.Path, step), Checkpoint.SingleFileName);
 
     /// <summary>Overwrites one F32 value of a tensor in a checkpoint file.</summary>
-    private void Poke(long step, string tensor, int element, float value)
+    private void Poke(long step, string tensor, int element, float value) => Poke(Temp.Path, step, tensor, element, value);
+
+    /// <summary>Overwrites one F32 value of a tensor in a checkpoint file of the series written under <paramref name="root"/>.</summary>
+    internal static void Poke(string root, long step, string tensor, int element, float value)
     {
-        string path = File(step);
+        string path = Path.Combine(SyntheticSeries.Folder(root, step), Checkpoint.SingleFileName);
         long at;
         using (var file = SafetensorsFile.Open(path))
             at = file.DataStart + file.Tensor(tensor).Begin + 4L * element;
