@@ -27,13 +27,18 @@ internal static class Predict
         }
         else if (options.Method == JumpMethod.Velocity && options.Series.Checkpoints.Count < 2)
             throw new UsageException($"--method velocity needs at least two checkpoints (a slope needs two distinct steps); {options.Series.Checkpoints.Count} given.");
-        if (options.Series.Store is not null && options.Method == JumpMethod.Velocity)
-            throw new UsageException("--method velocity needs every window checkpoint's weights (a per-weight slope), which a snapshot store does not keep; " +
-                "run it on the series (--base and --checkpoint), or use rank1 or direction with --store.");
+        if (options.Series.Store is { } store && options.Method == JumpMethod.Velocity)
+        {
+            if (store.Manifest.Velocity is null)
+                throw new UsageException($"--method velocity from {store.Directory}: the store keeps no velocity sums (recorded with --velocity off, or by an older alpharl); " +
+                    "record the checkpoints into a new store, or run it on the series (--base and --checkpoint).");
+            if (options.AllTensors)
+                throw new UsageException("--all-tensors from a snapshot store: the store keeps the velocity of the covered matrices only; run it on the series (--base and --checkpoint).");
+        }
         OutputChecks.Check(options.Out, "--out", options.Series.Checkpoints.Select(c => c.Directory).Prepend(options.Series.Base));
         if (options.Json is not null) OutputChecks.Check(options.Json, "--json");
         using var series = options.Series.Open();
-        long first = series.Steps[0], last = series.Steps[^1];
+        long first = options.WindowStart ?? series.Steps[0], last = series.Steps[^1];
         var candidates = Candidate.Plan(options.Lengths, options.TargetStep, first, last, scoring);
         WarnFarTarget(console, candidates, series.BaseStep, first, last);
         OutputChecks.WarnStale(console, options.Out);
@@ -50,7 +55,12 @@ internal static class Predict
         builder?.ReadAhead(series.Last.Shards.SelectMany(s => s.Tensors).Select(t => t.Name)
             .Where(n => series.CoveredSet.Contains(n) && (mine is null || mine.Contains(n))).ToList(),
             readBase: Rank1Jump.StartsFromBase(options.Form), readLast: true);
-        var linear = rank1 ? null : new LinearJumpWriter(series, options.Method, candidates);
+        using var sumsFile = !rank1 && options.Method == JumpMethod.Velocity && options.Series.Store is { Manifest.Velocity: { } v } s
+            ? StoredVelocity.Open(s.Directory, v, s.Manifest.Matrices) : null;
+        var sums = sumsFile is null ? null : new StoredSums(sumsFile, StoredVelocity.Clock(options.Series.Store!.Manifest.Velocity!, options.Series.Store.Directory));
+        if (sums is { Clock.HasSlope: false })
+            throw new UsageException($"--method velocity from {options.Series.Store!.Directory}: the window has {sums.Clock.Count} recorded checkpoint(s); a slope needs two at distinct steps.");
+        var linear = rank1 ? null : new LinearJumpWriter(series, options.Method, candidates, first, sums);
         var results = new List<MatrixTrajectory>();
         // The fit gate judges once every rank-1 matrix of this output is fitted: the writers stage everything and drop it
         // on an error, so a refusal leaves nothing, and it comes before the remaining tensors are written. A part of a
@@ -121,6 +131,7 @@ internal static class Predict
         var scores = new double?[candidates.Count];
         var metrics = new IReadOnlyDictionary<string, double>?[candidates.Count];
         var meets = new bool?[candidates.Count];
+        var errors = new double[candidates.Count];
         int kept = -1;
         if (options.Shard is { } shard)
         {
@@ -162,11 +173,10 @@ internal static class Predict
                 {
                     console.WriteLine($"Scoring candidate {candidates[k].Folder}...");
                     var said = CandidateScorer.Score(options.ScoreCommand!, folders[k], candidates[k].Folder, timeout, cancellation);
-                    (scores[k], metrics[k]) = (said.Score, said.Metrics);
+                    (scores[k], metrics[k], errors[k]) = (said.Score, said.Metrics, said.StandardError);
                     if (options.Floors.Count > 0 && !candidates[k].NoJump) meets[k] = MeetsFloors(said, options.Floors, candidates[k].Folder);
-                    // Ties go to the shorter jump: a jump is kept only when it scores strictly better. W_e is always eligible.
-                    if (meets[k] != false && (kept < 0 || scores[k] > scores[kept])) kept = k;
                 }
+                kept = Select(candidates, scores, errors, meets, options);
                 staging.Commit(candidates[kept].Folder);
             }
             else
@@ -204,16 +214,33 @@ internal static class Predict
         {
             Report.RenderCandidates(console, report.Candidates!, scoring);
             if (!scoring)
-                console.WriteLine($"Wrote {candidates.Count} candidates under {options.Out} ({what}), {from}, window length L = {last - first}.");
+                console.WriteLine($"Wrote {candidates.Count} candidates under {options.Out} ({what}), {from}, window length L = {last - first}; " +
+                    "nothing was chosen (give --score-command to keep the best).");
             else if (candidates[kept].NoJump)
-                console.WriteLine($"The best candidate is j = 0, W_e itself (step {last}, score {scores[kept]:G6}): the extrapolation did not help. " +
-                    $"Wrote W_e to {options.Out}; the other candidates were deleted.");
+                console.WriteLine($"No jump scored at least as well as W_e (step {last}, score {scores[kept]:G6}; tolerance {options.Tolerance:G6}, noise z {options.NoiseZ:G6}): " +
+                    $"the extrapolation did not help. Wrote W_e to {options.Out}; the other candidates were deleted.");
             else
                 console.WriteLine($"Kept j = {Candidate.FormatLength(candidates[kept].Length ?? double.NaN)} (step {candidates[kept].TargetStep}, score {scores[kept]:G6}; " +
                     $"W_e scored {scores[candidates.FindIndex(c => c.NoJump)]:G6}) as {options.Out} ({what}); the other candidates were deleted.");
         }
         if (options.Json is not null) Report.WriteJson(options.Json, report);
         return report;
+    }
+
+    /// <summary>
+    /// The hook's guard rule (<see cref="AlphaRl.Jumps.GuardRule"/>): the best jump candidate meeting the floors, the
+    /// shortest among equal scores, kept iff no worse than W_e beyond the tolerance and noise; otherwise W_e.
+    /// </summary>
+    private static int Select(IReadOnlyList<Candidate> candidates, double?[] scores, double[] errors, bool?[] meets, PredictOptions options)
+    {
+        int before = -1, best = -1;
+        for (int k = 0; k < candidates.Count; k++)
+        {
+            if (candidates[k].NoJump) before = k;
+            else if (meets[k] != false && AlphaRl.Jumps.GuardRule.Beats(scores[k]!.Value, best < 0 ? null : scores[best])) best = k;
+        }
+        return best >= 0 && AlphaRl.Jumps.GuardRule.NoWorse(scores[before]!.Value, errors[before], scores[best]!.Value, errors[best], options.Tolerance, options.NoiseZ)
+            ? best : before;
     }
 
     /// <summary>How far beyond the window a jump may go before predict warns: a multiple of the window's length.</summary>
@@ -263,6 +290,12 @@ internal static class Predict
             throw new UsageException($"--fit-threshold {bad}; got {options.FitThreshold.ToString(CultureInfo.InvariantCulture)}.");
         if (options.ScoreCommand is { } command && string.IsNullOrWhiteSpace(command))
             throw new UsageException("--score-command is empty.");
+        if (AlphaRl.Jumps.GuardRule.CheckTolerance(options.Tolerance) is { } tolerance)
+            throw new UsageException($"--tolerance {tolerance}; got {options.Tolerance}.");
+        if (AlphaRl.Jumps.GuardRule.CheckNoiseZ(options.NoiseZ) is { } z)
+            throw new UsageException($"--noise-z {z}; got {options.NoiseZ}.");
+        if ((options.Tolerance != 0 || options.NoiseZ != 0) && options.ScoreCommand is null)
+            throw new UsageException("--tolerance and --noise-z need --score-command: they are the guard's margins against W_e's score.");
     }
 
     public static string MethodName(JumpMethod method) => method switch

@@ -42,6 +42,14 @@ internal static class PredictCommand
         {
             Description = "NAME=VALUE: keep a jump candidate only if the metric NAME, printed by --score-command after the score as NAME=VALUE, is at least VALUE (repeatable).",
         };
+        var tolerance = new Option<double>("--tolerance")
+        {
+            Description = "Keep the best jump when its score is at least W_e's minus this (the hook's Guard.Tolerance; default 0: no worse at all).",
+        };
+        var noiseZ = new Option<double>("--noise-z")
+        {
+            Description = "Also allow z standard errors of the difference, from se=VALUE printed after each score (the hook's Guard.NoiseZ; default 0).",
+        };
         var timeout = new Option<double>("--score-timeout") { Description = "Seconds each score command may run.", DefaultValueFactory = _ => 3600 };
         var threshold = new Option<double>("--fit-threshold")
         {
@@ -54,7 +62,7 @@ internal static class PredictCommand
         };
         var command = new Command("predict", "Write the checkpoint predicted for a target step (or candidates for several jump lengths) from a base and a window of checkpoints.");
         series.AddTo(command);
-        foreach (var option in new Option[] { target, lengths, output, form, allTensors, score, floors, timeout, shard, threshold, force }) command.Options.Add(option);
+        foreach (var option in new Option[] { target, lengths, output, form, allTensors, score, floors, tolerance, noiseZ, timeout, shard, threshold, force }) command.Options.Add(option);
         command.Validators.Add(result =>
         {
             bool hasTarget = result.GetResult(target) is not null, hasLengths = result.GetResult(lengths) is not null;
@@ -76,6 +84,8 @@ internal static class PredictCommand
             ScoreCommand = r.GetValue(score),
             ScoreTimeoutSeconds = r.GetValue(timeout),
             Floors = ParseFloors(r.GetValue(floors)),
+            Tolerance = r.GetValue(tolerance),
+            NoiseZ = r.GetValue(noiseZ),
             Shard = r.GetValue(shard) is { } part ? ShardSpec.Parse(part) : null,
             FitThreshold = r.GetValue(threshold),
             Force = r.GetValue(force),

@@ -24,6 +24,16 @@ internal sealed record PredictOptions(SeriesOptions Series, long? TargetStep, st
     /// </summary>
     public IReadOnlyDictionary<string, double> Floors { get; init; } = new Dictionary<string, double>();
 
+    /// <summary>The guard's tolerance: a jump is kept when its score is at least W_e's minus this (and the noise margin).</summary>
+    public double Tolerance { get; init; }
+
+    /// <summary>The guard's noise z: standard errors (printed by the score command as <c>se=VALUE</c>) of the difference allowed.</summary>
+    public double NoiseZ { get; init; }
+
+    /// <summary>s, where the window began, for the jump lengths L = e − s (null: the first checkpoint; <c>watch</c> gives
+    /// the store's window start, as the hook measures from where its window began).</summary>
+    public long? WindowStart { get; init; }
+
     /// <summary>Compute only this shard's tensors and write them as a part beside <see cref="Out"/> (merged by <c>alpharl merge</c>).</summary>
     public ShardSpec? Shard { get; init; }
 

@@ -15,10 +15,16 @@ internal static class RecordCommand
         var baseStep = new Option<long?>("--base-step") { Description = "Training step of the base (default 0)." };
         var include = new Option<string[]>("--include") { Description = "Regex of covered matrix names (first record only; later ones must agree)." };
         var exclude = new Option<string[]>("--exclude") { Description = "Regex of matrix names to leave out (first record only)." };
-        var command = new Command("record", "Record one checkpoint's rank-1 snapshots (s1, u1, v1, ‖dW‖ per covered matrix) into a snapshot store, " +
-            "so that each checkpoint is read once; recording the same checkpoint again does nothing.")
+        var velocity = new Option<string?>("--velocity")
         {
-            checkpoint, step, store, baseDir, baseStep, include, exclude,
+            Description = "on (default for a new store): also keep the velocity's running sums (mean and co-moment per covered weight, 8 bytes each), " +
+                "so that 'predict --store --method velocity' and 'watch' use the hook's default method; off: rank-1 snapshots only. First record only.",
+        };
+        velocity.AcceptOnlyFromAmong("on", "off");
+        var command = new Command("record", "Record one checkpoint's rank-1 snapshots (s1, u1, v1, ‖dW‖ per covered matrix) and the velocity's running sums " +
+            "into a snapshot store, so that each checkpoint is read once; recording the same checkpoint again does nothing.")
+        {
+            checkpoint, step, store, baseDir, baseStep, include, exclude, velocity,
         };
         command.SetAction(r => AlphaRLCli.Guarded(error, () =>
         {
@@ -31,7 +37,8 @@ internal static class RecordCommand
             var includes = r.GetValue(include) ?? [];
             var excludes = r.GetValue(exclude) ?? [];
             var selection = includes.Length + excludes.Length > 0 ? new MatrixSelection(includes, excludes) : null;
-            var (recorded, outcome) = SnapshotStore.Record(storeDir, folder, at, r.GetValue(baseDir), r.GetValue(baseStep), selection, cancellation);
+            var (recorded, outcome) = SnapshotStore.Record(storeDir, folder, at, r.GetValue(baseDir), r.GetValue(baseStep), selection, cancellation,
+                r.GetValue(velocity) is { } v ? v == "on" : null);
             console.WriteLine(outcome == SnapshotStore.RecordOutcome.AlreadyRecorded
                 ? $"Step {at} is already recorded in {storeDir} from these files; nothing to do."
                 : $"Recorded step {at} ({recorded.Manifest.Matrices.Count} covered matrices) from {folder} into {storeDir}; " +

@@ -23,7 +23,7 @@ internal sealed record SeriesOptions(
     /// <summary>The options of a series recorded in a snapshot store.</summary>
     public static SeriesOptions FromStore(SnapshotStore store, string basePoint = "auto", string method = "step-line",
         IReadOnlyDictionary<long, double>? metrics = null, double? targetMetric = null) =>
-        new(store.Manifest.Base, store.Manifest.Steps.Select(s => new StepFolder(s.Step, s.Directory)).ToList(), store.Manifest.BaseStep,
+        new(store.Manifest.Base, store.Manifest.WindowSteps.Select(s => new StepFolder(s.Step, s.Directory)).ToList(), store.Manifest.BaseStep,
             new MatrixSelection(store.Manifest.Include, store.Manifest.Exclude), basePoint, method, metrics, targetMetric) { Store = store };
 
     /// <summary>Opens the series: the base and window checkpoints, or from the snapshot store the base and the last recorded checkpoint.</summary>

@@ -4,12 +4,20 @@ using System.Globalization;
 namespace AlphaRl.Cli;
 
 /// <summary>What a score command said of a candidate: the score and any secondary metrics (<c>NAME=VALUE</c> after it).</summary>
-internal sealed record CandidateScore(double Score, IReadOnlyDictionary<string, double> Metrics);
+internal sealed record CandidateScore(double Score, IReadOnlyDictionary<string, double> Metrics)
+{
+    /// <summary>The metric that carries the score's standard error, for the guard's noise margin (<c>--noise-z</c>).</summary>
+    public const string StandardErrorMetric = "se";
+
+    /// <summary>The score's standard error (the <c>se</c> metric), 0 when not printed.</summary>
+    public double StandardError => Metrics.TryGetValue(StandardErrorMetric, out double se) ? se : 0;
+}
 
 /// <summary>
 /// Runs the user's <c>--score-command</c> on a candidate folder: the folder is appended as the last argument and set in
 /// <c>ALPHARL_CANDIDATE</c>; the last non-empty line of standard output is the score (higher is better), optionally
-/// followed by secondary metrics as <c>NAME=VALUE</c> (e.g. <c>0.71 format_c=0.985</c>) for <c>--floor</c>.
+/// followed by secondary metrics as <c>NAME=VALUE</c> (e.g. <c>0.71 format_c=0.985</c>) for <c>--floor</c>, and by the
+/// score's standard error as <c>se=VALUE</c> for <c>--noise-z</c>.
 /// </summary>
 internal static class CandidateScorer
 {
@@ -36,6 +44,11 @@ internal static class CandidateScorer
             if (!metrics.TryAdd(name, value))
             {
                 problem = $"the metric '{name}' twice";
+                return null;
+            }
+            if (name == CandidateScore.StandardErrorMetric && value < 0)
+            {
+                problem = $"a negative standard error '{token}'";
                 return null;
             }
         }

@@ -6,10 +6,15 @@ namespace AlphaRl.Cli;
 /// <summary>
 /// Writes the velocity or direction jump of one tensor to every candidate's stream, slice by slice: for each slice of
 /// at most <paramref name="sliceElements"/> values it reads that slice of the checkpoints it needs (the window for the
-/// velocity, W0 and W_e for the direction), forms Δ (b, or W_e − W0) and writes W_e + scale_k·Δ for each candidate k.
+/// velocity, W0 and W_e for the direction) and writes, for each candidate k, the velocity's jump
+/// (<see cref="WeightVelocity.Jump(ReadOnlySpan{float}, long, Span{float})"/>, steps measured from the base step as the
+/// hook measures them from its window's start) or W_e + scale_k·(W_e − W0).
 /// Memory is a few slices, whatever the tensor's size. Candidates that are W_e itself get the stored bytes unchanged.
+/// The window began at <c>windowStart</c> (L = e − s scales the report's jump per window); <c>stored</c>, when given,
+/// holds the velocity's running sums from a snapshot store, used instead of reading the window's checkpoints.
 /// </summary>
-internal sealed class LinearJumpWriter(CheckpointSeries series, JumpMethod method, IReadOnlyList<Candidate> candidates, int sliceElements = 1 << 20)
+internal sealed class LinearJumpWriter(CheckpointSeries series, JumpMethod method, IReadOnlyList<Candidate> candidates, long windowStart,
+    StoredSums? stored = null, int sliceElements = 1 << 20)
 {
     private readonly WeightVelocity _velocity = new();
     private readonly float[] _base = new float[sliceElements];
@@ -25,9 +30,8 @@ internal sealed class LinearJumpWriter(CheckpointSeries series, JumpMethod metho
     {
         var info = tensor.Info;
         string name = info.Name;
-        long first = series.Steps[0], last = series.Steps[^1], window = last - first;
-        var scales = candidates.Select(c => method == JumpMethod.Velocity
-            ? LinearWeightJump.VelocityScale(last, c.TargetStep)
+        long last = series.Steps[^1], window = last - windowStart;
+        var scales = candidates.Select(c => method == JumpMethod.Velocity ? double.NaN
             : LinearWeightJump.DirectionScale(series.BaseStep, last, c.TargetStep)).ToArray();
         for (int k = 0; k < candidates.Count; k++)
             if (candidates[k].NoJump) tensor.File.CopyRawTo(info, streams[k]);
@@ -43,9 +47,23 @@ internal sealed class LinearJumpWriter(CheckpointSeries series, JumpMethod metho
                 delta = _delta.AsSpan(0, length), jumped = _jumped.AsSpan(0, length);
             baseTensor.ReadFloats(offset, w0);
             LinearWeightJump.EnsureFinite(w0, name, baseTensor.File.Path);
-            if (method == JumpMethod.Velocity)
+            if (method == JumpMethod.Velocity && stored is not null)
             {
-                _velocity.Reset(name, length, offset);
+                // From the store: W_e and the stored co-moment; the slope b = co-moment / Σ(t − t̄)².
+                lastTensor.ReadFloats(offset, we);
+                LinearWeightJump.EnsureFinite(we, name, lastTensor.File.Path);
+                var comoment = _first.AsSpan(0, length);
+                stored.File.ReadFloats(stored.File.Tensor(name + "/comoment"), offset, comoment);
+                WeightVelocity.EnsureFinite(comoment, name, stored.File.Path, offset);
+                for (int i = 0; i < length; i++)
+                {
+                    delta[i] = (float)(comoment[i] / stored.Clock.StepComoment);
+                    deltaSq += (double)delta[i] * delta[i];
+                }
+            }
+            else if (method == JumpMethod.Velocity)
+            {
+                _velocity.Reset(name, length, offset, origin: series.BaseStep);
                 for (int i = 0; i < series.Window.Count; i++)
                 {
                     var t = series.Window[i].Checkpoint.Tensor(name);
@@ -78,7 +96,10 @@ internal sealed class LinearJumpWriter(CheckpointSeries series, JumpMethod metho
             for (int k = 0; k < candidates.Count; k++)
             {
                 if (candidates[k].NoJump) continue;
-                LinearWeightJump.Apply(we, delta, scales[k], jumped);
+                if (method == JumpMethod.Velocity && stored is not null)
+                    WeightVelocity.Jump(we, _first.AsSpan(0, length), stored.Clock.Factor(candidates[k].TargetStep - last), jumped);
+                else if (method == JumpMethod.Velocity) _velocity.Jump(we, candidates[k].TargetStep - last, jumped);
+                else LinearWeightJump.Apply(we, delta, scales[k], jumped);
                 OutputRange.Ensure(jumped, info.DType, name, candidates[k].TargetStep, offset);
                 SafetensorsFile.WriteFloats(streams[k], jumped, info.DType);
             }
@@ -91,6 +112,9 @@ internal sealed class LinearJumpWriter(CheckpointSeries series, JumpMethod metho
         _reports.Add(new TensorJumpReport(name, info.ShapeText,
             baseSq > 0 ? Math.Sqrt(updateSq / baseSq) : double.NaN,
             lastSq > 0 ? perWindow / Math.Sqrt(lastSq) : double.NaN,
-            method == JumpMethod.Velocity ? (deltaSq > 0 && displacementSq > 0 ? inner / Math.Sqrt(deltaSq * displacementSq) : double.NaN) : null));
+            method == JumpMethod.Velocity && stored is null ? (deltaSq > 0 && displacementSq > 0 ? inner / Math.Sqrt(deltaSq * displacementSq) : double.NaN) : null));
     }
 }
+
+/// <summary>A store's velocity sums, open for a prediction: the file of co-moments and the step scalars.</summary>
+internal sealed record StoredSums(SafetensorsFile File, VelocityClock Clock);

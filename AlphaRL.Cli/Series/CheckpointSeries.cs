@@ -74,14 +74,15 @@ internal sealed class CheckpointSeries : IDisposable
     public static CheckpointSeries OpenFromStore(SnapshotStore store)
     {
         var manifest = store.Manifest;
-        if (manifest.Steps.Count == 0) throw new AlphaRLException($"{store.Directory}: the store has no recorded step yet.");
+        if (manifest.WindowSteps.Count == 0)
+            throw new AlphaRLException($"{store.Directory}: the store has no recorded step {(manifest.WindowStart is { } s ? $"since its window began at step {s}" : "yet")}.");
         var series = new CheckpointSeries { BaseStep = manifest.BaseStep };
         try
         {
             series.Base = series.Track(store.OpenBase());
             var last = manifest.Steps[^1];
             series.Window = [(last.Step, series.Track(store.OpenRecorded(last)))];
-            series.Steps = manifest.Steps.Select(s => s.Step).ToList();
+            series.Steps = manifest.WindowSteps.Select(s => s.Step).ToList();
             series.Covered = manifest.Matrices.Select(m => m.Name).ToList();
             series.CoveredSet = new HashSet<string>(series.Covered, StringComparer.Ordinal);
             series.CheckSeries(series.Covered, "covered matrices");

@@ -78,11 +78,14 @@ internal sealed class SnapshotStore
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
-    /// <summary>The snapshots of every covered matrix, step by step, read from the step files.</summary>
-    public Dictionary<string, List<Rank1Snapshot>> LoadSnapshots(int? newest = null)
+    /// <summary>The snapshots of every covered matrix in the current window, step by step, read from the step files.</summary>
+    /// <param name="newest">Only the newest this many steps.</param>
+    /// <param name="allSteps">Every recorded step, not only the current window's.</param>
+    public Dictionary<string, List<Rank1Snapshot>> LoadSnapshots(int? newest = null, bool allSteps = false)
     {
         var result = Manifest.Matrices.ToDictionary(m => m.Name, _ => new List<Rank1Snapshot>(), StringComparer.Ordinal);
-        var steps = newest is { } n ? Manifest.Steps.Skip(Math.Max(0, Manifest.Steps.Count - n)) : Manifest.Steps;
+        var window = allSteps ? Manifest.Steps : Manifest.WindowSteps;
+        var steps = newest is { } n ? window.Skip(Math.Max(0, window.Count - n)) : window;
         foreach (var step in steps)
             foreach (var (name, snapshot) in ReadStep(step))
                 result[name].Add(snapshot);
@@ -121,8 +124,10 @@ internal sealed class SnapshotStore
     /// a different checkpoint for a recorded step, an earlier step, or a checkpoint whose covered matrices differ from
     /// the store's is refused.
     /// </summary>
+    /// <remarks><c>velocity</c>, for a new store: whether it keeps the velocity's running sums (<see cref="StoredVelocity"/>;
+    /// default true). A store keeps what it was created with; a different value for an existing store is refused.</remarks>
     public static (SnapshotStore Store, RecordOutcome Outcome) Record(string storeDirectory, string checkpointDirectory, long step,
-        string? baseDirectory, long? baseStep, MatrixSelection? selection, CancellationToken cancellation = default)
+        string? baseDirectory, long? baseStep, MatrixSelection? selection, CancellationToken cancellation = default, bool? velocity = null)
     {
         System.IO.Directory.CreateDirectory(storeDirectory);
         using var storeLock = Lock(storeDirectory);
@@ -137,6 +142,8 @@ internal sealed class SnapshotStore
                 throw new UsageException($"--base-step {baseStep} differs from the store's base step {manifest.BaseStep}.");
             if (selection is not null && (!selection.Includes.SequenceEqual(manifest.Include) || !selection.Excludes.SequenceEqual(manifest.Exclude)))
                 throw new UsageException("--include/--exclude differ from the store's; a store covers one set of matrices.");
+            if (velocity is { } wanted && wanted != manifest.Velocity is not null)
+                throw new UsageException($"--velocity {(wanted ? "on" : "off")} differs from the store's ({(wanted ? "it keeps no velocity sums" : "it keeps velocity sums")}); a store keeps what it was created with.");
         }
         else if (baseDirectory is null)
             throw new UsageException($"{storeDirectory} holds no store yet: give --base (W0) for its first checkpoint.");
@@ -182,9 +189,11 @@ internal sealed class SnapshotStore
         }
 
         var store = manifest is null
-            ? new SnapshotStore(storeDirectory, new StoreManifest(1, baseFull, baseAt, Fingerprint(baseCheckpoint), selection.Includes, selection.Excludes, covered, []))
+            ? new SnapshotStore(storeDirectory, new StoreManifest(1, baseFull, baseAt, Fingerprint(baseCheckpoint), selection.Includes, selection.Excludes, covered, [],
+                velocity ?? true ? new StoreVelocity(0, 0, 0, null) : null))
             : new SnapshotStore(storeDirectory, manifest);
-        var previous = manifest is { Steps.Count: > 0 } ? store.LoadSnapshots(newest: 1) : null;
+        using var sums = store.Manifest.Velocity is null ? null : new StoredVelocity.Update(storeDirectory, store.Manifest, step);
+        var previous = manifest is { Steps.Count: > 0 } ? store.LoadSnapshots(newest: 1, allSteps: true) : null;
         var tracker = new SubspaceTracker();
         var tensors = new List<(string, SafetensorsDType, long[], float[])>();
         // Matrix k + 1 is read while the kernel runs on matrix k: two pairs of buffers, each a matrix of W0 and of W_t.
@@ -214,6 +223,8 @@ internal sealed class SnapshotStore
                 if (previous?[m.Name] is [.., var last])
                     tracker.Record(m.Name, last.Step, new SingularTriplet(last.Sigma, last.U, last.V, 0, true), last.UpdateNorm);
                 var snapshot = Finite.ObserveDifference(tracker, w0, $"of the base (W0, step {baseAt})", w, step, m.Rows, m.Cols);
+                // The same read of W_t feeds the velocity's sums: each checkpoint is still read once.
+                sums?.Add(m, w.Floats);
                 tensors.Add((m.Name + "/u", SafetensorsDType.F32, [m.Rows], snapshot.U));
                 tensors.Add((m.Name + "/v", SafetensorsDType.F32, [m.Cols], snapshot.V));
                 tensors.Add((m.Name + "/s", SafetensorsDType.F32, [2], [snapshot.Sigma, snapshot.UpdateNorm]));
@@ -235,9 +246,28 @@ internal sealed class SnapshotStore
         {
             File.Delete(temp);
         }
-        var updated = store.Manifest with { Steps = [.. store.Manifest.Steps, new StoreStep(step, checkpointFull, fingerprint, file)] };
+        sums?.Commit();
+        var updated = store.Manifest with { Steps = [.. store.Manifest.Steps, new StoreStep(step, checkpointFull, fingerprint, file)], Velocity = sums?.Manifest };
         WriteManifest(manifestPath, updated);
+        sums?.RemovePrevious();
         return (new SnapshotStore(storeDirectory, updated), RecordOutcome.Recorded);
+    }
+
+    /// <summary>
+    /// Begins a new window at <paramref name="start"/> (the hook's repeated schedule): the checkpoints recorded so far
+    /// stay in the store but leave the fit, and the velocity's sums start again.
+    /// </summary>
+    public static SnapshotStore NewWindow(string storeDirectory, long start)
+    {
+        using var storeLock = Lock(storeDirectory);
+        string manifestPath = Path.Combine(storeDirectory, ManifestName);
+        var manifest = ReadManifest(manifestPath);
+        if (manifest.Steps.Count > 0 && start < manifest.Steps[^1].Step)
+            throw new UsageException($"A new window cannot begin at step {start}, before the last recorded step {manifest.Steps[^1].Step}.");
+        var updated = manifest with { WindowStart = start, Velocity = manifest.Velocity is null ? null : new StoreVelocity(0, 0, 0, null) };
+        WriteManifest(manifestPath, updated);
+        if (manifest.Velocity?.File is { } old) File.Delete(Path.Combine(storeDirectory, old));
+        return new SnapshotStore(storeDirectory, updated);
     }
 
     /// <summary>Opens the checkpoint a step was recorded from, checking that its files are still the ones recorded.</summary>

@@ -54,8 +54,12 @@ public sealed class Checkpoint : IDisposable
         IndexMetadataJson = indexMetadataJson;
     }
 
-    /// <summary>The folder.</summary>
+    /// <summary>The folder (or, for a bare weights file, the file: <see cref="IsFile"/>).</summary>
     public string Directory { get; }
+
+    /// <summary>Whether the checkpoint is one bare <c>.safetensors</c> file (e.g. <c>model-300.safetensors</c> saved by a
+    /// plain training script) rather than a folder; written out, it becomes a folder holding <see cref="SingleFileName"/>.</summary>
+    public bool IsFile => Shards.Count == 1 && !IsSharded && string.Equals(Shards[0].Path, Directory, StringComparison.Ordinal);
 
     /// <summary>Whether the weights are sharded (listed by <see cref="IndexFileName"/>).</summary>
     public bool IsSharded { get; }
@@ -70,11 +74,19 @@ public sealed class Checkpoint : IDisposable
     public string? IndexMetadataJson { get; }
 
     /// <summary>Opens and validates a checkpoint folder.</summary>
-    /// <param name="directory">Folder holding <see cref="SingleFileName"/> or <see cref="IndexFileName"/> and its shards.</param>
+    /// <param name="directory">Folder holding <see cref="SingleFileName"/> or <see cref="IndexFileName"/> and its shards, or one bare <c>.safetensors</c> file.</param>
     /// <exception cref="CheckpointFormatException">A file is missing, malformed, or the index disagrees with the shards.</exception>
     public static Checkpoint Open(string directory)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
+        if (File.Exists(directory) && directory.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+        {
+            var bare = SafetensorsFile.Open(directory);
+            return new Checkpoint(bare.Path, [bare], false, bare.Tensors.ToDictionary(t => t.Name, t => new CheckpointTensor(bare, t), StringComparer.Ordinal),
+                bare.Tensors.Select(t => t.Name).ToList(), null);
+        }
+        if (File.Exists(directory))
+            throw new CheckpointFormatException(directory, "is a file, not a checkpoint folder (a bare weights file must end in .safetensors).");
         if (!System.IO.Directory.Exists(directory))
             throw new CheckpointFormatException(directory, "folder does not exist.");
         string single = Path.Combine(directory, SingleFileName);

@@ -36,12 +36,13 @@ internal static class CheckpointWriter
     {
         foreach (string folder in folders) Directory.CreateDirectory(folder);
         foreach (var shard in layout.Shards)
-            WriteShard(folders.Select(f => Path.Combine(f, Path.GetFileName(shard.Path))).ToList(), shard, writeTensor, cancellation);
+            WriteShard(folders.Select(f => Path.Combine(f, layout.IsFile ? Checkpoint.SingleFileName : Path.GetFileName(shard.Path))).ToList(), shard, writeTensor, cancellation);
         foreach (string folder in folders)
         {
             if (layout.IsSharded)
                 WriteIndex(Path.Combine(folder, Checkpoint.IndexFileName), layout);
-            foreach (string file in Directory.EnumerateFiles(layout.Directory))
+            // A bare weights file has no side files of its own (its folder is the run's).
+            foreach (string file in layout.IsFile ? [] : Directory.EnumerateFiles(layout.Directory))
             {
                 string name = Path.GetFileName(file);
                 if (name == Checkpoint.IndexFileName || WeightExtensions.Any(e => name.EndsWith(e, StringComparison.OrdinalIgnoreCase)))

@@ -128,18 +128,52 @@ public class SnapshotStoreTests : TempFolderTests
     }
 
     [Test]
-    public void StoreOptions_DoNotMixWithSeriesOptions_AndVelocityNeedsTheSeries()
+    public void StoreOptions_DoNotMixWithSeriesOptions()
     {
         SyntheticSeries.Write(Temp.Path, new SyntheticModel(1, 8, 12, 5, SafetensorsDType.F32), Steps);
         RecordAll();
 
         var (mixed, _, mixedError) = CliHarness.Run("analyze", "--store", Store, "--checkpoint", $"10:{SyntheticSeries.Folder(Temp.Path, 10)}");
-        var (velocity, _, velocityError) = CliHarness.Run("predict", "--store", Store, "--method", "velocity", "--target-step", "90", "--out", Temp["v"]);
         var (none, _, noneError) = CliHarness.Run("analyze");
 
-        Assert.That((mixed, velocity, none), Is.EqualTo((2, 2, 2)));
+        Assert.That((mixed, none), Is.EqualTo((2, 2)));
         Assert.That(mixedError, Does.Contain("--checkpoint does not go with --store"));
-        Assert.That(velocityError, Does.Contain("--method velocity needs every window checkpoint's weights"));
         Assert.That(noneError, Does.Contain("Option '--base' is required"));
+    }
+
+    [TestCase(SafetensorsDType.F32)]
+    [TestCase(SafetensorsDType.BF16)]
+    public void VelocityFromTheStore_IsByteIdenticalToVelocityOnTheSeries_AndNeedsNoOlderCheckpoint(SafetensorsDType dtype)
+    {
+        SyntheticSeries.Write(Temp.Path, new SyntheticModel(2, 12, 20, 7, dtype, 2), Steps, noise: 3e-3f);
+        RecordAll();
+        var (series, _, seriesError) = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 90, Temp["from-series"], "--method", "velocity"));
+        Assert.That(series, Is.EqualTo(0), seriesError);
+        foreach (long s in Steps[..^1]) Directory.Delete(SyntheticSeries.Folder(Temp.Path, s), true);
+
+        var (exit, output, error) = CliHarness.Run("predict", "--store", Store, "--method", "velocity", "--target-step", "90", "--out", Temp["from-store"]);
+
+        Assert.That(exit, Is.EqualTo(0), error);
+        Assert.That(output, Does.Contain("predicted from steps 10, 20, 30, 40"));
+        Assert.That(Bytes(Temp["from-store"]), Is.EqualTo(Bytes(Temp["from-series"])));
+        // One file of sums: the previous ones are deleted as each record replaces them.
+        Assert.That(Directory.GetFiles(Store, "velocity-*.safetensors").Select(Path.GetFileName), Is.EqualTo(new[] { "velocity-40.safetensors" }));
+    }
+
+    [Test]
+    public void VelocityFromAStoreWithoutSums_IsRefused_Clearly()
+    {
+        SyntheticSeries.Write(Temp.Path, new SyntheticModel(1, 8, 12, 5, SafetensorsDType.F32), Steps);
+        foreach (long s in Steps)
+            Assert.That(CliHarness.Run("record", SyntheticSeries.Folder(Temp.Path, s), "--base", SyntheticSeries.Folder(Temp.Path, 0), "--store", Store, "--velocity", "off").Exit, Is.EqualTo(0));
+
+        var (exit, _, error) = CliHarness.Run("predict", "--store", Store, "--method", "velocity", "--target-step", "90", "--out", Temp["v"]);
+        var (again, _, againError) = CliHarness.Run("record", SyntheticSeries.Folder(Temp.Path, 40), "--store", Store, "--velocity", "on");
+
+        Assert.That((exit, again), Is.EqualTo((2, 2)));
+        Assert.That(error, Does.Contain("the store keeps no velocity sums"));
+        Assert.That(againError, Does.Contain("--velocity on differs from the store's"));
+        Assert.That(Directory.Exists(Temp["v"]), Is.False);
+        Assert.That(Directory.GetFiles(Store, "velocity-*"), Is.Empty);
     }
 }

@@ -98,6 +98,5 @@ public class WeightVelocityTests
     public void DirectionScale_ContinuesTheStepFromTheBase()
     {
         Assert.That(LinearWeightJump.DirectionScale(0, 40, 100), Is.EqualTo(1.5));
-        Assert.That(LinearWeightJump.VelocityScale(40, 100), Is.EqualTo(60));
     }
 }

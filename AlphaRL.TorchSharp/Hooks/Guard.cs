@@ -97,12 +97,8 @@ public readonly record struct GuardScore(double Mean, double StandardError = 0)
     /// <param name="after">Score of the candidate.</param>
     /// <param name="tolerance"><see cref="AlphaRLOptions.GuardTolerance"/>.</param>
     /// <param name="z"><see cref="AlphaRLOptions.GuardNoiseZ"/>.</param>
-    public static bool NoWorse(GuardScore before, GuardScore after, double tolerance, double z)
-    {
-        if (!double.IsFinite(after.Mean)) return false;
-        double noise = z == 0 ? 0 : z * Math.Sqrt(before.StandardError * before.StandardError + after.StandardError * after.StandardError);
-        return after.Mean >= before.Mean - tolerance - noise;
-    }
+    public static bool NoWorse(GuardScore before, GuardScore after, double tolerance, double z) =>
+        AlphaRl.Jumps.GuardRule.NoWorse(before.Mean, before.StandardError, after.Mean, after.StandardError, tolerance, z);
 
     internal void EnsureValid(string what)
     {

@@ -9,7 +9,9 @@ namespace AlphaRl.TorchSharp.Jumps;
 /// Per-weight velocity: b = the least-squares slope of every weight against the step over the window's snapshots, and
 /// the candidate W_e + j·L·b. Kept as running sums, so no window is stored: the running mean of W_t and the co-moment
 /// Σ (t − t̄)(W_t − W̄) (Welford's update: the same least-squares slope as (n Σ tW − Σt Σ W) / (n Σt² − (Σt)²), without
-/// the float32 cancellation of those raw sums), plus the scalars n, t̄ and Σ (t − t̄)². Memory: 2 float32 copies of the
+/// the float32 cancellation of those raw sums), plus the scalars n, t̄ and Σ (t − t̄)² (Core's
+/// <see cref="AlphaRl.Extrapolation.VelocityClock"/>; the per-weight operations are those of
+/// <see cref="AlphaRl.Extrapolation.WeightVelocity"/>, which the command-line tool runs on the same series). Memory: 2 float32 copies of the
 /// tensors it covers. Use it where the whole update keeps moving, not only its top component (RL-Extra's per-weight line,
 /// with the slope taken over the whole window instead of two end points).
 /// </summary>
@@ -46,8 +48,7 @@ internal sealed class VelocityJump : IJumpMethod
     private readonly Tensor?[] _mean, _comoment;
     private readonly bool _onCpu;
     private readonly int _skip;
-    private int _used;
-    private double _meanStep, _stepComoment;
+    private readonly AlphaRl.Extrapolation.VelocityClock _clock = new();
 
     public VelocityJump(JumpMethodContext context, bool includeUncovered, bool onCpu, int skip = 0)
     {
@@ -70,10 +71,8 @@ internal sealed class VelocityJump : IJumpMethod
     public void Observe(WindowView window)
     {
         if (window.Observed <= _skip) return;
-        int n = ++_used;
-        double t = window.Last - window.Start, dt = t - _meanStep;
-        _meanStep += dt / n;
-        _stepComoment += dt * (t - _meanStep);
+        // The per-weight update below is WeightVelocity.Observe on tensors: the same float32 operations in the same order.
+        var (n, dt) = _clock.Add(window.Last - window.Start);
         using var noGrad = no_grad();
         for (int i = 0; i < _tensors.Count; i++)
         {
@@ -103,34 +102,30 @@ internal sealed class VelocityJump : IJumpMethod
         }
     }
 
-    public void Reset()
-    {
-        _used = 0;
-        _meanStep = 0;
-        _stepComoment = 0;
-    }
+    public void Reset() => _clock.Reset();
 
     public void Apply(WindowView window, long targetStep)
     {
         long delta = targetStep - window.Last;
-        if (_used < 2 || _stepComoment <= 0)
-            throw new InvalidOperationException($"Jump method 'velocity' needs two snapshots in the window to take a slope; it has {_used} after skipping {_skip}. Nothing was written.");
-        double factor = delta / _stepComoment;
+        if (!_clock.HasSlope)
+            throw new InvalidOperationException($"Jump method 'velocity' needs two snapshots in the window to take a slope; it has {_clock.Count} after skipping {_skip}. Nothing was written.");
+        double factor = _clock.Factor(delta);
         using var noGrad = no_grad();
         for (int i = 0; i < _tensors.Count; i++)
         {
             using var scope = NewDisposeScope();
             var (name, p) = _tensors[i]();
             var current = p.detach().to(ScalarType.Float32);
+            // WeightVelocity.Jump on tensors: W_e + co-moment · (float)factor.
             CandidateWriter.Write(name, p, current + _comoment[i]!.to(current.device) * factor);
         }
     }
 
     public void Save(MethodState state)
     {
-        state.Scalars["used"] = _used;
-        state.Scalars["meanStep"] = _meanStep;
-        state.Scalars["stepComoment"] = _stepComoment;
+        state.Scalars["used"] = _clock.Count;
+        state.Scalars["meanStep"] = _clock.MeanStep;
+        state.Scalars["stepComoment"] = _clock.StepComoment;
         for (int i = 0; i < _tensors.Count; i++)
         {
             string name = _tensors[i]().Name;
@@ -142,6 +137,15 @@ internal sealed class VelocityJump : IJumpMethod
     public void Load(MethodState state)
     {
         int used = (int)state.Scalar(Name, "used");
+        double meanStep = state.Scalar(Name, "meanStep"), stepComoment = state.Scalar(Name, "stepComoment");
+        try
+        {
+            new AlphaRl.Extrapolation.VelocityClock().Restore(used, meanStep, stepComoment);
+        }
+        catch (ArgumentException e)
+        {
+            throw new AlphaRLException($"The saved state of jump method 'velocity' is inconsistent: {e.Message}");
+        }
         var loaded = new List<Tensor>(2 * _tensors.Count);
         // Once the slope has begun every moved tensor has running sums (before it, any saved sums are stale and unused).
         // A tensor frozen when the session was saved and trainable now has none: the velocity cannot continue.
@@ -168,9 +172,7 @@ internal sealed class VelocityJump : IJumpMethod
         }
         Dispose();
         for (int i = 0; i < loaded.Count / 2; i++) (_mean[i], _comoment[i]) = (loaded[2 * i], loaded[2 * i + 1]);
-        _used = used;
-        _meanStep = state.Scalar(Name, "meanStep");
-        _stepComoment = state.Scalar(Name, "stepComoment");
+        _clock.Restore(used, meanStep, stepComoment);
     }
 
     public void Dispose()

@@ -13,7 +13,7 @@ internal sealed record SelectionResult(bool Kept, GuardScore? ScoreBefore, JumpC
 /// every parameter a planned method touches, then for each candidate restores W_e (bit-exact), applies it and scores it.
 /// The best candidate is the one with the highest mean score (the earliest, i.e. the shortest, among equal means) among
 /// those whose floored metrics meet their floors (<see cref="GuardScore.MeetsFloors"/>); it is kept iff
-/// <see cref="GuardScore.NoWorse"/> holds against W_e's score with <see cref="GuardOptions"/>' tolerance and z; otherwise
+/// <see cref="GuardScore.NoWorse"/> holds (Core's <see cref="AlphaRl.Jumps.GuardRule"/>, which <c>predict</c> and <c>watch</c> apply too) against W_e's score with <see cref="GuardOptions"/>' tolerance and z; otherwise
 /// W_e comes back bit-for-bit. Without an evaluation the single planned candidate is applied unguarded. Any exception
 /// (the caller's evaluation, a method's Apply) restores W_e first.
 /// </summary>
@@ -113,7 +113,7 @@ internal sealed class GuardedSelection(GuardOptions options, ILogger logger)
                 candidates.Add(new JumpCandidate(methods[c.Method].Name, c.Length, c.TargetStep, score?.Mean)
                     { StandardError = score?.StandardError, Metrics = score?.Metrics, MeetsFloors = meets });
                 if (score is { } s) Log.Candidate(logger, methods[c.Method].Name, c.Length, c.TargetStep, s.Mean);
-                if (evaluate is null || meets == true && double.IsFinite(score!.Value.Mean) && (best < 0 || score.Value.Mean > scores[best]!.Value.Mean)) best = k;
+                if (evaluate is null || meets == true && AlphaRl.Jumps.GuardRule.Beats(score!.Value.Mean, best < 0 ? null : scores[best]!.Value.Mean)) best = k;
             }
 
             bool kept = best >= 0 && (evaluate is null || GuardScore.NoWorse(before!.Value, scores[best]!.Value, options.Tolerance, options.NoiseZ));
