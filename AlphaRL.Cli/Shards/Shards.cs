@@ -131,6 +131,7 @@ internal static class Shards
         try
         {
             return JsonSerializer.Deserialize(File.ReadAllBytes(path), PartJson.Default.PartManifest) is { Last: not null, Fingerprint: not null, Tensors: not null, Method: not null } m
+                && (m.Fit is null || m.Fit is { Matrices: not null, Steps: not null } fit && fit.Matrices.All(x => x?.Name is not null) && fit.Steps.All(x => x is not null))
                 ? m : throw new CheckpointFormatException(path, "is not a part manifest.");
         }
         catch (Exception e) when (e is JsonException or FileNotFoundException)

@@ -130,4 +130,20 @@ public class FitGateTests : TempFolderTests
         Assert.That(output, Does.Contain("warning: --force").And.Contain("step 20"));
         Assert.That(Directory.Exists(Temp["sharded"]));
     }
+
+    [Test]
+    public void APartManifestWithABrokenFit_IsExit1_NamingIt()
+    {
+        SyntheticSeries.Write(Temp.Path, new SyntheticModel(1, 8, 12, 5, SafetensorsDType.F32), Steps);
+        for (int i = 0; i < 2; i++)
+            Assert.That(CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 80, Temp["sharded"], "--shard", $"{i}/2")).Exit, Is.EqualTo(0));
+        string manifest = Path.Combine(Temp["sharded.part-1-of-2"], "part.json");
+        File.WriteAllText(manifest, File.ReadAllText(manifest).Replace("\"matrices\": [", "\"matrices\": [null, "));
+
+        var (exit, _, error) = CliHarness.Run("merge", "--out", Temp["sharded"]);
+
+        Assert.That(exit, Is.EqualTo(1), error);
+        Assert.That(error, Does.Contain(manifest).And.Contain("is not a part manifest"));
+        Assert.That(Directory.Exists(Temp["sharded"]), Is.False);
+    }
 }
