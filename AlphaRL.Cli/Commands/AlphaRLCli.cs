@@ -22,7 +22,7 @@ internal static class AlphaRLCli
         {
             console = AnsiConsole.Console;
             // Redirected output has no terminal width; keep long tensor names on one line in logs.
-            if (Console.IsOutputRedirected) console.Profile.Width = Math.Max(console.Profile.Width, 200);
+            if (Console.IsOutputRedirected) console.Profile.Width = Math.Max(console.Profile.Width, 320);
         }
         error ??= Console.Error;
         // Ctrl+C stops at the next tensor, so that the writer can remove its temporary folder before the process ends.

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# A Python RL run, end to end: train.py trains the tiny policy in the background and saves checkpoints in a trainer's
-# layout; a follower reads the series and alpharl writes the jump the score command (eval.py) guards; then eval.py is
-# run again on the written checkpoint and its score must equal the score alpharl's JSON report gives the kept candidate.
+# A Python RL run, online, end to end: train.py trains the tiny policy in the background and saves checkpoints in a
+# trainer's layout while `alpharl watch` follows the run folder, records each checkpoint as it appears, and at the end of
+# each window writes the velocity candidates, scores them with eval.py and keeps the best by the hook's guard. Then
+# eval.py is run again on every written checkpoint and its score must equal the kept candidate's score in the attempt's
+# JSON record.
 #
 # Usage: samples/python-run/run-check.sh [trl|verl|bare ...]     (default: all three layouts)
 # Environment: PYTHON (a python3 with torch; default /usr/bin/python3, Debian's python3-torch), WORK (default
-# /tmp/alpharl-python-run, emptied), FOLLOW, STEPS, SAVE_EVERY, LR, SEED, WINDOW_FIRST, WINDOW_LAST, LENGTHS (see below).
+# /tmp/alpharl-python-run, emptied), STEPS, SAVE_EVERY, LR, SEED, MIN_SNAPSHOTS, LENGTHS (see below).
 # Exit 0 when every layout passed; the summary at the end gives each layout's result.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -13,11 +15,10 @@ repo=$(cd "$here/../.." && pwd)
 PYTHON=${PYTHON:-/usr/bin/python3}
 work=${WORK:-/tmp/alpharl-python-run}
 STEPS=${STEPS:-300} SAVE_EVERY=${SAVE_EVERY:-25} LR=${LR:-3e-4} SEED=${SEED:-0}
-# The window alpharl is given (checkpoints WINDOW_FIRST..WINDOW_LAST, L = their distance) and the jump lengths, in
-# window lengths. Training goes on to STEPS, so the real checkpoint at a kept target step is there to compare with.
-WINDOW_FIRST=${WINDOW_FIRST:-100} WINDOW_LAST=${WINDOW_LAST:-200} LENGTHS=${LENGTHS:-0,0.5,1,2}
-# FOLLOW=0: do not score each checkpoint as it appears (halves the time; the trainer then has the CPU to itself).
-FOLLOW=${FOLLOW:-1}
+# watch's window: MIN_SNAPSHOTS checkpoints (4 × 25 steps: windows end at steps 100, 200, 300), jump lengths in window
+# lengths L = e − s, s the base (step 0) or the previous window's end. Lengths up to 2 keep the targets within the run,
+# so the real checkpoint at a kept target step is there to compare with.
+MIN_SNAPSHOTS=${MIN_SNAPSHOTS:-4} LENGTHS=${LENGTHS:-0,0.5,1,2}
 layouts=("$@")
 [ ${#layouts[@]} -gt 0 ] || layouts=(trl verl bare)
 
@@ -31,7 +32,7 @@ echo "build: $((SECONDS - t0)) s"
 cd "$here"
 score_command="$PYTHON eval.py"
 
-# Where train.py puts W0 and the checkpoint of a step, per layout (the paths alpharl is given).
+# Where train.py puts W0 and the checkpoint of a step, per layout.
 base_path() { case $1 in bare) echo "$2/model-0.safetensors" ;; *) echo "$2/base" ;; esac; }
 ckpt_path() {
   case $1 in
@@ -42,83 +43,43 @@ ckpt_path() {
 }
 score_of() { "$PYTHON" eval.py "$1" 2>/dev/null | awk 'NF { last = $1 } END { print last }'; }
 
-# While the trainer runs: every checkpoint that appears must be whole at once (train.py renames it into place), so
-# eval.py must read each one the first time it is seen. Logs "seen STEP after S s: SCORE".
-follow_trainer() {  # $1 layout, $2 run folder, $3 trainer pid
-  local seen=" " step path s
-  while :; do
-    local running=0
-    kill -0 "$3" 2>/dev/null && running=1
-    for ((step = SAVE_EVERY; step <= STEPS; step += SAVE_EVERY)); do
-      path=$(ckpt_path "$1" "$2" "$step")
-      [[ $seen == *" $step "* || ! -e $path ]] && continue
-      s=$(score_of "$path") || true
-      [[ $s =~ ^[0-9.]+$ ]] || { echo "FAIL: checkpoint $path was visible but not readable" >&2; return 1; }
-      echo "  seen step $step after $((SECONDS - started)) s: score $s"
-      seen+="$step "
-    done
-    ((running)) || break
-    sleep 0.2
-  done
-}
-
-# ---- The jump. PLACEHOLDER for `alpharl watch --score-command`: once it exists, this function becomes a call to
-#   "${alpharl[@]}" watch "$run" --base "$base" --score-command "$score_command" --out "$out" --json "$json" ...
-# started beside the trainer instead of after it (and follow_trainer's wait goes). For now: `alpharl predict` with
-# the same score command on the finished window.
-jump() {  # $1 layout, $2 run folder, $3 base, $4 out, $5 json; the window's --checkpoint STEP:PATH after them
-  local layout=$1 run=$2 base=$3 out=$4 json=$5
-  shift 5
-  "${alpharl[@]}" predict --base "$base" "$@" --method velocity --all-tensors --lengths "$LENGTHS" \
-    --score-command "$score_command" --score-timeout 120 --out "$out" --json "$json"
-}
-
 summary=()
 failed=0
 check_layout() {
-  local layout=$1 run="$work/$1" started=$SECONDS
+  local layout=$1 run="$work/$1" started=$SECONDS out="$work/$1-jumps" log="$work/$1-watch.log"
   echo "=== layout $layout: $run"
+  mkdir -p "$run"
   "$PYTHON" train.py --out "$run" --layout "$layout" --steps "$STEPS" --save-every "$SAVE_EVERY" --lr "$LR" --seed "$SEED" \
     2> "$work/$layout-train.log" &
   local trainer=$!
-  if ((FOLLOW)); then follow_trainer "$layout" "$run" "$trainer" || { wait "$trainer" || true; return 1; }; fi
-  wait "$trainer" || { echo "FAIL: train.py exited non-zero"; cat "$work/$layout-train.log"; return 1; }
-  sed 's/ -> .*//' "$work/$layout-train.log" | sed 's/^/  train: /'
-  local trained=$((SECONDS - started))
-
-  local base args=() step
+  # W0 is written first; watch needs it from the start.
+  local base
   base=$(base_path "$layout" "$run")
-  for ((step = WINDOW_FIRST; step <= WINDOW_LAST; step += SAVE_EVERY)); do args+=(--checkpoint "$step:$(ckpt_path "$layout" "$run" "$step")"); done
-  local out="$work/$layout-jumped" json="$work/$layout-jump.json" t1=$SECONDS rc=0 how=""
-  jump "$layout" "$run" "$base" "$out" "$json" "${args[@]}" > "$work/$layout-alpharl.log" 2>&1 || rc=$?
-  if ((rc != 0)) && [ "$layout" = bare ]; then
-    # alpharl opens checkpoint folders only: give it each bare file as the model.safetensors of a folder of symlinks.
-    echo "  alpharl did not read the bare files (exit $rc):"
-    sed 's/^/    /' "$work/$layout-alpharl.log"
-    summary+=("bare files NOT READ by alpharl predict (exit $rc): $(grep -v '^\s*$' "$work/$layout-alpharl.log" | tail -1)")
-    echo "  retrying with each file linked as model.safetensors of a folder under $work/bare-folders"
-    local wrap="$work/bare-folders" file
-    for file in "$run"/model-*.safetensors; do
-      step=${file##*/model-}; step=${step%.safetensors}
-      mkdir -p "$wrap/step-$step" && ln -s "$file" "$wrap/step-$step/model.safetensors"
-    done
-    base="$wrap/step-0" args=()
-    for ((step = WINDOW_FIRST; step <= WINDOW_LAST; step += SAVE_EVERY)); do args+=(--checkpoint "$step:$wrap/step-$step"); done
-    how=" (files linked into folders)" rc=0
-    jump "$layout" "$run" "$base" "$out" "$json" "${args[@]}" > "$work/$layout-alpharl.log" 2>&1 || rc=$?
-  fi
-  if ((rc != 0)); then
-    echo "  alpharl did not accept the $layout layout (exit $rc):"
-    sed 's/^/    /' "$work/$layout-alpharl.log"
-    summary+=("FAIL $layout$how: NOT READ by alpharl predict (exit $rc): $(grep -v '^\s*$' "$work/$layout-alpharl.log" | tail -1)")
-    return 1
-  fi
-  sed 's/^/  alpharl: /' "$work/$layout-alpharl.log"
-  local jumped=$((SECONDS - t1))
+  while [ ! -e "$base" ]; do kill -0 "$trainer" 2>/dev/null || break; sleep 0.1; done
+  "${alpharl[@]}" watch "$run" --base "$base" --store "$work/$layout-store" --out "$out" --score-command "$score_command" \
+    --lengths "$LENGTHS" --min-snapshots "$MIN_SNAPSHOTS" --schedule repeated --max-jumps 1 --score-timeout 120 \
+    --poll-seconds 0.5 --settle-seconds 1 --exit-after 900 > "$log" 2>&1 &
+  local watcher=$!
+  wait "$trainer" || { echo "FAIL: train.py exited non-zero"; cat "$work/$layout-train.log"; kill "$watcher" 2>/dev/null; return 1; }
+  local trained=$((SECONDS - started))
+  sed 's/ -> .*//' "$work/$layout-train.log" | sed 's/^/  train: /'
+  # watch stops by itself once a jump is kept; otherwise it is stopped once it has tried the run's last window.
+  while kill -0 "$watcher" 2>/dev/null; do
+    grep -q "a new window begins at step $STEPS" "$log" && { kill -INT "$watcher" 2>/dev/null || true; break; }
+    sleep 0.5
+  done
+  local rc=0
+  wait "$watcher" || rc=$?
+  sed 's/^/  watch: /' "$log"
+  if ((rc != 0 && rc != 130)); then summary+=("FAIL $layout: watch exited $rc: $(grep -v '^\s*$' "$log" | tail -1)"); return 1; fi
 
-  # The kept candidate and W_e's score, from the JSON report.
-  local kept
-  kept=$("$PYTHON" - "$json" <<'PY'
+  # Every attempt: the kept candidate's score in the record must be eval.py's score of the written checkpoint.
+  local json attempts=0 line="" ok=1
+  for json in "$out"/from-step*.json; do
+    [ -e "$json" ] || continue
+    attempts=$((attempts + 1))
+    local written=${json%.json} kept kept_score kept_length kept_step we_score rescored truth="n/a"
+    kept=$("$PYTHON" - "$json" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1]))["candidates"]
 kept = [x for x in c if x["kept"]]
@@ -128,19 +89,15 @@ k = kept[0]
 print(f'{k["score"]!r} {k["length"]} {k["target_step"]} {we[0]["score"]!r}')
 PY
 )
-  local kept_score kept_length kept_step we_score
-  read -r kept_score kept_length kept_step we_score <<< "$kept"
-  local rescored
-  rescored=$(score_of "$out")
-  local truth="n/a"
-  [ -e "$(ckpt_path "$layout" "$run" "$kept_step")" ] && truth=$(score_of "$(ckpt_path "$layout" "$run" "$kept_step")")
-  local line="$layout$how: W_e (step $WINDOW_LAST) $we_score; kept j=$kept_length (step $kept_step) $kept_score; eval.py on $out: $rescored; real step $kept_step: $truth; train+follow ${trained} s, alpharl ${jumped} s"
-  if "$PYTHON" -c 'import sys; sys.exit(float(sys.argv[1]) != float(sys.argv[2]))' "$rescored" "$kept_score"; then
-    summary+=("PASS $line")
-  else
-    summary+=("FAIL (score of the written checkpoint differs from the report's) $line")
-    return 1
-  fi
+    read -r kept_score kept_length kept_step we_score <<< "$kept"
+    rescored=$(score_of "$written")
+    [ -e "$(ckpt_path "$layout" "$run" "$kept_step")" ] && truth=$(score_of "$(ckpt_path "$layout" "$run" "$kept_step")")
+    line+=" [${written##*/}: W_e $we_score; kept j=$kept_length (step $kept_step) $kept_score; eval.py on it $rescored; real step $kept_step $truth]"
+    "$PYTHON" -c 'import sys; sys.exit(float(sys.argv[1]) != float(sys.argv[2]))' "$rescored" "$kept_score" || ok=0
+  done
+  line="$layout: $attempts attempt(s)$line; train ${trained} s, total $((SECONDS - started)) s"
+  if ((attempts == 0)); then summary+=("FAIL (no attempt) $line"); return 1; fi
+  if ((ok)); then summary+=("PASS $line"); else summary+=("FAIL (a written checkpoint's score differs from its record's) $line"); return 1; fi
 }
 
 for layout in "${layouts[@]}"; do
