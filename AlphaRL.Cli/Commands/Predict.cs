@@ -1,6 +1,7 @@
 using System.Globalization;
 using AlphaRl.Checkpoints;
 using AlphaRl.Extrapolation;
+using AlphaRl.Jumps;
 using Spectre.Console;
 
 namespace AlphaRl.Cli;
@@ -61,10 +62,15 @@ internal static class Predict
             throw new UsageException($"--method velocity from {options.Series.Store!.Directory}: the window's velocity has {sums.Clock.Count} checkpoint(s) (after leaving out the first {options.Series.Store.Manifest.Velocity!.Skip}); a slope needs two at distinct steps.");
         var linear = rank1 ? null : new LinearJumpWriter(series, options.Method, candidates, first, sums);
         var results = new List<MatrixTrajectory>();
+        // The fit gate judges once every rank-1 matrix of this output is fitted: the writers stage everything and drop it
+        // on an error, so a refusal leaves nothing, and it comes before the remaining tensors are written. A part of a
+        // sharded prediction sees only its own matrices: it hands its evidence to merge, which judges them all.
+        int gateAt = rank1 && options.Shard is null && candidates.Any(c => !c.NoJump) ? series.Covered.Count : -1;
+        string? forced = null;
         float[] scratch = [];
         ushort[] bits = [];
-        static AlphaRLException Overflow(long target, string name, string range) =>
-            new($"The prediction for step {target} of tensor '{name}' overflows float (a weight beyond {range}); choose a nearer --target-step. Nothing was written.");
+        static AlphaRLException Overflow(long target, string name) =>
+            new($"The prediction for step {target} of tensor '{name}' overflows BF16 (a weight beyond about ±3.39e38); choose a nearer --target-step. Nothing was written.");
         void WriteTensor(CheckpointTensor tensor, IReadOnlyList<Stream> streams)
         {
             string name = tensor.Info.Name;
@@ -72,6 +78,9 @@ internal static class Predict
             {
                 var m = builder!.Process(name, readBase: Rank1Jump.StartsFromBase(options.Form), readLast: true);
                 results.Add(m);
+                if (results.Count == gateAt)
+                    forced = FitGate.Enforce(GateEvidence.Of(results, series.BaseStep, options.Series.Checkpoints), options.FitThreshold, options.Force,
+                        "pass --force to write the prediction anyway");
                 var fit = m.Fit!;
                 var reference = Rank1Jump.StartsFromBase(options.Form) ? builder.Base : builder.Last;
                 for (int k = 0; k < candidates.Count; k++)
@@ -88,7 +97,7 @@ internal static class Predict
                         if (bits.Length < reference.Bits.Length) bits = new ushort[reference.Bits.Length];
                         var output = bits.AsSpan(0, reference.Bits.Length);
                         if (!Rank1Jump.ApplyBFloat16(reference.Bits, output, m.Rows, m.Cols, c, fit.LastV))
-                            throw Overflow(candidates[k].TargetStep, name, "±3.4e38 in bfloat16");
+                            throw Overflow(candidates[k].TargetStep, name);
                         streams[k].Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(output));
                         continue;
                     }
@@ -102,8 +111,7 @@ internal static class Predict
                         weights = copy;
                     }
                     Rank1Jump.Apply(weights, m.Rows, m.Cols, c, fit.LastV);
-                    if (!float.IsFinite(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(weights)))
-                        throw Overflow(candidates[k].TargetStep, name, "±3.4e38");
+                    OutputRange.Ensure(weights, tensor.Info.DType, name, candidates[k].TargetStep);
                     SafetensorsFile.WriteFloats(streams[k], weights, tensor.Info.DType);
                 }
             }
@@ -113,6 +121,7 @@ internal static class Predict
             }
             else
             {
+                Finite.EnsureStored(tensor, $"at step {last}");
                 foreach (var stream in streams) tensor.File.CopyRawTo(tensor.Info, stream);
             }
         }
@@ -127,10 +136,12 @@ internal static class Predict
         if (options.Shard is { } shard)
         {
             var manifest = new PartManifest(shard.Index, shard.Count, Path.GetFullPath(series.Last.Directory), SnapshotStore.Fingerprint(series.Last),
-                candidates[0].TargetStep, $"{MethodName(options.Method)} {FormName(options.Form)} {options.Series.Method} all-tensors={options.AllTensors}", []);
+                candidates[0].TargetStep, $"{MethodName(options.Method)} {FormName(options.Form)} {options.Series.Method} all-tensors={options.AllTensors}", [])
+                { FitThreshold = options.FitThreshold, Force = options.Force };
             long part = series.Last.TensorNames.Where(mine!.Contains).Sum(n => series.Last.Tensor(n).Info.ByteLength);
             ConsoleProgress.Run(console, $"{description}, part {shard.Index}/{shard.Count}", part, advance =>
-                Shards.WritePart(shard.PartFolder(options.Out), series.Last, mine, manifest, (tensor, stream) =>
+                Shards.WritePart(shard.PartFolder(options.Out), series.Last, mine,
+                    () => manifest with { Fit = rank1 ? GateEvidence.Of(results, series.BaseStep, options.Series.Checkpoints) : null }, (tensor, stream) =>
                 {
                     WriteTensor(tensor, [stream]);
                     advance(tensor.Info.ByteLength);
@@ -186,6 +197,7 @@ internal static class Predict
         };
         if (!rank1) report = report with { Method = MethodName(options.Method), Summary = null, Matrices = [] };
         Report.Render(console, report);
+        if (forced is not null) console.WriteLine(FitGate.ForcedWarning(forced));
         string what = options.Method switch
         {
             JumpMethod.Rank1 => $"{FormName(options.Form)} form",
@@ -195,7 +207,7 @@ internal static class Predict
         string from = $"from steps {string.Join(", ", report.Steps)}";
         if (options.Shard is { } written)
             console.WriteLine($"Wrote part {written.Index}/{written.Count} of {options.Out} ({results.Count + (linear?.Reports.Count ?? 0)} tensors) to {written.PartFolder(options.Out)}: " +
-                $"step {options.TargetStep} predicted {from} ({what}). When every part is written, run 'alpharl merge --out {options.Out}'.");
+                $"step {options.TargetStep} predicted {from} ({what}). When every part is written, run 'alpharl merge --out {options.Out}', which judges the fit of all parts together.");
         else if (!grid)
             console.WriteLine($"Wrote {options.Out}: step {options.TargetStep} predicted {from} ({what}).");
         else
@@ -274,6 +286,8 @@ internal static class Predict
             throw new UsageException($"--score-timeout must be a positive number of seconds; got {options.ScoreTimeoutSeconds}.");
         if (options.Shard is not null && (options.Lengths is not null || options.ScoreCommand is not null))
             throw new UsageException("--shard writes one part of a single prediction; it does not go with --lengths or --score-command.");
+        if (JumpDefaults.CheckFitThreshold(options.FitThreshold) is { } bad)
+            throw new UsageException($"--fit-threshold {bad}; got {options.FitThreshold.ToString(CultureInfo.InvariantCulture)}.");
         if (options.ScoreCommand is { } command && string.IsNullOrWhiteSpace(command))
             throw new UsageException("--score-command is empty.");
         if (AlphaRl.Jumps.GuardRule.CheckTolerance(options.Tolerance) is { } tolerance)

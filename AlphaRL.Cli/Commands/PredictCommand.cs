@@ -1,5 +1,6 @@
 using System.CommandLine;
 using AlphaRl.Extrapolation;
+using AlphaRl.Jumps;
 using Spectre.Console;
 
 namespace AlphaRl.Cli;
@@ -50,9 +51,18 @@ internal static class PredictCommand
             Description = "Also allow z standard errors of the difference, from se=VALUE printed after each score (the hook's Guard.NoiseZ; default 0).",
         };
         var timeout = new Option<double>("--score-timeout") { Description = "Seconds each score command may run.", DefaultValueFactory = _ => 3600 };
+        var threshold = new Option<double>("--fit-threshold")
+        {
+            Description = "Largest pooled held-out relative error of the rank-1 line that is written (the hook's FitThreshold); a worse fit exits 1 with nothing written.",
+            DefaultValueFactory = _ => JumpDefaults.FitThreshold,
+        };
+        var force = new Option<bool>("--force")
+        {
+            Description = "Write the rank-1 prediction even when its fit exceeds --fit-threshold (with a warning). Weights that are not finite, or beyond the dtype's range, are refused all the same.",
+        };
         var command = new Command("predict", "Write the checkpoint predicted for a target step (or candidates for several jump lengths) from a base and a window of checkpoints.");
         series.AddTo(command);
-        foreach (var option in new Option[] { target, lengths, output, form, allTensors, score, floors, tolerance, noiseZ, timeout, shard }) command.Options.Add(option);
+        foreach (var option in new Option[] { target, lengths, output, form, allTensors, score, floors, tolerance, noiseZ, timeout, shard, threshold, force }) command.Options.Add(option);
         command.Validators.Add(result =>
         {
             bool hasTarget = result.GetResult(target) is not null, hasLengths = result.GetResult(lengths) is not null;
@@ -77,6 +87,8 @@ internal static class PredictCommand
             Tolerance = r.GetValue(tolerance),
             NoiseZ = r.GetValue(noiseZ),
             Shard = r.GetValue(shard) is { } part ? ShardSpec.Parse(part) : null,
+            FitThreshold = r.GetValue(threshold),
+            Force = r.GetValue(force),
         }, console, cancellation)));
         return command;
     }

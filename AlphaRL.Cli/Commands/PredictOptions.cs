@@ -1,4 +1,5 @@
 using AlphaRl.Extrapolation;
+using AlphaRl.Jumps;
 
 namespace AlphaRl.Cli;
 
@@ -35,4 +36,12 @@ internal sealed record PredictOptions(SeriesOptions Series, long? TargetStep, st
 
     /// <summary>Compute only this shard's tensors and write them as a part beside <see cref="Out"/> (merged by <c>alpharl merge</c>).</summary>
     public ShardSpec? Shard { get; init; }
+
+    /// <summary>Largest pooled held-out relative error of the rank-1 line that is written (the fit gate, <see cref="FitGate"/>);
+    /// the hook's default.</summary>
+    public double FitThreshold { get; init; } = JumpDefaults.FitThreshold;
+
+    /// <summary>Write a rank-1 prediction whose fit fails the gate (a warning says so); values that are not finite or
+    /// beyond the dtype's range are refused all the same.</summary>
+    public bool Force { get; init; }
 }

@@ -100,7 +100,7 @@ internal sealed class LinearJumpWriter(CheckpointSeries series, JumpMethod metho
                     WeightVelocity.Jump(we, _first.AsSpan(0, length), stored.Clock.Factor(candidates[k].TargetStep - last), jumped);
                 else if (method == JumpMethod.Velocity) _velocity.Jump(we, candidates[k].TargetStep - last, jumped);
                 else LinearWeightJump.Apply(we, delta, scales[k], jumped);
-                LinearWeightJump.EnsureFinite(jumped, name, $"the prediction for step {candidates[k].TargetStep}");
+                OutputRange.Ensure(jumped, info.DType, name, candidates[k].TargetStep, offset);
                 SafetensorsFile.WriteFloats(streams[k], jumped, info.DType);
             }
         }

@@ -2,11 +2,11 @@ using System.Text.Json.Serialization;
 
 namespace AlphaRl.Cli;
 
-/// <summary>The JSON files the tool reads and writes (store manifest, part manifest, report), serialized by
-/// source-generated code: reflection-based serialization costs a short-lived process a tenth of a second of start-up.</summary>
+/// <summary>The JSON files the tool reads and writes (store manifest; the part manifest and the report have their own
+/// contexts), serialized by source-generated code: reflection-based serialization costs a short-lived process a tenth of
+/// a second of start-up.</summary>
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(StoreManifest))]
-[JsonSerializable(typeof(PartManifest))]
 internal sealed partial class CliJson : JsonSerializerContext;
 
 /// <summary>The report's JSON: as <see cref="CliJson"/>, and NaN or infinite figures written as named literals.</summary>

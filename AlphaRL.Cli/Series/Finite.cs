@@ -19,6 +19,33 @@ internal static class Finite
         throw new CheckpointFormatException(file, $"tensor '{tensor}' {where} holds {values[i]} at element {i}; the weights must be finite.");
     }
 
+    /// <summary>Checks, a slice at a time, that a stored tensor about to be copied unchanged into an output holds only
+    /// finite values (a tensor that is not F32, F16 or BF16 passes): no output holds NaN or infinity, not even one its
+    /// input had.</summary>
+    /// <exception cref="CheckpointFormatException">A value is NaN or infinite; names the file, the tensor, <paramref name="where"/> and the element.</exception>
+    public static void EnsureStored(CheckpointTensor tensor, string where)
+    {
+        if (!tensor.Info.DType.IsFloat() || tensor.Info.ElementCount == 0) return;
+        var buffer = System.Buffers.ArrayPool<float>.Shared.Rent((int)Math.Min(tensor.Info.ElementCount, 1 << 20));
+        try
+        {
+            for (long offset = 0; offset < tensor.Info.ElementCount; offset += buffer.Length)
+            {
+                var slice = buffer.AsSpan(0, (int)Math.Min(buffer.Length, tensor.Info.ElementCount - offset));
+                tensor.ReadFloats(offset, slice);
+                if (float.IsFinite(TensorPrimitives.MaxMagnitude(slice))) continue;
+                int i = 0;
+                while (float.IsFinite(slice[i])) i++;
+                throw new CheckpointFormatException(tensor.File.Path, $"tensor '{tensor.Info.Name}' {where} holds {slice[i]} at element {offset + i}, " +
+                    "and would be copied into the output unchanged; the weights must be finite. Nothing was written.");
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(buffer);
+        }
+    }
+
     /// <summary>Reads a float tensor into <paramref name="destination"/> (at least its element count) and checks, with
     /// <see cref="Ensure"/>, that the values read are finite.</summary>
     public static void Read(CheckpointTensor tensor, Span<float> destination, string where)

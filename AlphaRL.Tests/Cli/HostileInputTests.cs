@@ -17,9 +17,12 @@ public class HostileInputTests : TempFolderTests
     private string File(long step) => Path.Combine(SyntheticSeries.Folder(Temp.Path, step), Checkpoint.SingleFileName);
 
     /// <summary>Overwrites one F32 value of a tensor in a checkpoint file.</summary>
-    private void Poke(long step, string tensor, int element, float value)
+    private void Poke(long step, string tensor, int element, float value) => Poke(Temp.Path, step, tensor, element, value);
+
+    /// <summary>Overwrites one F32 value of a tensor in a checkpoint file of the series written under <paramref name="root"/>.</summary>
+    internal static void Poke(string root, long step, string tensor, int element, float value)
     {
-        string path = File(step);
+        string path = Path.Combine(SyntheticSeries.Folder(root, step), Checkpoint.SingleFileName);
         long at;
         using (var file = SafetensorsFile.Open(path))
             at = file.DataStart + file.Tensor(tensor).Begin + 4L * element;
@@ -46,17 +49,75 @@ public class HostileInputTests : TempFolderTests
         }
     }
 
-    [TestCase("predict")]
-    [TestCase("analyze")]
-    public void AHugeFiniteValueInACoveredMatrix_IsProcessed_NotACrash(string command)
+    [Test]
+    public void AHugeFiniteValueInACoveredMatrix_IsAnalyzed_NotACrash()
     {
         SyntheticSeries.Write(Temp.Path, _model, Steps);
         Poke(20, Q, 3, 1e16f);
 
-        var (exit, output, error) = CliHarness.Run(command == "predict" ? CliHarness.PredictArgs(Temp.Path, Steps, 50, Temp["out"]) : AnalyzeArgs());
+        var (exit, output, error) = CliHarness.Run(AnalyzeArgs());
 
         Assert.That(exit, Is.EqualTo(0), error);
         Assert.That(output, Does.Contain(Q));
+    }
+
+    [TestCase(1e16f)]
+    [TestCase(3e38f)]
+    public void OneAbsurdWeightInACheckpoint_FailsTheFitGate_NamingTheCheckpoint_AndNothingIsWritten(float weight)
+    {
+        SyntheticSeries.Write(Temp.Path, _model, Steps);
+        Poke(20, Q, 3, weight);
+
+        var (exit, _, error) = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 50, Temp["out"]));
+
+        Assert.That(exit, Is.EqualTo(1), error);
+        Assert.That(error, Does.Contain("pooled held-out relative error").And.Contain(Q).And.Contain("--force"));
+        Assert.That(error, Does.Contain($"the checkpoint at step 20 ({SyntheticSeries.Folder(Temp.Path, 20)})"));
+        Assert.That(Directory.GetFileSystemEntries(Temp.Path).Select(Path.GetFileName), Is.EquivalentTo(Steps.Prepend(0).Select(s => Path.GetFileName(SyntheticSeries.Folder(Temp.Path, s)))),
+            "no output and no temporary folder");
+    }
+
+    [TestCase(1e16f)]
+    [TestCase(3e38f)]
+    public void OneAbsurdWeight_WithForce_IsWritten_WithAWarning_AndEveryValueIsFinite(float weight)
+    {
+        SyntheticSeries.Write(Temp.Path, _model, Steps);
+        Poke(20, Q, 3, weight);
+
+        var (exit, output, error) = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 50, Temp["out"], "--force"));
+
+        Assert.That(exit, Is.EqualTo(0), error);
+        Assert.That(output, Does.Contain("warning: --force").And.Contain("step 20"));
+        using var written = Checkpoint.Open(Temp["out"]);
+        foreach (string name in written.TensorNames)
+            Assert.That(Read(written, name).All(float.IsFinite), name);
+    }
+
+    [Test]
+    public void AWeightNearTheFloatLimitInTheLastCheckpoint_WithForce_IsStillRefused_WhenThePredictionOverflows()
+    {
+        SyntheticSeries.Write(Temp.Path, _model, Steps);
+        Poke(30, Q, 3, 3e38f);
+
+        var (exit, _, error) = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 90, Temp["out"], "--force"));
+
+        Assert.That(exit, Is.EqualTo(1), error);
+        Assert.That(error, Does.Contain(Q).And.Contain("step 90").And.Contain("not finite"));
+        Assert.That(Directory.Exists(Temp["out"]), Is.False);
+    }
+
+    [TestCase("rank1")]
+    [TestCase("direction")]
+    public void ANaNInATensorCopiedFromTheLastCheckpoint_IsExit1_AndNothingIsWritten(string method)
+    {
+        SyntheticSeries.Write(Temp.Path, _model, Steps);
+        Poke(30, "model.norm.weight", 2, float.NaN);
+
+        var (exit, _, error) = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 50, Temp["out"], "--method", method, "--force"));
+
+        Assert.That(exit, Is.EqualTo(1), error);
+        Assert.That(error, Does.Contain(File(30)).And.Contain("model.norm.weight").And.Contain("element 2").And.Contain("copied into the output"));
+        Assert.That(Directory.Exists(Temp["out"]), Is.False);
     }
 
     [Test]

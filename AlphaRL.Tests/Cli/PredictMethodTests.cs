@@ -25,7 +25,7 @@ public class PredictMethodTests : TempFolderTests
         SyntheticSeries.Write(Temp.Path, new SyntheticModel(1, 8, 12, 6, SafetensorsDType.BF16, Shards: 2), Steps, seed: 3, noise: 2e-3f);
         string output = Temp["default"];
 
-        var (exit, _, error) = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 100, output));
+        var (exit, _, error) = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 100, output, "--force"));
 
         Assert.That(exit, Is.EqualTo(0), error);
         Assert.That(FolderHash(output), Is.EqualTo(Rank1GoldenHash));
@@ -36,8 +36,8 @@ public class PredictMethodTests : TempFolderTests
     {
         SyntheticSeries.Write(Temp.Path, new SyntheticModel(1, 8, 12, 6, SafetensorsDType.BF16, Shards: 2), Steps, seed: 3, noise: 2e-3f);
 
-        var a = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 100, Temp["default"]));
-        var b = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 100, Temp["rank1"], "--method", "rank1", "--form", "increment"));
+        var a = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 100, Temp["default"], "--force"));
+        var b = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 100, Temp["rank1"], "--method", "rank1", "--form", "increment", "--force"));
 
         Assert.That((a.Exit, b.Exit), Is.EqualTo((0, 0)), a.Error + b.Error);
         Assert.That(FolderHash(Temp["rank1"]), Is.EqualTo(FolderHash(Temp["default"])).And.EqualTo(Rank1GoldenHash));
@@ -146,8 +146,8 @@ public class PredictMethodTests : TempFolderTests
         SyntheticSeries.Write(Temp.Path, model, Steps, Seed, noise: 2e-3f);
         string output = Temp["candidates"], json = Temp["report.json"];
 
-        var (exit, text, error) = CliHarness.Run(LengthArgs(output, "0,0.5,1,2", "--json", json));
-        var single = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 100, Temp["single"]));
+        var (exit, text, error) = CliHarness.Run(LengthArgs(output, "0,0.5,1,2", "--json", json, "--force"));
+        var single = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 100, Temp["single"], "--force"));
 
         Assert.That((exit, single.Exit), Is.EqualTo((0, 0)), error + single.Error);
         // L = 40 − 10 = 30: targets 40, 55, 70 and 100.
@@ -212,7 +212,7 @@ public class PredictMethodTests : TempFolderTests
             echo $(( 1000 - s ))
             """);
 
-        var (exit, text, error) = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 100, output, "--score-command", $"bash {score}"));
+        var (exit, text, error) = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 100, output, "--score-command", $"bash {score}", "--force"));
 
         Assert.That(exit, Is.EqualTo(0), error);
         Assert.That(text, Does.Contain("No jump scored at least as well as W_e").And.Contain("did not help"));

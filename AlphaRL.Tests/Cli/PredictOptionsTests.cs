@@ -15,8 +15,8 @@ public class PredictOptionsTests : TempFolderTests
     public void MetricPls_WithAMetricProportionalToTheStep_PredictsWhatTheStepLinePredicts()
     {
         string byStep = Temp["by-step"], byMetric = Temp["by-metric"];
-        var a = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 100, byStep));
-        var b = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 100, byMetric,
+        var a = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 100, byStep, "--force"));
+        var b = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 100, byMetric, "--force",
             "--method", "metric-pls", "--metric", "10:0.1", "--metric", "20:0.2", "--metric", "30:0.3", "--metric", "40:0.4", "--target-metric", "1.0"));
 
         Assert.That((a.Exit, b.Exit), Is.EqualTo((0, 0)), a.Error + b.Error);
@@ -61,7 +61,7 @@ public class PredictOptionsTests : TempFolderTests
     public void Predict_WithIncludeAndExclude_JumpsOnlyTheSelectedMatrices_AndCopiesTheRest()
     {
         string output = Temp["o"];
-        var (exit, text, error) = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 60, output, "--include", @"self_attn\.", "--exclude", "v_proj"));
+        var (exit, text, error) = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 60, output, "--include", @"self_attn\.", "--exclude", "v_proj", "--force"));
 
         Assert.That(exit, Is.EqualTo(0), error);
         Assert.That(text, Does.Contain("3 covered matrices"));

@@ -48,7 +48,7 @@ public class PredictTests : TempFolderTests
         SyntheticSeries.Write(Temp.Path, model, Steps, Seed, noise: 3e-3f);
         string output = Temp["predicted"];
 
-        var (exit, _, error) = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 90, output));
+        var (exit, _, error) = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 90, output, "--force"));
 
         Assert.That(exit, Is.EqualTo(0), error);
         using var predicted = Checkpoint.Open(output);

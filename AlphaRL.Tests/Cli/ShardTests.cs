@@ -21,13 +21,13 @@ public class ShardTests : TempFolderTests
     public void ShardedPredictAndMerge_AreByteIdenticalToOneProcess(int shards, int fileShards, string method)
     {
         SyntheticSeries.Write(Temp.Path, new SyntheticModel(2, 10, 16, 5, SafetensorsDType.BF16, fileShards), Steps, noise: 1e-3f);
-        var (one, _, oneError) = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 70, Temp["single"], "--method", method));
+        var (one, _, oneError) = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 70, Temp["single"], "--method", method, "--force"));
         Assert.That(one, Is.EqualTo(0), oneError);
 
         var covered = new HashSet<string>();
         for (int i = shards - 1; i >= 0; i--) // any order, as a job array runs them
         {
-            var (exit, output, error) = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 70, Temp["sharded"], "--method", method, "--shard", $"{i}/{shards}"));
+            var (exit, output, error) = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 70, Temp["sharded"], "--method", method, "--shard", $"{i}/{shards}", "--force"));
             Assert.That(exit, Is.EqualTo(0), error);
             Assert.That(output, Does.Contain($"Wrote part {i}/{shards}"));
             using var part = SafetensorsFile.Open(Path.Combine(Temp[$"sharded.part-{i}-of-{shards}"], Shards.PartFile));
@@ -51,10 +51,10 @@ public class ShardTests : TempFolderTests
         SyntheticSeries.Write(Temp.Path, new SyntheticModel(1, 10, 16, 5, SafetensorsDType.BF16, 2), Steps, noise: 1e-3f);
         foreach (long s in Steps)
             Assert.That(CliHarness.Run("record", SyntheticSeries.Folder(Temp.Path, s), "--step", $"{s}", "--base", SyntheticSeries.Folder(Temp.Path, 0), "--store", Temp["store"]).Exit, Is.EqualTo(0));
-        Assert.That(CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 70, Temp["single"])).Exit, Is.EqualTo(0));
+        Assert.That(CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 70, Temp["single"], "--force")).Exit, Is.EqualTo(0));
 
         for (int i = 0; i < 2; i++)
-            Assert.That(CliHarness.Run("predict", "--store", Temp["store"], "--target-step", "70", "--out", Temp["sharded"], "--shard", $"{i}/2").Exit, Is.EqualTo(0));
+            Assert.That(CliHarness.Run("predict", "--store", Temp["store"], "--target-step", "70", "--out", Temp["sharded"], "--shard", $"{i}/2", "--force").Exit, Is.EqualTo(0));
         var (merged, _, error) = CliHarness.Run("merge", "--out", Temp["sharded"]);
 
         Assert.That(merged, Is.EqualTo(0), error);

@@ -33,12 +33,12 @@ public class SnapshotStoreTests : TempFolderTests
     {
         SyntheticSeries.Write(Temp.Path, new SyntheticModel(2, 12, 20, 7, dtype, shards), Steps, noise: 3e-3f);
         RecordAll();
-        var (series, _, seriesError) = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 90, Temp["from-series"], "--form", form));
+        var (series, _, seriesError) = CliHarness.Run(CliHarness.PredictArgs(Temp.Path, Steps, 90, Temp["from-series"], "--form", form, "--force"));
         Assert.That(series, Is.EqualTo(0), seriesError);
         // The older checkpoints are gone, as a trainer with a save limit deletes them: the store does not need them.
         foreach (long s in Steps[..^1]) Directory.Delete(SyntheticSeries.Folder(Temp.Path, s), true);
 
-        var (exit, output, error) = CliHarness.Run("predict", "--store", Store, "--target-step", "90", "--out", Temp["from-store"], "--form", form);
+        var (exit, output, error) = CliHarness.Run("predict", "--store", Store, "--target-step", "90", "--out", Temp["from-store"], "--form", form, "--force");
 
         Assert.That(exit, Is.EqualTo(0), error);
         Assert.That(output, Does.Contain("predicted from steps 10, 20, 30, 40"));
