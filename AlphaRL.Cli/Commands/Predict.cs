@@ -12,6 +12,9 @@ internal static class Predict
 {
     public static SeriesReport Run(PredictOptions options, IAnsiConsole console, CancellationToken cancellation = default)
     {
+        if (AdapterSeries.Holds(options.Series)) return LoraPredict.Run(options, console, cancellation);
+        if (options.MergeInto is not null)
+            throw new UsageException($"--merge-into applies to a series of LoRA adapter folders (holding {AdapterConfig.FileName}); the checkpoints given are full checkpoints.");
         bool rank1 = options.Method == JumpMethod.Rank1;
         bool scoring = options.ScoreCommand is not null;
         CheckPredictUsage(options);
@@ -207,7 +210,7 @@ internal static class Predict
     /// <summary>How far beyond the window a jump may go before predict warns: a multiple of the window's length.</summary>
     public const double FarTargetWindows = 10;
 
-    private static void WarnFarTarget(IAnsiConsole console, IReadOnlyList<Candidate> candidates, long baseStep, long first, long last)
+    internal static void WarnFarTarget(IAnsiConsole console, IReadOnlyList<Candidate> candidates, long baseStep, long first, long last)
     {
         // With one checkpoint the window is the stretch from the base.
         long window = last > first ? last - first : last - baseStep;

@@ -41,10 +41,16 @@ internal static class PredictCommand
         {
             Description = "NAME=VALUE: keep a jump candidate only if the metric NAME, printed by --score-command after the score as NAME=VALUE, is at least VALUE (repeatable).",
         };
+        var mergeInto = new Option<string?>("--merge-into")
+        {
+            Description = "For a series of LoRA adapter folders: write BASE with the predicted adapter merged in (W + scale·B A per target module) " +
+                "instead of the predicted adapter.",
+            HelpName = "BASE",
+        };
         var timeout = new Option<double>("--score-timeout") { Description = "Seconds each score command may run.", DefaultValueFactory = _ => 3600 };
         var command = new Command("predict", "Write the checkpoint predicted for a target step (or candidates for several jump lengths) from a base and a window of checkpoints.");
         series.AddTo(command);
-        foreach (var option in new Option[] { target, lengths, output, form, allTensors, score, floors, timeout, shard }) command.Options.Add(option);
+        foreach (var option in new Option[] { target, lengths, output, form, allTensors, score, floors, timeout, shard, mergeInto }) command.Options.Add(option);
         command.Validators.Add(result =>
         {
             bool hasTarget = result.GetResult(target) is not null, hasLengths = result.GetResult(lengths) is not null;
@@ -61,6 +67,8 @@ internal static class PredictCommand
             series.Read(r), r.GetValue(target), r.GetRequiredValue(output), ParseForm(r.GetValue(form)), r.GetValue(series.Json))
         {
             Method = series.Jump(r),
+            MethodChosen = r.GetResult(series.Method) is { Implicit: false },
+            MergeInto = r.GetValue(mergeInto),
             Lengths = r.GetValue(lengths) is { } text ? Candidate.ParseLengths(text) : null,
             AllTensors = r.GetValue(allTensors),
             ScoreCommand = r.GetValue(score),
