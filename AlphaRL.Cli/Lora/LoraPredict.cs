@@ -119,10 +119,11 @@ internal static class LoraPredict
                     t.ReadFloats(values);
                     velocity.Add(step, values, t.File.Path);
                 }
-                // values now holds W_e, the last checkpoint's.
-                var slope = new float[n];
+                // values now holds W_e, the last checkpoint's; the jump is formed in double and rounded once.
+                var slope = new double[n];
                 velocity.Slope(slope);
-                LinearWeightJump.Apply(values, slope, LinearWeightJump.VelocityScale(last, target), result);
+                double scale = LinearWeightJump.VelocityScale(last, target);
+                for (int i = 0; i < n; i++) result[i] = (float)(values[i] + scale * slope[i]);
             }
             else
             {

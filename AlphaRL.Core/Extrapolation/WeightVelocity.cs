@@ -94,23 +94,43 @@ public sealed class WeightVelocity
     /// <exception cref="AlphaRLException">Fewer than two distinct steps were added, or the slope is not finite.</exception>
     public void Slope(Span<float> destination)
     {
-        if (destination.Length != _length)
-            throw new ArgumentException($"Destination holds {destination.Length} values; '{_tensor}' has {_length}.", nameof(destination));
-        if (_steps.Count < 2)
-            throw new AlphaRLException($"The velocity of '{_tensor}' needs observations at two or more distinct steps; it has {_steps.Count} ({_count} observation(s)).");
-        double n = _count;
-        double meanT = _sumT / n;
-        double sxx = _sumT2 - _sumT * meanT;
-        var sum = _sum.AsSpan(0, _length);
-        var weighted = _weightedSum.AsSpan(0, _length);
+        var (meanT, sxx) = Moments(destination.Length);
         for (int i = 0; i < destination.Length; i++)
         {
-            // Σ (τ − τ̄) W = Σ τ W − τ̄ Σ W.
-            double b = (weighted[i] - meanT * sum[i]) / sxx;
-            if (!double.IsFinite(b) || !float.IsFinite((float)b))
+            double b = SlopeAt(i, meanT, sxx);
+            if (!float.IsFinite((float)b))
                 throw new AlphaRLException($"The velocity of '{_tensor}' is not finite at element {FirstElement + i}.");
             destination[i] = (float)b;
         }
+    }
+
+    /// <summary>Writes the least-squares slope b (per step) of every value into <paramref name="destination"/>, unrounded
+    /// (for small tensors, such as LoRA factors, whose jump is then formed and rounded once).</summary>
+    /// <exception cref="AlphaRLException">Fewer than two distinct steps were added, or the slope is not finite.</exception>
+    public void Slope(Span<double> destination)
+    {
+        var (meanT, sxx) = Moments(destination.Length);
+        for (int i = 0; i < destination.Length; i++) destination[i] = SlopeAt(i, meanT, sxx);
+    }
+
+    private (double MeanT, double Sxx) Moments(int destinationLength)
+    {
+        if (destinationLength != _length)
+            throw new ArgumentException($"Destination holds {destinationLength} values; '{_tensor}' has {_length}.", "destination");
+        if (_steps.Count < 2)
+            throw new AlphaRLException($"The velocity of '{_tensor}' needs observations at two or more distinct steps; it has {_steps.Count} ({_count} observation(s)).");
+        double meanT = _sumT / _count;
+        return (meanT, _sumT2 - _sumT * meanT);
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private double SlopeAt(int i, double meanT, double sxx)
+    {
+        // Σ (τ − τ̄) W = Σ τ W − τ̄ Σ W.
+        double b = (_weightedSum[i] - meanT * _sum[i]) / sxx;
+        if (!double.IsFinite(b))
+            throw new AlphaRLException($"The velocity of '{_tensor}' is not finite at element {FirstElement + i}.");
+        return b;
     }
 }
 
