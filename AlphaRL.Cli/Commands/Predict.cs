@@ -1,4 +1,3 @@
-using System.Globalization;
 using AlphaRl.Checkpoints;
 using AlphaRl.Extrapolation;
 using Spectre.Console;
@@ -111,11 +110,8 @@ internal static class Predict
         }
 
         long total = series.Last.Shards.Sum(s => s.DataLength) * candidates.Count;
-        string description = !grid ? $"predicting step {candidates[0].TargetStep}" : $"writing {candidates.Count} candidates";
-        var scores = new double?[candidates.Count];
-        var metrics = new IReadOnlyDictionary<string, double>?[candidates.Count];
-        var meets = new bool?[candidates.Count];
-        int kept = -1;
+        string description = $"predicting step {candidates[0].TargetStep}";
+        CandidateGrid? written = null;
         if (options.Shard is { } shard)
         {
             var manifest = new PartManifest(shard.Index, shard.Count, Path.GetFullPath(series.Last.Directory), SnapshotStore.Fingerprint(series.Last),
@@ -139,32 +135,12 @@ internal static class Predict
         }
         else
         {
-            using var staging = StagingFolder.Create(options.Out);
-            var folders = candidates.Select(c => Path.Combine(staging.Path, c.Folder)).ToList();
-            ConsoleProgress.Run(console, description, total, advance =>
+            written = CandidateGrid.Write(options, candidates, total, console, (folders, advance) =>
                 CheckpointWriter.WriteInto(folders, series.Last, (tensor, streams) =>
                 {
                     WriteTensor(tensor, streams);
                     advance(tensor.Info.ByteLength * streams.Count);
-                }, cancellation));
-            if (scoring)
-            {
-                var timeout = TimeSpan.FromSeconds(options.ScoreTimeoutSeconds);
-                for (int k = 0; k < candidates.Count; k++)
-                {
-                    console.WriteLine($"Scoring candidate {candidates[k].Folder}...");
-                    var said = CandidateScorer.Score(options.ScoreCommand!, folders[k], candidates[k].Folder, timeout, cancellation);
-                    (scores[k], metrics[k]) = (said.Score, said.Metrics);
-                    if (options.Floors.Count > 0 && !candidates[k].NoJump) meets[k] = MeetsFloors(said, options.Floors, candidates[k].Folder);
-                    // Ties go to the shorter jump: a jump is kept only when it scores strictly better. W_e is always eligible.
-                    if (meets[k] != false && (kept < 0 || scores[k] > scores[kept])) kept = k;
-                }
-                staging.Commit(candidates[kept].Folder);
-            }
-            else
-            {
-                staging.Commit();
-            }
+                }, cancellation), cancellation);
         }
 
         var report = Report.Build("predict", options.Series, series, results, basePoint, options.Lengths is null ? options.TargetStep : null, rank1 ? FormName(options.Form) : null) with
@@ -174,8 +150,7 @@ internal static class Predict
             AllTensors = rank1 ? null : options.AllTensors,
             Tensors = linear?.Reports,
             ScoreCommand = options.ScoreCommand,
-            Candidates = !grid ? null : candidates.Select((c, k) => new CandidateReport(c.Length, c.TargetStep, c.Folder, c.NoJump, scores[k], k == kept)
-                { Metrics = metrics[k] is { Count: > 0 } m ? m : null, MeetsFloors = meets[k] }).ToList(),
+            Candidates = written?.Reports(),
         };
         if (!rank1) report = report with { Method = MethodName(options.Method), Summary = null, Matrices = [] };
         Report.Render(console, report);
@@ -186,23 +161,13 @@ internal static class Predict
             _ => "direction: W_e + (T − e)/(e − base)·(W_e − W0)",
         };
         string from = $"from steps {string.Join(", ", report.Steps)}";
-        if (options.Shard is { } written)
-            console.WriteLine($"Wrote part {written.Index}/{written.Count} of {options.Out} ({results.Count + (linear?.Reports.Count ?? 0)} tensors) to {written.PartFolder(options.Out)}: " +
+        if (options.Shard is { } shardWritten)
+            console.WriteLine($"Wrote part {shardWritten.Index}/{shardWritten.Count} of {options.Out} ({results.Count + (linear?.Reports.Count ?? 0)} tensors) to {shardWritten.PartFolder(options.Out)}: " +
                 $"step {options.TargetStep} predicted {from} ({what}). When every part is written, run 'alpharl merge --out {options.Out}'.");
-        else if (!grid)
+        else if (written is null)
             console.WriteLine($"Wrote {options.Out}: step {options.TargetStep} predicted {from} ({what}).");
         else
-        {
-            Report.RenderCandidates(console, report.Candidates!, scoring);
-            if (!scoring)
-                console.WriteLine($"Wrote {candidates.Count} candidates under {options.Out} ({what}), {from}, window length L = {last - first}.");
-            else if (candidates[kept].NoJump)
-                console.WriteLine($"The best candidate is j = 0, W_e itself (step {last}, score {scores[kept]:G6}): the extrapolation did not help. " +
-                    $"Wrote W_e to {options.Out}; the other candidates were deleted.");
-            else
-                console.WriteLine($"Kept j = {Candidate.FormatLength(candidates[kept].Length ?? double.NaN)} (step {candidates[kept].TargetStep}, score {scores[kept]:G6}; " +
-                    $"W_e scored {scores[candidates.FindIndex(c => c.NoJump)]:G6}) as {options.Out} ({what}); the other candidates were deleted.");
-        }
+            written.Describe(console, report.Candidates!, options.Out, first, last, what, from);
         if (options.Json is not null) Report.WriteJson(options.Json, report);
         return report;
     }
@@ -219,20 +184,7 @@ internal static class Predict
                 $"(step {last}, window length {window}); a line fitted on the window is rarely right that far out.");
     }
 
-    /// <summary>Whether each floored metric is at or above its floor; a floored metric the command did not print is an error.</summary>
-    private static bool MeetsFloors(CandidateScore score, IReadOnlyDictionary<string, double> floors, string candidate)
-    {
-        bool meets = true;
-        foreach (var (name, floor) in floors)
-        {
-            if (!score.Metrics.TryGetValue(name, out double value))
-                throw new AlphaRLException($"--score-command printed no metric '{name}' for candidate {candidate}, which --floor {name}={floor.ToString(CultureInfo.InvariantCulture)} needs: print it after the score, e.g. '0.71 {name}=0.985'; nothing was written.");
-            meets &= value >= floor;
-        }
-        return meets;
-    }
-
-    private static void CheckPredictUsage(PredictOptions options)
+    internal static void CheckPredictUsage(PredictOptions options)
     {
         if (options.Floors.Count > 0 && options.ScoreCommand is null)
             throw new UsageException("--floor needs --score-command: the floors apply to the metrics it prints after the score.");

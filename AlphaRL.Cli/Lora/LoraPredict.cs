@@ -11,7 +11,8 @@ namespace AlphaRl.Cli;
 /// (T − base)/(e − base), which continues the effective update ΔW = scale · B A from zero at the base, where a fresh
 /// LoRA has B = 0), and written as an adapter folder with the same tensor names and dtypes and a copy of the config,
 /// or merged into a base checkpoint (<c>--merge-into</c>): W + scale · B A per target module, in the base's dtype.
-/// Everything is predicted and checked finite before anything is written.
+/// With <c>--lengths</c> or <c>--score-command</c>, one adapter (or merged checkpoint) per candidate, scored and kept
+/// as for full checkpoints (<see cref="CandidateGrid"/>). Everything is predicted and checked finite before anything is written.
 /// </summary>
 internal static class LoraPredict
 {
@@ -19,6 +20,7 @@ internal static class LoraPredict
     {
         var method = options.MethodChosen ? options.Method : JumpMethod.Velocity;
         CheckUsage(options, method);
+        Predict.CheckPredictUsage(options);
         var inputs = options.Series.Checkpoints.Select(c => c.Directory).Prepend(options.Series.Base);
         if (options.MergeInto is { } merge) inputs = inputs.Append(merge);
         OutputChecks.Check(options.Out, "--out", inputs);
@@ -32,45 +34,67 @@ internal static class LoraPredict
         using (var model = Checkpoint.Open(options.Series.Base))
             series.EnsureFits(model, "--base", others: false);
         long first = series.Steps[0], last = series.Steps[^1];
-        var candidates = Candidate.Plan(null, options.TargetStep, first, last, scoring: false);
-        long target = candidates[0].TargetStep;
+        bool scoring = options.ScoreCommand is not null;
+        var candidates = Candidate.Plan(options.Lengths, options.TargetStep, first, last, scoring);
+        // A grid (or a scored pair) is written as candidate folders; a plain --target-step writes --out itself.
+        bool grid = options.Lengths is not null || scoring;
         Predict.WarnFarTarget(console, candidates, series.BaseStep, first, last);
         OutputChecks.WarnStale(console, options.Out);
 
-        var predicted = PredictTensors(series, method, target, cancellation);
-        if (options.MergeInto is { } into)
+        // Every candidate is predicted (and checked finite) before anything is written: adapters are small.
+        var predicted = candidates.Select(c => PredictTensors(series, method, c.TargetStep, cancellation)).ToList();
+        using var into = options.MergeInto is { } intoFolder ? Checkpoint.Open(intoFolder) : null;
+        if (into is not null) series.EnsureFits(into, "--merge-into", others: true);
+        var layout = into ?? series.Last;
+        void WriteTensor(CheckpointTensor tensor, IReadOnlyList<Stream> streams)
         {
-            using var model = Checkpoint.Open(into);
-            series.EnsureFits(model, "--merge-into", others: true);
-            ConsoleProgress.Run(console, $"merging the adapter predicted for step {target}", model.Shards.Sum(s => s.DataLength), advance =>
-                CheckpointWriter.Write(options.Out, model, (tensor, stream) =>
+            for (int k = 0; k < candidates.Count; k++)
+            {
+                if (into is not null) WriteMerged(series, predicted[k], tensor, streams[k], candidates[k].TargetStep);
+                else if (!candidates[k].NoJump && predicted[k].TryGetValue(tensor.Info.Name, out var values)) SafetensorsFile.WriteFloats(streams[k], values, tensor.Info.DType);
+                else tensor.File.CopyRawTo(tensor.Info, streams[k]);
+            }
+        }
+        long total = layout.Shards.Sum(s => s.DataLength) * candidates.Count;
+        string doing = into is null ? "predicting the adapter" : "merging the predicted adapter";
+        CandidateGrid? written = null;
+        if (!grid)
+            ConsoleProgress.Run(console, $"{doing} for step {candidates[0].TargetStep}", total, advance =>
+                CheckpointWriter.Write(options.Out, layout, (tensor, stream) =>
                 {
-                    WriteMerged(series, predicted, tensor, stream, target);
+                    WriteTensor(tensor, [stream]);
                     advance(tensor.Info.ByteLength);
                 }, cancellation));
-        }
         else
-        {
-            CheckpointWriter.Write(options.Out, series.Last, (tensor, stream) =>
-            {
-                if (predicted.TryGetValue(tensor.Info.Name, out var values)) SafetensorsFile.WriteFloats(stream, values, tensor.Info.DType);
-                else tensor.File.CopyRawTo(tensor.Info, stream);
-            }, cancellation);
-        }
+            written = CandidateGrid.Write(options, candidates, total, console, (folders, advance) =>
+                CheckpointWriter.WriteInto(folders, layout, (tensor, streams) =>
+                {
+                    WriteTensor(tensor, streams);
+                    advance(tensor.Info.ByteLength * streams.Count);
+                }, cancellation), cancellation);
 
         var config = series.Config;
-        var report = new SeriesReport("predict", Predict.MethodName(method), series.BaseStep, series.Steps.ToArray(), target, null, null, [])
+        var report = new SeriesReport("predict", Predict.MethodName(method), series.BaseStep, series.Steps.ToArray(), grid ? null : candidates[0].TargetStep, null, null, [])
         {
             Jump = Predict.MethodName(method),
             WindowLength = last - first,
+            ScoreCommand = options.ScoreCommand,
+            Candidates = written?.Reports(),
             Adapter = new AdapterReport(config.Rank, config.Alpha, config.UseRsLora, config.Scale, series.Modules.Count, options.MergeInto),
-            Modules = series.Modules.Select(m => ModuleReport(series, m, predicted)).ToList(),
+            Modules = grid ? null : series.Modules.Select(m => ModuleReport(series, m, predicted[0])).ToList(),
         };
-        Report.RenderModules(console, report);
-        string what = method == JumpMethod.Velocity ? "velocity of every adapter weight: W_e + (T − e)·b" : "direction: lora_B scaled by (T − base)/(e − base)";
-        console.WriteLine(options.MergeInto is null
-            ? $"Wrote {options.Out}: the LoRA adapter for step {target} predicted from steps {string.Join(", ", report.Steps)} ({what}), with {AdapterConfig.FileName}."
-            : $"Wrote {options.Out}: {options.MergeInto} with the LoRA adapter predicted for step {target} merged in (W + {config.Scale:G6}·B A; {what}).");
+        string what = (method == JumpMethod.Velocity ? "velocity of every adapter weight: W_e + (T − e)·b" : "direction: lora_B scaled by (T − base)/(e − base)") +
+            (into is null ? "" : $"; merged into {options.MergeInto} as W + {config.Scale:G6}·B A");
+        string from = $"from steps {string.Join(", ", report.Steps)}";
+        if (written is null)
+        {
+            Report.RenderModules(console, report);
+            console.WriteLine(into is null
+                ? $"Wrote {options.Out}: the LoRA adapter for step {report.TargetStep} predicted {from} ({what}), with {AdapterConfig.FileName}."
+                : $"Wrote {options.Out}: {options.MergeInto} with the LoRA adapter predicted for step {report.TargetStep} merged in ({what}).");
+        }
+        else
+            written.Describe(console, report.Candidates!, options.Out, first, last, what, from);
         if (options.Json is not null) Report.WriteJson(options.Json, report);
         return report;
     }
@@ -81,16 +105,12 @@ internal static class LoraPredict
         if (method == JumpMethod.Rank1)
             throw new UsageException($"--method rank1 (and step-line, metric-pls) does not apply {adapters}: the rank-1 jump moves a full weight matrix, " +
                 "which an adapter of rank r cannot hold. Use --method velocity (the default for adapters) or direction, with --merge-into BASE for full weights.");
-        if (options.Lengths is not null || options.ScoreCommand is not null || options.Floors.Count > 0)
-            throw new UsageException($"--lengths, --score-command and --floor are not supported {adapters}; predict one --target-step at a time.");
         if (options.Shard is not null)
             throw new UsageException($"--shard is not supported {adapters}: an adapter is small enough to predict in one piece.");
         if (options.AllTensors)
             throw new UsageException($"--all-tensors does not apply {adapters}: every float tensor of the adapter is extrapolated already.");
         if (options.Form != JumpForm.Increment)
             throw new UsageException("--form applies to --method rank1 only.");
-        if (options.TargetStep is null)
-            throw new UsageException("Give --target-step.");
     }
 
     /// <summary>The predicted values of every float tensor of the adapter, rounded to the tensor's dtype (what is

@@ -167,6 +167,39 @@ public class LoraTests : TempFolderTests
         Assert.That(series.Config.Scale, Is.EqualTo(2.0));
     }
 
+    /// <summary>The files of a folder, name and bytes, in name order.</summary>
+    private static IEnumerable<(string, byte[])> Files(string folder) =>
+        Directory.GetFiles(folder).Order(StringComparer.Ordinal).Select(f => (Path.GetFileName(f), File.ReadAllBytes(f)));
+
+    [Test]
+    public void Lora_LengthsGrid_WritesOneAdapterPerCandidate_EachAsItsOwnPrediction_AndW_eByteForByte()
+    {
+        string grid = Temp["grid"], single = Temp["single"];
+
+        var a = CliHarness.Run([.. PredictArgs("f32", grid)[..^4], "--lengths", "0,1", "--out", grid]);
+        var b = CliHarness.Run([.. PredictArgs("f32", single)[..^4], "--target-step", "70", "--out", single]);
+
+        Assert.That((a.Exit, b.Exit), Is.EqualTo((0, 0)), a.Error + b.Error);
+        Assert.That(Directory.GetDirectories(grid).Select(Path.GetFileName).Order(), Is.EqualTo(new[] { "j0-step40", "j1-step70" }));
+        Assert.That(Files(Path.Combine(grid, "j1-step70")), Is.EqualTo(Files(single)), "L = 30: j = 1 is step 70");
+        Assert.That(Files(Path.Combine(grid, "j0-step40")), Is.EqualTo(Files(Path.Combine(Fixtures, "f32", "checkpoint-40"))));
+    }
+
+    [Test]
+    public void Lora_ScoreCommand_KeepsTheBestMergedCandidate_AndDeletesTheRest()
+    {
+        string output = Temp["best"], single = Temp["single"], baseFolder = Path.Combine(Fixtures, "base-bf16"), score = Temp["score.sh"];
+        File.WriteAllText(score, "case \"$1\" in *j0.5-step55) echo 0.9 ;; *) echo 0.1 ;; esac\n");
+
+        var a = CliHarness.Run([.. PredictArgs("bf16", output)[..^4], "--lengths", "0.5,1", "--score-command", $"sh {score}", "--merge-into", baseFolder, "--out", output]);
+        var b = CliHarness.Run([.. PredictArgs("bf16", single)[..^4], "--target-step", "55", "--merge-into", baseFolder, "--out", single]);
+
+        Assert.That((a.Exit, b.Exit), Is.EqualTo((0, 0)), a.Error + b.Error);
+        Assert.That(a.Output, Does.Contain("Kept j = 0.5 (step 55, score 0.9"));
+        Assert.That(Files(output), Is.EqualTo(Files(single)), "--out is the merged j = 0.5 candidate");
+        Assert.That(Directory.GetFileSystemEntries(Temp.Path).Select(Path.GetFileName).Order(), Is.EqualTo(new[] { "best", "score.sh", "single" }));
+    }
+
     [Test]
     public void Lora_Analyze_OfTheFactors_MatchesTheDenseAnalyze_OfTheMergedCheckpoints()
     {
