@@ -104,7 +104,7 @@ internal static class Report
                 F(m.UpdateNormLast), F(m.UpdateNormPredicted), F(m.EnergyShareLast), F(m.EnergySharePredicted));
         console.Write(table);
         if (report.Adapter is { } a)
-            console.WriteLine($"LoRA adapter: r = {a.Rank}, lora_alpha = {a.Alpha:G6}{(a.UseRsLora ? ", rsLoRA" : "")}, scale {a.Scale:G6}; " +
+            console.WriteLine($"LoRA adapter: r = {a.Rank}, lora_alpha = {a.Alpha:G6}{(a.UseRslora ? ", rsLoRA" : "")}, scale {a.Scale:G6}; " +
                 $"{a.Modules} target modules; ΔW = scale·B A, from its factors (never formed).");
     }
 

@@ -47,7 +47,7 @@ internal sealed record SeriesReport(string Command, string Method, long BaseStep
 
 /// <summary>The LoRA adapter a command read: rank, lora_alpha, use_rslora and the resulting scale of ΔW = scale · B A;
 /// <c>MergedInto</c> is the base checkpoint the prediction was merged into, when it was.</summary>
-internal sealed record AdapterReport(int Rank, double Alpha, bool UseRsLora, double Scale, int Modules, string? MergedInto);
+internal sealed record AdapterReport(int Rank, double Alpha, bool UseRslora, double Scale, int Modules, string? MergedInto);
 
 /// <summary>Per target module of a predicted adapter: ‖ΔW‖_F and the rank-1 energy share s1²/‖ΔW‖²_F of the effective
 /// update ΔW = scale · B A at the last checkpoint and at the target step (from the factors, never forming ΔW).</summary>

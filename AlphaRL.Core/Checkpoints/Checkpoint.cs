@@ -83,7 +83,11 @@ public sealed class Checkpoint : IDisposable
             return OpenFile(directory, SingleFileName);
         if (File.Exists(index))
             return OpenSharded(directory, index);
-        throw new CheckpointFormatException(directory, $"holds neither {SingleFileName} nor {IndexFileName}.");
+        // A PEFT adapter folder holds only the adapter: say so, since record, watch and a base need the full model.
+        throw new CheckpointFormatException(directory, $"holds neither {SingleFileName} nor {IndexFileName}" +
+            (File.Exists(Path.Combine(directory, "adapter_config.json"))
+                ? " but a LoRA adapter (adapter_config.json): predict and analyze read a series of adapter folders as the checkpoints, with the full base model as --base; record, watch and a snapshot store need full checkpoints."
+                : "."));
     }
 
     /// <summary>Opens a folder whose weights are one safetensors file of another name than <see cref="SingleFileName"/>,

@@ -268,6 +268,94 @@ public class LoraTests : TempFolderTests
         Assert.That((zero.Value, zero.MatrixNorm), Is.EqualTo((0f, 0f)), "a fresh LoRA (B = 0) has no update");
     }
 
+    /// <summary>Sets a field of every checkpoint's adapter_config.json in a copied series.</summary>
+    private static void SetConfig(string root, string field, JsonNode value)
+    {
+        foreach (long s in Steps)
+        {
+            string config = Path.Combine(root, $"checkpoint-{s}", AdapterConfig.FileName);
+            var json = JsonNode.Parse(File.ReadAllText(config))!;
+            json[field] = value.DeepClone();
+            File.WriteAllText(config, json.ToJsonString());
+        }
+    }
+
+    [Test]
+    public void Lora_RsLora_ScalesTheMergeByAlphaOverTheSquareRootOfR()
+    {
+        string root = CopySeries(), output = Temp["merged"], json = Temp["report.json"], baseFolder = Path.Combine(Fixtures, "base-f32");
+        SetConfig(root, "use_rslora", true);
+
+        var (exit, _, error) = CliHarness.Run(["predict", .. Series(root, baseFolder), "--target-step", "60", "--merge-into", baseFolder, "--out", output, "--json", json]);
+
+        Assert.That(exit, Is.EqualTo(0), error);
+        Assert.That((double)JsonNode.Parse(File.ReadAllText(json))!["adapter"]!["scale"]!, Is.EqualTo(8 / Math.Sqrt(4)));
+        // The same factors as the reference's velocity adapter, merged with scale 4 instead of 2.
+        using var adapter = Checkpoint.OpenFile(Path.Combine(Fixtures, "expected"), "f32-velocity-step60.safetensors");
+        using var model = Checkpoint.Open(baseFolder);
+        using var merged = Checkpoint.Open(output);
+        const string q = "model.layers.0.self_attn.q_proj";
+        var expected = Read(model, q + ".weight");
+        LoraPredict.MergeInto(expected, Read(adapter, $"{AdapterSeries.KeyPrefix}{q}.lora_B.weight"), Read(adapter, $"{AdapterSeries.KeyPrefix}{q}.lora_A.weight"), 24, 16, 4, 4.0);
+        Assert.That(Read(merged, q + ".weight"), Is.EqualTo(expected));
+    }
+
+    /// <summary>A copy of the F32 series whose adapter files also hold a module saved whole (modules_to_save), the final
+    /// norm, at 1 + 0.001·step·(k + 1) for element k: a straight path, so its velocity prediction is exact.</summary>
+    private string SeriesWithAModuleSavedWhole()
+    {
+        string root = CopySeries();
+        SetConfig(root, "modules_to_save", new JsonArray("norm"));
+        foreach (long s in Steps)
+        {
+            string file = Path.Combine(root, $"checkpoint-{s}", AdapterConfig.WeightsFileName);
+            List<(string, SafetensorsDType, long[], float[])> tensors;
+            using (var adapter = Checkpoint.OpenFile(Path.GetDirectoryName(file)!, AdapterConfig.WeightsFileName))
+                tensors = adapter.TensorNames.Select(n => (n, adapter.Tensor(n).Info.DType, adapter.Tensor(n).Info.Shape, Read(adapter, n))).ToList();
+            tensors.Add((AdapterSeries.KeyPrefix + "model.norm.weight", SafetensorsDType.F32, [16], Enumerable.Range(0, 16).Select(k => (float)(1 + 0.001 * s * (k + 1))).ToArray()));
+            SafetensorsFile.Write(file, tensors);
+        }
+        return root;
+    }
+
+    [Test]
+    public void Lora_ModuleSavedWhole_IsExtrapolated_AndReplacesTheBaseTensorInTheMerge()
+    {
+        string root = SeriesWithAModuleSavedWhole(), output = Temp["merged"], baseFolder = Path.Combine(Fixtures, "base-f32");
+
+        var (exit, _, error) = CliHarness.Run(["predict", .. Series(root, baseFolder), "--target-step", "60", "--merge-into", baseFolder, "--out", output]);
+
+        Assert.That(exit, Is.EqualTo(0), error);
+        using var merged = Checkpoint.Open(output);
+        using var reference = Checkpoint.OpenFile(Path.Combine(Fixtures, "expected"), "f32-merged-step60.safetensors");
+        Assert.That(Read(merged, "model.norm.weight"), Is.EqualTo(Enumerable.Range(0, 16).Select(k => 1 + 0.06 * (k + 1))).Within(1e-6));
+        foreach (string name in new[] { "model.layers.0.self_attn.q_proj.weight", "model.layers.0.self_attn.v_proj.weight", "model.embed_tokens.weight" })
+            Assert.That(Raw(merged, name), Is.EqualTo(Raw(reference, name)), name);
+    }
+
+    [Test]
+    public void Lora_Direction_IsRejected_WhenTheAdapterHoldsAModuleSavedWhole()
+    {
+        string root = SeriesWithAModuleSavedWhole(), output = Temp["out"];
+
+        var (exit, _, error) = CliHarness.Run(["predict", .. Series(root, Path.Combine(Fixtures, "base-f32")), "--target-step", "60", "--method", "direction", "--out", output]);
+
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(error, Does.Contain("model.norm.weight").And.Contain("--method velocity"));
+        Assert.That(Directory.Exists(output), Is.False);
+    }
+
+    [Test]
+    public void Lora_RecordOnAnAdapterFolder_SaysItIsAnAdapter()
+    {
+        string adapter = Path.Combine(Fixtures, "f32", "checkpoint-10");
+
+        var (exit, _, error) = CliHarness.Run("record", adapter, "--step", "10", "--store", Temp["store"], "--base", Path.Combine(Fixtures, "base-f32"));
+
+        Assert.That(exit, Is.EqualTo(1), error);
+        Assert.That(error, Does.Contain("LoRA adapter").And.Contain("need full checkpoints"));
+    }
+
     [Test]
     public void Lora_MismatchedConfigs_AreRejected_NamingTheField_AndNothingIsWritten()
     {
