@@ -23,6 +23,8 @@ internal sealed class AdapterSeries : IDisposable
     public const string KeyPrefix = "base_model.model.";
 
     private readonly List<Checkpoint> _opened = new();
+    private Dictionary<string, LoraModule> _byBaseWeight = new(StringComparer.Ordinal);
+    private Dictionary<string, string> _savedWhole = new(StringComparer.Ordinal);
 
     private AdapterSeries() { }
 
@@ -34,7 +36,7 @@ internal sealed class AdapterSeries : IDisposable
     /// <summary>The adapter checkpoints, first to last.</summary>
     public IReadOnlyList<(long Step, Checkpoint Adapter)> Window { get; private set; } = [];
 
-    public IReadOnlyList<long> Steps => Window.Select(w => w.Step).ToList();
+    public IReadOnlyList<long> Steps { get; private set; } = [];
 
     public Checkpoint Last => Window[^1].Adapter;
 
@@ -43,6 +45,13 @@ internal sealed class AdapterSeries : IDisposable
 
     /// <summary>The adapter's tensors other than the LoRA factors (modules saved whole, by <c>modules_to_save</c>).</summary>
     public IReadOnlyList<string> Others { get; private set; } = [];
+
+    /// <summary>The target module whose base weight is <paramref name="baseWeight"/>, if any.</summary>
+    public LoraModule? ModuleOf(string baseWeight) => _byBaseWeight.GetValueOrDefault(baseWeight);
+
+    /// <summary>The adapter tensor saved whole (by <c>modules_to_save</c>) that takes the place of the base's tensor
+    /// <paramref name="baseName"/> in a merge, if any.</summary>
+    public string? SavedWholeAs(string baseName) => _savedWhole.GetValueOrDefault(baseName);
 
     /// <summary>Whether a folder is an adapter folder: it holds <see cref="AdapterConfig.FileName"/>.</summary>
     public static bool IsAdapterFolder(string directory) => File.Exists(Path.Combine(directory, AdapterConfig.FileName));
@@ -89,6 +98,7 @@ internal sealed class AdapterSeries : IDisposable
                 window.Add((c.Step, adapter));
             }
             series.Window = window;
+            series.Steps = ordered.Select(c => c.Step).ToList();
             series.FindModules();
             series.CheckSeries();
             return series;
@@ -167,6 +177,8 @@ internal sealed class AdapterSeries : IDisposable
             throw new CheckpointFormatException(file, $"holds '{name}' but no matching lora_A.");
         Modules = modules;
         Others = Last.TensorNames.Where(n => !factors.Contains(n)).ToList();
+        _byBaseWeight = modules.ToDictionary(m => m.BaseWeight, StringComparer.Ordinal);
+        _savedWhole = Others.ToDictionary(BaseName, n => n, StringComparer.Ordinal);
     }
 
     /// <summary>Every checkpoint holds exactly the last one's tensors, with the same shapes and dtypes.</summary>

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using AlphaRl.Checkpoints;
 using AlphaRl.Extrapolation;
 using AlphaRl.Linalg;
@@ -42,7 +43,7 @@ internal static class LoraPredict
         OutputChecks.WarnStale(console, options.Out);
 
         // Every candidate is predicted (and checked finite) before anything is written: adapters are small.
-        var predicted = candidates.Select(c => PredictTensors(series, method, c.TargetStep, cancellation)).ToList();
+        var predicted = PredictTensors(series, method, candidates.Select(c => c.TargetStep).ToList(), cancellation);
         using var into = options.MergeInto is { } intoFolder ? Checkpoint.Open(intoFolder) : null;
         if (into is not null) series.EnsureFits(into, "--merge-into", others: true);
         var layout = into ?? series.Last;
@@ -113,15 +114,16 @@ internal static class LoraPredict
             throw new UsageException("--form applies to --method rank1 only.");
     }
 
-    /// <summary>The predicted values of every float tensor of the adapter, rounded to the tensor's dtype (what is
-    /// written, and what a merge multiplies). Non-float tensors are left out (copied unchanged).</summary>
-    private static Dictionary<string, float[]> PredictTensors(AdapterSeries series, JumpMethod method, long target, CancellationToken cancellation)
+    /// <summary>For each target step, the predicted values of every float tensor of the adapter, rounded to the tensor's
+    /// dtype (what is written, and what a merge multiplies). Non-float tensors are left out (copied unchanged).</summary>
+    private static List<Dictionary<string, float[]>> PredictTensors(AdapterSeries series, JumpMethod method, IReadOnlyList<long> targets,
+        CancellationToken cancellation)
     {
         long last = series.Steps[^1];
         var factorsB = new HashSet<string>(series.Modules.Select(m => m.B), StringComparer.Ordinal);
-        double directionScale = (double)(target - series.BaseStep) / (last - series.BaseStep);
+        bool direction = method == JumpMethod.Direction;
         var velocity = new WeightVelocity();
-        var predicted = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        var predicted = targets.Select(_ => new Dictionary<string, float[]>(StringComparer.Ordinal)).ToList();
         foreach (string name in series.Last.TensorNames)
         {
             cancellation.ThrowIfCancellationRequested();
@@ -129,8 +131,8 @@ internal static class LoraPredict
             if (!info.DType.IsFloat()) continue;
             int n = checked((int)info.ElementCount);
             var values = new float[n];
-            var result = new float[n];
-            if (method == JumpMethod.Velocity)
+            var slope = direction ? [] : new double[n];
+            if (!direction)
             {
                 velocity.Reset(name, n);
                 foreach (var (step, adapter) in series.Window)
@@ -139,21 +141,31 @@ internal static class LoraPredict
                     t.ReadFloats(values);
                     velocity.Add(step, values, t.File.Path);
                 }
-                // values now holds W_e, the last checkpoint's; the jump is formed in double and rounded once.
-                var slope = new double[n];
+                // values now holds W_e, the last checkpoint's.
                 velocity.Slope(slope);
-                double scale = LinearWeightJump.VelocityScale(last, target);
-                for (int i = 0; i < n; i++) result[i] = (float)(values[i] + scale * slope[i]);
             }
             else
             {
-                var t = series.Last.Tensor(name);
-                Finite.Read(t, values, $"at step {last}");
-                double scale = factorsB.Contains(name) ? directionScale : 1;
-                for (int i = 0; i < n; i++) result[i] = (float)(scale * values[i]);
+                Finite.Read(series.Last.Tensor(name), values, $"at step {last}");
             }
-            RoundToStored(result, info.DType, $"The prediction for step {target} of tensor '{name}'");
-            predicted.Add(name, result);
+            for (int k = 0; k < targets.Count; k++)
+            {
+                var result = new float[n];
+                if (direction)
+                {
+                    // Along the whole update ΔW, zero at the base: lora_B times (T − base)/(e − base), everything else kept.
+                    double c = factorsB.Contains(name) ? (double)(targets[k] - series.BaseStep) / (last - series.BaseStep) : 1;
+                    for (int i = 0; i < n; i++) result[i] = (float)(c * values[i]);
+                }
+                else
+                {
+                    // W_e + (T − e)·b, formed in double and rounded once.
+                    double scale = LinearWeightJump.VelocityScale(last, targets[k]);
+                    for (int i = 0; i < n; i++) result[i] = (float)(values[i] + scale * slope[i]);
+                }
+                RoundToStored(result, info.DType, $"The prediction for step {targets[k]} of tensor '{name}'");
+                predicted[k].Add(name, result);
+            }
         }
         return predicted;
     }
@@ -175,9 +187,7 @@ internal static class LoraPredict
     private static void WriteMerged(AdapterSeries series, Dictionary<string, float[]> predicted, CheckpointTensor tensor, Stream stream, long target)
     {
         var info = tensor.Info;
-        var module = series.Modules.FirstOrDefault(m => m.BaseWeight == info.Name);
-        string? whole = series.Others.FirstOrDefault(o => AdapterSeries.BaseName(o) == info.Name);
-        if (module is not null)
+        if (series.ModuleOf(info.Name) is { } module)
         {
             var w = new float[checked(module.Rows * module.Cols)];
             Finite.Read(tensor, w, "of the base (--merge-into)");
@@ -185,7 +195,7 @@ internal static class LoraPredict
             RoundToStored(w, info.DType, $"The merged weight '{info.Name}' for step {target}");
             SafetensorsFile.WriteFloats(stream, w, info.DType);
         }
-        else if (whole is not null)
+        else if (series.SavedWholeAs(info.Name) is { } whole)
         {
             var values = (float[])predicted[whole].Clone();
             RoundToStored(values, info.DType, $"The merged tensor '{info.Name}' for step {target}");
@@ -197,19 +207,18 @@ internal static class LoraPredict
         }
     }
 
-    /// <summary>w += scale · B A in place (w rows × cols, B rows × rank, A rank × cols, row-major), each sum in double.</summary>
+    /// <summary>w += scale · B A in place (w rows × cols, B rows × rank, A rank × cols, row-major), each sum in double
+    /// and rounded once: a row of scale · B A is accumulated in double, r vectorized multiply-adds of A's rows.</summary>
     internal static void MergeInto(Span<float> w, ReadOnlySpan<float> b, ReadOnlySpan<float> a, int rows, int cols, int rank, double scale)
     {
+        var wideA = new double[a.Length];
+        for (int i = 0; i < a.Length; i++) wideA[i] = a[i];
         var row = new double[cols];
         for (int o = 0; o < rows; o++)
         {
             Array.Clear(row);
             for (int k = 0; k < rank; k++)
-            {
-                double bk = scale * b[o * rank + k];
-                var ak = a.Slice(k * cols, cols);
-                for (int i = 0; i < cols; i++) row[i] += bk * ak[i];
-            }
+                TensorPrimitives.MultiplyAdd(wideA.AsSpan(k * cols, cols), scale * b[o * rank + k], row, row);
             var wo = w.Slice(o * cols, cols);
             for (int i = 0; i < cols; i++) wo[i] = (float)(wo[i] + row[i]);
         }
