@@ -90,9 +90,8 @@ internal static class LoraPredict
         if (written is null)
         {
             Report.RenderModules(console, report);
-            console.WriteLine(into is null
-                ? $"Wrote {options.Out}: the LoRA adapter for step {report.TargetStep} predicted {from} ({what}), with {AdapterConfig.FileName}."
-                : $"Wrote {options.Out}: {options.MergeInto} with the LoRA adapter predicted for step {report.TargetStep} merged in ({what}).");
+            console.WriteLine($"Wrote {options.Out}: the LoRA adapter for step {report.TargetStep} predicted {from} ({what})" +
+                (into is null ? $", with {AdapterConfig.FileName}." : ": a full checkpoint."));
         }
         else
             written.Describe(console, report.Candidates!, options.Out, first, last, what, from);
