@@ -426,6 +426,18 @@ public class LoraTests : TempFolderTests
     }
 
     [Test]
+    public void Lora_MergeIntoOnASeriesOfFullCheckpoints_IsAUsageError()
+    {
+        string full = Path.Combine(Fixtures, "base-f32");
+
+        var (exit, _, error) = CliHarness.Run("predict", "--base", full, "--checkpoint", $"10:{full}", "--target-step", "20", "--method", "direction",
+            "--merge-into", full, "--out", Temp["out"]);
+
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(error, Does.Contain("--merge-into applies to a series of LoRA adapter folders"));
+    }
+
+    [Test]
     public void Lora_MergeIntoABaseWithoutTheTargetWeights_IsRejected_AndNothingIsWritten()
     {
         string other = Temp["other-base"], output = Temp["out"];
