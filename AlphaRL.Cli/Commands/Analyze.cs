@@ -10,6 +10,7 @@ internal static class Analyze
 {
     public static SeriesReport Run(AnalyzeOptions options, IAnsiConsole console, CancellationToken cancellation = default)
     {
+        if (AdapterSeries.Holds(options.Series)) return LoraAnalyze.Run(options, console, cancellation);
         var extrapolator = options.Series.Extrapolator();
         bool basePoint = options.Series.UseBasePoint;
         if ((options.ReconstructOut is null) != (options.ReconstructStep is null))

@@ -13,6 +13,9 @@ internal static class Predict
 {
     public static SeriesReport Run(PredictOptions options, IAnsiConsole console, CancellationToken cancellation = default)
     {
+        if (AdapterSeries.Holds(options.Series)) return LoraPredict.Run(options, console, cancellation);
+        if (options.MergeInto is not null)
+            throw new UsageException($"--merge-into applies to a series of LoRA adapter folders (holding {AdapterConfig.FileName}); the checkpoints given are full checkpoints.");
         bool rank1 = options.Method == JumpMethod.Rank1;
         bool scoring = options.ScoreCommand is not null;
         CheckPredictUsage(options);
@@ -127,12 +130,8 @@ internal static class Predict
         }
 
         long total = series.Last.Shards.Sum(s => s.DataLength) * candidates.Count;
-        string description = !grid ? $"predicting step {candidates[0].TargetStep}" : $"writing {candidates.Count} candidates";
-        var scores = new double?[candidates.Count];
-        var metrics = new IReadOnlyDictionary<string, double>?[candidates.Count];
-        var meets = new bool?[candidates.Count];
-        var errors = new double[candidates.Count];
-        int kept = -1;
+        string description = $"predicting step {candidates[0].TargetStep}";
+        CandidateGrid? written = null;
         if (options.Shard is { } shard)
         {
             var manifest = new PartManifest(shard.Index, shard.Count, Path.GetFullPath(series.Last.Directory), SnapshotStore.Fingerprint(series.Last),
@@ -158,31 +157,12 @@ internal static class Predict
         }
         else
         {
-            using var staging = StagingFolder.Create(options.Out);
-            var folders = candidates.Select(c => Path.Combine(staging.Path, c.Folder)).ToList();
-            ConsoleProgress.Run(console, description, total, advance =>
+            written = CandidateGrid.Write(options, candidates, total, console, (folders, advance) =>
                 CheckpointWriter.WriteInto(folders, series.Last, (tensor, streams) =>
                 {
                     WriteTensor(tensor, streams);
                     advance(tensor.Info.ByteLength * streams.Count);
-                }, cancellation));
-            if (scoring)
-            {
-                var timeout = TimeSpan.FromSeconds(options.ScoreTimeoutSeconds);
-                for (int k = 0; k < candidates.Count; k++)
-                {
-                    console.WriteLine($"Scoring candidate {candidates[k].Folder}...");
-                    var said = CandidateScorer.Score(options.ScoreCommand!, folders[k], candidates[k].Folder, timeout, cancellation);
-                    (scores[k], metrics[k], errors[k]) = (said.Score, said.Metrics, said.StandardError);
-                    if (options.Floors.Count > 0 && !candidates[k].NoJump) meets[k] = MeetsFloors(said, options.Floors, candidates[k].Folder);
-                }
-                kept = Select(candidates, scores, errors, meets, options);
-                staging.Commit(candidates[kept].Folder);
-            }
-            else
-            {
-                staging.Commit();
-            }
+                }, cancellation), cancellation);
         }
 
         var report = Report.Build("predict", options.Series, series, results, basePoint, options.Lengths is null ? options.TargetStep : null, rank1 ? FormName(options.Form) : null) with
@@ -192,8 +172,7 @@ internal static class Predict
             AllTensors = rank1 ? null : options.AllTensors,
             Tensors = linear?.Reports,
             ScoreCommand = options.ScoreCommand,
-            Candidates = !grid ? null : candidates.Select((c, k) => new CandidateReport(c.Length, c.TargetStep, c.Folder, c.NoJump, scores[k], k == kept)
-                { Metrics = metrics[k] is { Count: > 0 } m ? m : null, MeetsFloors = meets[k] }).ToList(),
+            Candidates = written?.Reports(),
         };
         if (!rank1) report = report with { Method = MethodName(options.Method), Summary = null, Matrices = [] };
         Report.Render(console, report);
@@ -205,48 +184,21 @@ internal static class Predict
             _ => "direction: W_e + (T − e)/(e − base)·(W_e − W0)",
         };
         string from = $"from steps {string.Join(", ", report.Steps)}";
-        if (options.Shard is { } written)
-            console.WriteLine($"Wrote part {written.Index}/{written.Count} of {options.Out} ({results.Count + (linear?.Reports.Count ?? 0)} tensors) to {written.PartFolder(options.Out)}: " +
+        if (options.Shard is { } shardWritten)
+            console.WriteLine($"Wrote part {shardWritten.Index}/{shardWritten.Count} of {options.Out} ({results.Count + (linear?.Reports.Count ?? 0)} tensors) to {shardWritten.PartFolder(options.Out)}: " +
                 $"step {options.TargetStep} predicted {from} ({what}). When every part is written, run 'alpharl merge --out {options.Out}', which judges the fit of all parts together.");
-        else if (!grid)
+        else if (written is null)
             console.WriteLine($"Wrote {options.Out}: step {options.TargetStep} predicted {from} ({what}).");
         else
-        {
-            Report.RenderCandidates(console, report.Candidates!, scoring);
-            if (!scoring)
-                console.WriteLine($"Wrote {candidates.Count} candidates under {options.Out} ({what}), {from}, window length L = {last - first}; " +
-                    "nothing was chosen (give --score-command to keep the best).");
-            else if (candidates[kept].NoJump)
-                console.WriteLine($"No jump scored at least as well as W_e (step {last}, score {scores[kept]:G6}; tolerance {options.Tolerance:G6}, noise z {options.NoiseZ:G6}): " +
-                    $"the extrapolation did not help. Wrote W_e to {options.Out}; the other candidates were deleted.");
-            else
-                console.WriteLine($"Kept j = {Candidate.FormatLength(candidates[kept].Length ?? double.NaN)} (step {candidates[kept].TargetStep}, score {scores[kept]:G6}; " +
-                    $"W_e scored {scores[candidates.FindIndex(c => c.NoJump)]:G6}) as {options.Out} ({what}); the other candidates were deleted.");
-        }
+            written.Describe(console, report.Candidates!, options.Out, first, last, what, from);
         if (options.Json is not null) Report.WriteJson(options.Json, report);
         return report;
-    }
-
-    /// <summary>
-    /// The hook's guard rule (<see cref="AlphaRl.Jumps.GuardRule"/>): the best jump candidate meeting the floors, the
-    /// shortest among equal scores, kept iff no worse than W_e beyond the tolerance and noise; otherwise W_e.
-    /// </summary>
-    private static int Select(IReadOnlyList<Candidate> candidates, double?[] scores, double[] errors, bool?[] meets, PredictOptions options)
-    {
-        int before = -1, best = -1;
-        for (int k = 0; k < candidates.Count; k++)
-        {
-            if (candidates[k].NoJump) before = k;
-            else if (meets[k] != false && AlphaRl.Jumps.GuardRule.Beats(scores[k]!.Value, best < 0 ? null : scores[best])) best = k;
-        }
-        return best >= 0 && AlphaRl.Jumps.GuardRule.NoWorse(scores[before]!.Value, errors[before], scores[best]!.Value, errors[best], options.Tolerance, options.NoiseZ)
-            ? best : before;
     }
 
     /// <summary>How far beyond the window a jump may go before predict warns: a multiple of the window's length.</summary>
     public const double FarTargetWindows = 10;
 
-    private static void WarnFarTarget(IAnsiConsole console, IReadOnlyList<Candidate> candidates, long baseStep, long first, long last)
+    internal static void WarnFarTarget(IAnsiConsole console, IReadOnlyList<Candidate> candidates, long baseStep, long first, long last)
     {
         // With one checkpoint the window is the stretch from the base.
         long window = last > first ? last - first : last - baseStep;
@@ -255,20 +207,7 @@ internal static class Predict
                 $"(step {last}, window length {window}); a line fitted on the window is rarely right that far out.");
     }
 
-    /// <summary>Whether each floored metric is at or above its floor; a floored metric the command did not print is an error.</summary>
-    private static bool MeetsFloors(CandidateScore score, IReadOnlyDictionary<string, double> floors, string candidate)
-    {
-        bool meets = true;
-        foreach (var (name, floor) in floors)
-        {
-            if (!score.Metrics.TryGetValue(name, out double value))
-                throw new AlphaRLException($"--score-command printed no metric '{name}' for candidate {candidate}, which --floor {name}={floor.ToString(CultureInfo.InvariantCulture)} needs: print it after the score, e.g. '0.71 {name}=0.985'; nothing was written.");
-            meets &= value >= floor;
-        }
-        return meets;
-    }
-
-    private static void CheckPredictUsage(PredictOptions options)
+    internal static void CheckPredictUsage(PredictOptions options)
     {
         if (options.Floors.Count > 0 && options.ScoreCommand is null)
             throw new UsageException("--floor needs --score-command: the floors apply to the metrics it prints after the score.");

@@ -50,6 +50,12 @@ internal static class PredictCommand
         {
             Description = "Also allow z standard errors of the difference, from se=VALUE printed after each score (the hook's Guard.NoiseZ; default 0).",
         };
+        var mergeInto = new Option<string?>("--merge-into")
+        {
+            Description = "For a series of LoRA adapter folders: write BASE with the predicted adapter merged in (W + scale·B A per target module) " +
+                "instead of the predicted adapter.",
+            HelpName = "BASE",
+        };
         var timeout = new Option<double>("--score-timeout") { Description = "Seconds each score command may run.", DefaultValueFactory = _ => 3600 };
         var threshold = new Option<double>("--fit-threshold")
         {
@@ -62,7 +68,7 @@ internal static class PredictCommand
         };
         var command = new Command("predict", "Write the checkpoint predicted for a target step (or candidates for several jump lengths) from a base and a window of checkpoints.");
         series.AddTo(command);
-        foreach (var option in new Option[] { target, lengths, output, form, allTensors, score, floors, tolerance, noiseZ, timeout, shard, threshold, force }) command.Options.Add(option);
+        foreach (var option in new Option[] { target, lengths, output, form, allTensors, score, floors, tolerance, noiseZ, timeout, shard, threshold, force, mergeInto }) command.Options.Add(option);
         command.Validators.Add(result =>
         {
             bool hasTarget = result.GetResult(target) is not null, hasLengths = result.GetResult(lengths) is not null;
@@ -79,6 +85,8 @@ internal static class PredictCommand
             series.Read(r), r.GetValue(target), r.GetRequiredValue(output), ParseForm(r.GetValue(form)), r.GetValue(series.Json))
         {
             Method = series.Jump(r),
+            MethodChosen = r.GetResult(series.Method) is { Implicit: false },
+            MergeInto = r.GetValue(mergeInto),
             Lengths = r.GetValue(lengths) is { } text ? Candidate.ParseLengths(text) : null,
             AllTensors = r.GetValue(allTensors),
             ScoreCommand = r.GetValue(score),

@@ -9,6 +9,13 @@ internal sealed record PredictOptions(SeriesOptions Series, long? TargetStep, st
 {
     public JumpMethod Method { get; init; } = JumpMethod.Rank1;
 
+    /// <summary>Whether <see cref="Method"/> was chosen (<c>--method</c> given): on an adapter series the default is velocity.</summary>
+    public bool MethodChosen { get; init; }
+
+    /// <summary>On an adapter series: write the base checkpoint in this folder with the predicted adapter merged into it
+    /// (W + scale · B A for each target module), instead of the predicted adapter.</summary>
+    public string? MergeInto { get; init; }
+
     /// <summary>Jump lengths j, in window lengths L = e − s: candidate targets e + j·L. Exclusive with <see cref="TargetStep"/>.</summary>
     public IReadOnlyList<double>? Lengths { get; init; }
 

@@ -116,6 +116,8 @@ internal static class Watch
             NoiseZ = options.NoiseZ,
             Floors = options.Floors,
             WindowStart = store.Manifest.Origin,
+            FitThreshold = options.FitThreshold,
+            Force = options.Force || repeated,
         }, quiet, cancellation);
         string from = $"from steps {string.Join(", ", report.Steps)} (window from step {store.Manifest.Origin}, L = {report.WindowLength})";
         var candidates = report.Candidates;

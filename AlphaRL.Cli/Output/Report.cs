@@ -10,7 +10,12 @@ internal static class Report
     /// <summary>The report of a command on a series: its steps, and the figures of each covered matrix processed.</summary>
     public static SeriesReport Build(string command, SeriesOptions options, CheckpointSeries series, List<MatrixTrajectory> results,
         bool basePoint, long? target, string? form) =>
-        new(command, options.Method, series.BaseStep, series.Steps.ToArray(), target, form,
+        Build(command, options, series.BaseStep, series.Steps, results, basePoint, target, form);
+
+    /// <summary>The report of a command on a series given by its base step and window steps.</summary>
+    public static SeriesReport Build(string command, SeriesOptions options, long baseStep, IReadOnlyList<long> steps, List<MatrixTrajectory> results,
+        bool basePoint, long? target, string? form) =>
+        new(command, options.Method, baseStep, steps.ToArray(), target, form,
             results.Count > 0 ? Summarize(results, basePoint) : null, results.Select(Of).ToList());
 
     public static MatrixReport Of(MatrixTrajectory m) => new(
@@ -80,6 +85,27 @@ internal static class Report
         if (velocity && tensors.Count > 0)
             console.WriteLine($"cos(b, W_e − W_s): mean {F(tensors.Average(t => t.SlopeDisplacementCosine ?? double.NaN))}, " +
                 $"min {F(tensors.Min(t => t.SlopeDisplacementCosine ?? double.NaN))} (1 on a straight path; low values say the path bends).");
+    }
+
+    /// <summary>The table of a predicted LoRA adapter: per target module, ‖ΔW‖_F and the rank-1 share of ΔW = scale · B A
+    /// at the last checkpoint and at the target step.</summary>
+    public static void RenderModules(IAnsiConsole console, SeriesReport report)
+    {
+        var modules = report.Modules ?? [];
+        var table = new Table().Border(TableBorder.Simple)
+            .AddColumn(new TableColumn("target module (base weight)").NoWrap()).AddColumn(new TableColumn("shape").RightAligned())
+            .AddColumn(new TableColumn("r").RightAligned())
+            .AddColumn(new TableColumn($"‖ΔW‖ step {report.Steps[^1]}").RightAligned())
+            .AddColumn(new TableColumn($"‖ΔW‖ step {report.TargetStep}").RightAligned())
+            .AddColumn(new TableColumn("s1²/‖ΔW‖² (last)").RightAligned())
+            .AddColumn(new TableColumn("s1²/‖ΔW‖² (predicted)").RightAligned());
+        foreach (var m in modules)
+            table.AddRow(Markup.Escape(m.Name), $"{m.Rows}×{m.Cols}", m.Rank.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                F(m.UpdateNormLast), F(m.UpdateNormPredicted), F(m.EnergyShareLast), F(m.EnergySharePredicted));
+        console.Write(table);
+        if (report.Adapter is { } a)
+            console.WriteLine($"LoRA adapter: r = {a.Rank}, lora_alpha = {a.Alpha:G6}{(a.UseRslora ? ", rsLoRA" : "")}, scale {a.Scale:G6}; " +
+                $"{a.Modules} target modules; ΔW = scale·B A, from its factors (never formed).");
     }
 
     /// <summary>The candidates table: jump length, target step, folder and, when scored, the score and which was kept.</summary>

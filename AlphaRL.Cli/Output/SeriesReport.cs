@@ -37,4 +37,19 @@ internal sealed record SeriesReport(string Command, string Method, long BaseStep
     public IReadOnlyList<TensorJumpReport>? Tensors { get; init; }
     public string? ScoreCommand { get; init; }
     public IReadOnlyList<CandidateReport>? Candidates { get; init; }
+
+    /// <summary>On a series of LoRA adapters: the adapter's configuration (and the base merged into, if any).</summary>
+    public AdapterReport? Adapter { get; init; }
+
+    /// <summary>On a series of LoRA adapters predicted: per target module, the effective update before and after the jump.</summary>
+    public IReadOnlyList<LoraModuleReport>? Modules { get; init; }
 }
+
+/// <summary>The LoRA adapter a command read: rank, lora_alpha, use_rslora and the resulting scale of ΔW = scale · B A;
+/// <c>MergedInto</c> is the base checkpoint the prediction was merged into, when it was.</summary>
+internal sealed record AdapterReport(int Rank, double Alpha, bool UseRslora, double Scale, int Modules, string? MergedInto);
+
+/// <summary>Per target module of a predicted adapter: ‖ΔW‖_F and the rank-1 energy share s1²/‖ΔW‖²_F of the effective
+/// update ΔW = scale · B A at the last checkpoint and at the target step (from the factors, never forming ΔW).</summary>
+internal sealed record LoraModuleReport(string Name, int Rows, int Cols, int Rank,
+    double UpdateNormLast, double UpdateNormPredicted, double EnergyShareLast, double EnergySharePredicted);

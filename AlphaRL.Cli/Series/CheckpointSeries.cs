@@ -13,6 +13,19 @@ internal sealed record StepFolder(long Step, string Directory)
             throw new UsageException($"--checkpoint '{text}' must be STEP:DIR, e.g. 100:runs/step-100.");
         return new StepFolder(step, text[(colon + 1)..]);
     }
+
+    /// <summary>The checkpoints ordered by step, checked: at least one, no step twice, all after the base step.</summary>
+    public static List<StepFolder> Order(IReadOnlyList<StepFolder> checkpoints, long baseStep)
+    {
+        if (checkpoints.Count == 0) throw new UsageException("Give at least one --checkpoint STEP:DIR.");
+        var ordered = checkpoints.OrderBy(c => c.Step).ToList();
+        for (int i = 1; i < ordered.Count; i++)
+            if (ordered[i].Step == ordered[i - 1].Step)
+                throw new UsageException($"Two checkpoints are given for step {ordered[i].Step}: {ordered[i - 1].Directory} and {ordered[i].Directory}.");
+        if (ordered[0].Step <= baseStep)
+            throw new UsageException($"Checkpoint {ordered[0].Directory} is at step {ordered[0].Step}, not after the base step {baseStep}.");
+        return ordered;
+    }
 }
 
 /// <summary>
@@ -41,14 +54,7 @@ internal sealed class CheckpointSeries : IDisposable
 
     public static CheckpointSeries Open(string baseDirectory, long baseStep, IReadOnlyList<StepFolder> checkpoints, MatrixSelection selection)
     {
-        if (checkpoints.Count == 0) throw new UsageException("Give at least one --checkpoint STEP:DIR.");
-        var ordered = checkpoints.OrderBy(c => c.Step).ToList();
-        for (int i = 1; i < ordered.Count; i++)
-            if (ordered[i].Step == ordered[i - 1].Step)
-                throw new UsageException($"Two checkpoints are given for step {ordered[i].Step}: {ordered[i - 1].Directory} and {ordered[i].Directory}.");
-        if (ordered[0].Step <= baseStep)
-            throw new UsageException($"Checkpoint {ordered[0].Directory} is at step {ordered[0].Step}, not after the base step {baseStep}.");
-
+        var ordered = StepFolder.Order(checkpoints, baseStep);
         var series = new CheckpointSeries { BaseStep = baseStep };
         try
         {

@@ -92,14 +92,32 @@ public sealed class Checkpoint : IDisposable
         string single = Path.Combine(directory, SingleFileName);
         string index = Path.Combine(directory, IndexFileName);
         if (File.Exists(single))
-        {
-            var file = SafetensorsFile.Open(single);
-            var tensors = file.Tensors.ToDictionary(t => t.Name, t => new CheckpointTensor(file, t), StringComparer.Ordinal);
-            return new Checkpoint(directory, [file], false, tensors, file.Tensors.Select(t => t.Name).ToList(), null);
-        }
+            return OpenFile(directory, SingleFileName);
         if (File.Exists(index))
             return OpenSharded(directory, index);
-        throw new CheckpointFormatException(directory, $"holds neither {SingleFileName} nor {IndexFileName}.");
+        // A PEFT adapter folder holds only the adapter: say so, since record, watch and a base need the full model.
+        throw new CheckpointFormatException(directory, $"holds neither {SingleFileName} nor {IndexFileName}" +
+            (File.Exists(Path.Combine(directory, "adapter_config.json"))
+                ? " but a LoRA adapter (adapter_config.json): predict and analyze read a series of adapter folders as the checkpoints, with the full base model as --base; record, watch and a snapshot store need full checkpoints."
+                : "."));
+    }
+
+    /// <summary>Opens a folder whose weights are one safetensors file of another name than <see cref="SingleFileName"/>,
+    /// e.g. a PEFT adapter's <c>adapter_model.safetensors</c>; writing with it as the layout keeps that name.</summary>
+    /// <param name="directory">The folder.</param>
+    /// <param name="fileName">Name of the safetensors file in the folder.</param>
+    /// <exception cref="CheckpointFormatException">The folder or the file is missing, or the file is malformed.</exception>
+    public static Checkpoint OpenFile(string directory, string fileName)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        if (!System.IO.Directory.Exists(directory))
+            throw new CheckpointFormatException(directory, "folder does not exist.");
+        string path = Path.Combine(directory, fileName);
+        if (!File.Exists(path))
+            throw new CheckpointFormatException(directory, $"holds no {fileName}.");
+        var file = SafetensorsFile.Open(path);
+        var tensors = file.Tensors.ToDictionary(t => t.Name, t => new CheckpointTensor(file, t), StringComparer.Ordinal);
+        return new Checkpoint(directory, [file], false, tensors, file.Tensors.Select(t => t.Name).ToList(), null);
     }
 
     /// <summary>Whether the checkpoint holds a tensor of that name.</summary>
