@@ -57,6 +57,7 @@ internal static class HookSeries
 
         using var session = AlphaRL.Accelerate(run.Policy, options);
         var train = TimeSpan.Zero;
+        var seen = new List<(GuardContext Context, double Score)>();
         JumpOutcome? jump = null;
         // The attempt comes at the window's end: the fit threshold lets every window through (the guard decides).
         for (int step = 1; step <= plan.Window && jump is null; step++)
@@ -66,7 +67,9 @@ internal static class HookSeries
             var outcome = session.Step(step, context =>
             {
                 if (context.Phase == GuardPhase.Before) Checkpoint(context.FromStep);
-                return run.ExpectedReward(EvalSplit.Validation);
+                double score = run.ExpectedReward(EvalSplit.Validation);
+                seen.Add((context, score));
+                return score;
             });
             // A snapshot leaves the weights as they are; after an attempt they may be a candidate's (saved above instead).
             if (outcome.Action is StepAction.Snapshot or StepAction.JumpSkipped) Checkpoint(outcome.EffectiveStep);
@@ -75,9 +78,19 @@ internal static class HookSeries
         if (jump is null)
             throw new InvalidOperationException($"The hook attempted no jump in the window of {plan.Window} steps (snapshots at {string.Join(", ", snapshots)}).");
 
+        EnsureRecorded(jump, seen);
         var record = HookRecord.Of(plan, session.Options, jump, snapshots, train, wall.Elapsed);
         File.WriteAllText(Path.Combine(output, RecordFile), JsonSerializer.Serialize(record, HookJson.Default.HookRecord));
         return record;
+    }
+
+    /// <summary>Checks that the attempt's outcome lists what the guard was asked, in order, with the scores it returned.</summary>
+    private static void EnsureRecorded(JumpOutcome jump, List<(GuardContext Context, double Score)> seen)
+    {
+        var told = jump.Candidates.Select(c => (GuardPhase.After, c.Length, c.TargetStep, c.Score)).Prepend((GuardPhase.Before, 0.0, jump.FromStep, jump.ScoreBefore));
+        var asked = seen.Select(s => (s.Context.Phase, s.Context.Length, s.Context.TargetStep, (double?)s.Score));
+        if (!told.SequenceEqual(asked))
+            throw new InvalidOperationException($"The hook's outcome lists {jump.Candidates.Count} candidate(s) after W_e; its guard scored {seen.Count} set(s) of weights, not the same ones or not with the same scores.");
     }
 
     /// <summary>
