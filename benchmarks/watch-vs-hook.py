@@ -90,6 +90,9 @@ def compare(hook_path, watch_path):
     tolerance = float(os.environ.get("SCORE_TOL", "0"))
     hook = json.load(open(hook_path))
     watch = json.load(open(watch_path))
+    # alpharl's report is snake_case (target_step, no_jump); hook.json is camelCase.
+    camel = lambda k: k.split("_")[0] + "".join(part.title() for part in k.split("_")[1:])
+    watch["candidates"] = [{camel(k): v for k, v in c.items()} for c in watch["candidates"]]
     by_length = lambda cs: {float(c["length"]): c for c in cs}
     h, w = by_length(hook["candidates"]), by_length(watch["candidates"])
     ok = True

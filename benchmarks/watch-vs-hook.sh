@@ -27,7 +27,7 @@ SERIES=$WORK/series
 # The hook's window: 5 snapshots, the attempt at the 5th whatever the fit says (fit threshold 1e9), the velocity's slope
 # without the first SkipSnapshots snapshots (hook.json: options.skipSnapshots, window.velocitySnapshots), L = e - s with
 # s = the base's step 0, and the default length grid.
-WATCH_OPTS=(--method velocity --min-snapshots 5 --fit-threshold 1e9 --exit-after 60 --poll-seconds 1 --settle-seconds 0)
+WATCH_OPTS=(--method velocity --min-snapshots 5 --fit-threshold 1e9 --exit-after 300 --poll-seconds 1 --settle-seconds 0)
 # -----------------------------------------------------------------------------------------------------------------------
 
 echo "== building alpharl-dev and alpharl (Release)"
@@ -69,8 +69,9 @@ done
 echo "== alpharl watch $SERIES ${WATCH_OPTS[*]} --score-command \"$SCORE_COMMAND\""
 dotnet build -c Release "$ROOT/AlphaRL.Cli" -nologo -v q
 rm -rf "$WORK/store" "$WORK/predicted" "$WORK/watch.json"
+skip=$(hook "r['options']['skipSnapshots']")
 if "$CLI" watch "$SERIES" --base "$SERIES/base" --store "$WORK/store" --out "$WORK/predicted" \
-    "${WATCH_OPTS[@]}" --score-command "$SCORE_COMMAND" --json "$WORK/watch.json"; then
+    "${WATCH_OPTS[@]}" --skip-snapshots "$skip" --score-command "$SCORE_COMMAND" --json "$WORK/watch.json"; then
   echo "== watch.json against hook.json"
   python3 "$HELPER" compare "$SERIES/hook.json" "$WORK/watch.json" || ok=0
 else
