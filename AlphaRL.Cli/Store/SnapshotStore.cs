@@ -134,6 +134,7 @@ internal sealed class SnapshotStore
         using var storeLock = Lock(storeDirectory);
         string manifestPath = Path.Combine(storeDirectory, ManifestName);
         StoreManifest? manifest = File.Exists(manifestPath) ? ReadManifest(manifestPath) : null;
+        RemoveLeftovers(storeDirectory, manifest);
         string checkpointFull = Path.GetFullPath(checkpointDirectory);
         if (manifest is not null)
         {
@@ -274,6 +275,19 @@ internal sealed class SnapshotStore
         WriteManifest(manifestPath, updated);
         if (manifest.Velocity?.File is { } old) File.Delete(Path.Combine(storeDirectory, old));
         return new SnapshotStore(storeDirectory, updated);
+    }
+
+    /// <summary>
+    /// Removes what a record killed outright left behind (under the lock, so no other recorder is writing): temporary
+    /// files, and velocity sums the manifest does not name (written, but the manifest never pointed at them).
+    /// </summary>
+    private static void RemoveLeftovers(string storeDirectory, StoreManifest? manifest)
+    {
+        foreach (string temp in System.IO.Directory.EnumerateFiles(storeDirectory, ".*.tmp"))
+            File.Delete(temp);
+        foreach (string sums in System.IO.Directory.EnumerateFiles(storeDirectory, "velocity-*.safetensors"))
+            if (Path.GetFileName(sums) != manifest?.Velocity?.File)
+                File.Delete(sums);
     }
 
     /// <summary>Opens the checkpoint a step was recorded from, checking that its files are still the ones recorded.</summary>

@@ -180,6 +180,23 @@ public class SnapshotStoreTests : TempFolderTests
     }
 
     [Test]
+    public void Record_RemovesWhatAKilledRecordLeftBehind_AndKeepsTheSumsTheManifestNames()
+    {
+        SyntheticSeries.Write(Temp.Path, new SyntheticModel(1, 8, 12, 5, SafetensorsDType.F32), Steps);
+        RecordAll(Steps[..2]);
+        // A record killed while writing (a temporary file), and one killed after its sums were renamed into place but
+        // before the manifest named them.
+        File.WriteAllText(Path.Combine(Store, ".velocity-30.safetensors.0123.tmp"), "partial");
+        File.WriteAllText(Path.Combine(Store, "velocity-30.safetensors"), "orphan");
+
+        RecordAll(Steps[2..]);
+
+        Assert.That(Directory.GetFiles(Store, ".*.tmp"), Is.Empty);
+        Assert.That(Directory.GetFiles(Store, "velocity-*").Select(Path.GetFileName), Is.EqualTo(new[] { "velocity-40.safetensors" }));
+        Assert.That(CliHarness.Run("predict", "--store", Store, "--method", "velocity", "--target-step", "90", "--out", Temp["v"]).Exit, Is.EqualTo(0));
+    }
+
+    [Test]
     public void VelocityFromAStoreWithoutSums_IsRefused_Clearly()
     {
         SyntheticSeries.Write(Temp.Path, new SyntheticModel(1, 8, 12, 5, SafetensorsDType.F32), Steps);
