@@ -37,7 +37,10 @@ internal static class StoredVelocity
     /// <summary>Opens the sums file and checks that it holds every covered matrix's mean and co-moment.</summary>
     public static SafetensorsFile Open(string store, StoreVelocity velocity, IReadOnlyList<StoreMatrix> matrices)
     {
-        string path = Path.Combine(store, velocity.File ?? throw new InvalidOperationException("The store's velocity has no file yet."));
+        string fileName = velocity.File ?? throw new InvalidOperationException("The store's velocity has no file yet.");
+        if (!System.Text.RegularExpressions.Regex.IsMatch(fileName, @"^velocity-\d+\.safetensors$"))
+            throw new CheckpointFormatException(Path.Combine(store, SnapshotStore.ManifestName), $"names '{fileName}' as the velocity's sums; expected a file velocity-STEP.safetensors in the store.");
+        string path = Path.Combine(store, fileName);
         if (!File.Exists(path)) throw new CheckpointFormatException(path, "the velocity's running sums are missing from the store.");
         var file = SafetensorsFile.Open(path);
         try
@@ -101,6 +104,8 @@ internal static class StoredVelocity
             {
                 _previous.ReadFloats(_previous.Tensor(matrix.Name + "/mean"), mean);
                 _previous.ReadFloats(_previous.Tensor(matrix.Name + "/comoment"), comoment);
+                WeightVelocity.EnsureFinite(mean, matrix.Name + "/mean", _previous.Path);
+                WeightVelocity.EnsureFinite(comoment, matrix.Name + "/comoment", _previous.Path);
             }
             WeightVelocity.Observe(mean, comoment, weights, _observation);
             _writer.Write(mean);

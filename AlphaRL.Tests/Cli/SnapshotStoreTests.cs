@@ -196,6 +196,38 @@ public class SnapshotStoreTests : TempFolderTests
         Assert.That(CliHarness.Run("predict", "--store", Store, "--method", "velocity", "--target-step", "90", "--out", Temp["v"]).Exit, Is.EqualTo(0));
     }
 
+    [TestCase("truncated", "velocity-40.safetensors")]
+    [TestCase("nan", "velocity-40.safetensors")]
+    [TestCase("renamed", "../store.json")]
+    public void DamagedVelocitySums_AreExit1_NamingTheFile_WithNothingWritten(string damage, string expected)
+    {
+        SyntheticSeries.Write(Temp.Path, new SyntheticModel(1, 8, 12, 5, SafetensorsDType.F32), Steps);
+        RecordAll();
+        string sums = Path.Combine(Store, "velocity-40.safetensors");
+        switch (damage)
+        {
+            case "truncated":
+                File.WriteAllBytes(sums, File.ReadAllBytes(sums)[..^100]);
+                break;
+            case "nan":
+                var bytes = File.ReadAllBytes(sums);
+                BitConverter.GetBytes(float.NaN).CopyTo(bytes, bytes.Length - 4); // the last co-moment
+                File.WriteAllBytes(sums, bytes);
+                break;
+            default:
+                string manifest = Path.Combine(Store, "store.json");
+                File.WriteAllText(manifest, File.ReadAllText(manifest).Replace("\"velocity-40.safetensors\"", "\"../store.json\""));
+                break;
+        }
+
+        var (exit, _, error) = CliHarness.Run("predict", "--store", Store, "--method", "velocity", "--target-step", "90", "--out", Temp["v"]);
+
+        Assert.That(exit, Is.EqualTo(1), error);
+        Assert.That(error, Does.Contain(damage == "renamed" ? "store.json" : sums).And.Contain(damage == "renamed" ? expected : damage == "nan" ? "NaN" : ""));
+        Assert.That(Directory.Exists(Temp["v"]), Is.False);
+        Assert.That(Directory.GetDirectories(Temp.Path, ".*"), Is.Empty, "no temporary folder left");
+    }
+
     [Test]
     public void VelocityFromAStoreWithoutSums_IsRefused_Clearly()
     {
