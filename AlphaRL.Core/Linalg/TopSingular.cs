@@ -2,6 +2,8 @@ using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace AlphaRl.Linalg;
 
@@ -449,7 +451,7 @@ public static class TopSingular
     /// operations in this order, so that the dense and the difference kernels give the same bits.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static double FinishFourRows(ReadOnlySpan<float> four, int cols, ReadOnlySpan<float> v,
+    private static unsafe double FinishFourRows(ReadOnlySpan<float> four, int cols, ReadOnlySpan<float> v,
         Vector<float> s0, Vector<float> s1, Vector<float> s2, Vector<float> s3, Span<float> u, Span<float> w, bool withNorm)
     {
         int width = Vector<float>.Count, body = cols - cols % width;
@@ -466,15 +468,24 @@ public static class TopSingular
         u[1] = d1;
         u[2] = d2;
         u[3] = d3;
-        var ww = MemoryMarshal.Cast<float, Vector<float>>(w[..body]);
-        var a0 = MemoryMarshal.Cast<float, Vector<float>>(r0[..body]);
-        var a1 = MemoryMarshal.Cast<float, Vector<float>>(r1[..body]);
-        var a2 = MemoryMarshal.Cast<float, Vector<float>>(r2[..body]);
-        var a3 = MemoryMarshal.Cast<float, Vector<float>>(r3[..body]);
-        Vector<float> c0 = new(d0), c1 = new(d1), c2 = new(d2), c3 = new(d3);
-        for (int k = 0; k < ww.Length; k++)
-            ww[k] = Vector.FusedMultiplyAdd(a3[k], c3, Vector.FusedMultiplyAdd(a2[k], c2,
-                Vector.FusedMultiplyAdd(a1[k], c1, Vector.FusedMultiplyAdd(a0[k], c0, ww[k]))));
+        // w is summed value by value (four rounded FMAs each, row 0 first), so any vector width gives the same bits.
+        fixed (float* p0 = r0, p1 = r1, p2 = r2, p3 = r3, pw = w)
+        {
+            int k = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                Vector512<float> e0 = Vector512.Create(d0), e1 = Vector512.Create(d1), e2 = Vector512.Create(d2), e3 = Vector512.Create(d3);
+                for (; k + Vector512<float>.Count <= body; k += Vector512<float>.Count)
+                    Vector512.FusedMultiplyAdd(Vector512.Load(p3 + k), e3, Vector512.FusedMultiplyAdd(Vector512.Load(p2 + k), e2,
+                        Vector512.FusedMultiplyAdd(Vector512.Load(p1 + k), e1, Vector512.FusedMultiplyAdd(Vector512.Load(p0 + k), e0,
+                            Vector512.Load(pw + k))))).Store(pw + k);
+            }
+            Vector<float> c0 = new(d0), c1 = new(d1), c2 = new(d2), c3 = new(d3);
+            for (; k < body; k += width)
+                Vector.FusedMultiplyAdd(Vector.Load(p3 + k), c3, Vector.FusedMultiplyAdd(Vector.Load(p2 + k), c2,
+                    Vector.FusedMultiplyAdd(Vector.Load(p1 + k), c1, Vector.FusedMultiplyAdd(Vector.Load(p0 + k), c0,
+                        Vector.Load(pw + k))))).Store(pw + k);
+        }
         for (int k = body; k < cols; k++)
             w[k] += d0 * r0[k] + d1 * r1[k] + d2 * r2[k] + d3 * r3[k];
         return withNorm ? TensorPrimitives.SumOfSquares(four) : 0;
@@ -532,6 +543,27 @@ public static class TopSingular
             ushort* b1 = initial + cols, b2 = initial + 2 * cols, b3 = initial + 3 * cols;
             float* a1 = pa + cols, a2 = pa + 2 * cols, a3 = pa + 3 * cols;
             int k = 0;
+            if (Avx512F.IsSupported && width == Vector256<float>.Count)
+            {
+                // Sixteen columns per step at 512 bits; the dots take the two 256-bit halves in column order, so the
+                // lanes and their order are those of the loop below.
+                for (; k < pairs; k += 2 * width)
+                {
+                    Vector256<float> x = Vector256.Load(pv + k), y = Vector256.Load(pv + k + width);
+                    var d0 = WidenedDifference512(current + k, initial + k);
+                    var d1 = WidenedDifference512(c1 + k, b1 + k);
+                    var d2 = WidenedDifference512(c2 + k, b2 + k);
+                    var d3 = WidenedDifference512(c3 + k, b3 + k);
+                    d0.Store(pa + k);
+                    d1.Store(a1 + k);
+                    d2.Store(a2 + k);
+                    d3.Store(a3 + k);
+                    t0 = Vector256.FusedMultiplyAdd(d0.GetUpper(), y, Vector256.FusedMultiplyAdd(d0.GetLower(), x, t0.AsVector256())).AsVector();
+                    t1 = Vector256.FusedMultiplyAdd(d1.GetUpper(), y, Vector256.FusedMultiplyAdd(d1.GetLower(), x, t1.AsVector256())).AsVector();
+                    t2 = Vector256.FusedMultiplyAdd(d2.GetUpper(), y, Vector256.FusedMultiplyAdd(d2.GetLower(), x, t2.AsVector256())).AsVector();
+                    t3 = Vector256.FusedMultiplyAdd(d3.GetUpper(), y, Vector256.FusedMultiplyAdd(d3.GetLower(), x, t3.AsVector256())).AsVector();
+                }
+            }
             for (; k < pairs; k += 2 * width)
             {
                 Vector<float> x = Vector.Load(pv + k), y = Vector.Load(pv + k + width);
@@ -568,6 +600,12 @@ public static class TopSingular
         }
         (s0, s1, s2, s3) = (t0, t1, t2, t3);
     }
+
+    /// <summary>W_t − W0 of sixteen bf16 columns as float32 (zero-extended to 32 bits and shifted into the high half).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector512<float> WidenedDifference512(ushort* current, ushort* initial) =>
+        Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512UInt32(Vector256.Load(current)), 16).AsSingle()
+        - Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512UInt32(Vector256.Load(initial)), 16).AsSingle();
 
     /// <summary>W_t − W0 of two vectors of bf16 columns (one vector of bit patterns each), as float32.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
