@@ -349,11 +349,16 @@ public static class TopSingular
                 if (n == ChunkRows)
                 {
                     Vector<float> s0, s1, s2, s3;
+                    // After the first pass (no norm to take from the buffer) bf16 rows are widened again for the second
+                    // sweep, from L1 and at half the bytes, instead of stored as floats and loaded back.
+                    bool widenAgain = kind == Kind.BFloat16Difference && !withNorm && CanWidenAgain;
                     if (kind == Kind.Difference)
                         DotDifferenceRows((float*)first + offset, (float*)second + offset, cols, v, target, out s0, out s1, out s2, out s3);
                     else
-                        DotBFloat16DifferenceRows((ushort*)first + offset, (ushort*)second + offset, cols, v, target, out s0, out s1, out s2, out s3);
-                    sumOfSquares += FinishFourRows(target, cols, v, s0, s1, s2, s3, u.Slice(i, n), w, withNorm);
+                        DotBFloat16DifferenceRows((ushort*)first + offset, (ushort*)second + offset, cols, v, target, !widenAgain, out s0, out s1, out s2, out s3);
+                    sumOfSquares += widenAgain
+                        ? FinishFourRows(target, cols, v, s0, s1, s2, s3, u.Slice(i, n), w, withNorm, (ushort*)first + offset, (ushort*)second + offset)
+                        : FinishFourRows(target, cols, v, s0, s1, s2, s3, u.Slice(i, n), w, withNorm);
                     continue;
                 }
                 if (kind == Kind.Difference)
@@ -408,7 +413,7 @@ public static class TopSingular
     /// time so that v and w are loaded (and w stored) once per four rows; each row is read from memory once and again
     /// from L1. Returns Σ a² over the block when <paramref name="withNorm"/> (from L1, while the rows are there).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static double KernelRows(ReadOnlySpan<float> block, int cols, ReadOnlySpan<float> v, Span<float> u, Span<float> w, bool withNorm)
+    private static unsafe double KernelRows(ReadOnlySpan<float> block, int cols, ReadOnlySpan<float> v, Span<float> u, Span<float> w, bool withNorm)
     {
         int rows = u.Length, i = 0;
         double sumOfSquares = 0;
@@ -452,7 +457,8 @@ public static class TopSingular
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe double FinishFourRows(ReadOnlySpan<float> four, int cols, ReadOnlySpan<float> v,
-        Vector<float> s0, Vector<float> s1, Vector<float> s2, Vector<float> s3, Span<float> u, Span<float> w, bool withNorm)
+        Vector<float> s0, Vector<float> s1, Vector<float> s2, Vector<float> s3, Span<float> u, Span<float> w, bool withNorm,
+        ushort* currentBits = null, ushort* initialBits = null)
     {
         int width = Vector<float>.Count, body = cols - cols % width;
         ReadOnlySpan<float> r0 = four[..cols], r1 = four.Slice(cols, cols), r2 = four.Slice(2 * cols, cols), r3 = four.Slice(3 * cols, cols);
@@ -475,6 +481,16 @@ public static class TopSingular
             if (Vector512.IsHardwareAccelerated)
             {
                 Vector512<float> e0 = Vector512.Create(d0), e1 = Vector512.Create(d1), e2 = Vector512.Create(d2), e3 = Vector512.Create(d3);
+                if (currentBits != null)
+                {
+                    // The rows are bf16 W_t − W0, not in the buffer below the last whole 16 columns (CanWidenAgain).
+                    ushort* q1 = currentBits + cols, q2 = currentBits + 2 * cols, q3 = currentBits + 3 * cols; // W_t rows 1–3
+                    ushort* z1 = initialBits + cols, z2 = initialBits + 2 * cols, z3 = initialBits + 3 * cols; // W0 rows 1–3
+                    for (; k + Vector512<float>.Count <= body; k += Vector512<float>.Count)
+                        Vector512.FusedMultiplyAdd(WidenedDifference512(q3 + k, z3 + k), e3, Vector512.FusedMultiplyAdd(WidenedDifference512(q2 + k, z2 + k), e2,
+                            Vector512.FusedMultiplyAdd(WidenedDifference512(q1 + k, z1 + k), e1, Vector512.FusedMultiplyAdd(WidenedDifference512(currentBits + k, initialBits + k), e0,
+                                Vector512.Load(pw + k))))).Store(pw + k);
+                }
                 for (; k + Vector512<float>.Count <= body; k += Vector512<float>.Count)
                     Vector512.FusedMultiplyAdd(Vector512.Load(p3 + k), e3, Vector512.FusedMultiplyAdd(Vector512.Load(p2 + k), e2,
                         Vector512.FusedMultiplyAdd(Vector512.Load(p1 + k), e1, Vector512.FusedMultiplyAdd(Vector512.Load(p0 + k), e0,
@@ -532,7 +548,7 @@ public static class TopSingular
     /// the high half of the float32, so the widening is exact) and W0 subtracted inside the loop, two vectors of
     /// columns per load of each matrix.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void DotBFloat16DifferenceRows(ushort* current, ushort* initial, int cols, ReadOnlySpan<float> v, Span<float> four,
+    private static unsafe void DotBFloat16DifferenceRows(ushort* current, ushort* initial, int cols, ReadOnlySpan<float> v, Span<float> four, bool store,
         out Vector<float> s0, out Vector<float> s1, out Vector<float> s2, out Vector<float> s3)
     {
         int width = Vector<float>.Count, body = cols - cols % width, pairs = body - body % (2 * width);
@@ -554,10 +570,13 @@ public static class TopSingular
                     var d1 = WidenedDifference512(c1 + k, b1 + k);
                     var d2 = WidenedDifference512(c2 + k, b2 + k);
                     var d3 = WidenedDifference512(c3 + k, b3 + k);
-                    d0.Store(pa + k);
-                    d1.Store(a1 + k);
-                    d2.Store(a2 + k);
-                    d3.Store(a3 + k);
+                    if (store)
+                    {
+                        d0.Store(pa + k);
+                        d1.Store(a1 + k);
+                        d2.Store(a2 + k);
+                        d3.Store(a3 + k);
+                    }
                     t0 = Vector256.FusedMultiplyAdd(d0.GetUpper(), y, Vector256.FusedMultiplyAdd(d0.GetLower(), x, t0.AsVector256())).AsVector();
                     t1 = Vector256.FusedMultiplyAdd(d1.GetUpper(), y, Vector256.FusedMultiplyAdd(d1.GetLower(), x, t1.AsVector256())).AsVector();
                     t2 = Vector256.FusedMultiplyAdd(d2.GetUpper(), y, Vector256.FusedMultiplyAdd(d2.GetLower(), x, t2.AsVector256())).AsVector();
@@ -600,6 +619,10 @@ public static class TopSingular
         }
         (s0, s1, s2, s3) = (t0, t1, t2, t3);
     }
+
+    /// <summary>Whether the bf16 kernel can skip storing its rows for the second sweep (<see cref="FinishFourRows"/>
+    /// widens them again): its dot loop takes sixteen columns per step, as the 512-bit w update does.</summary>
+    private static bool CanWidenAgain => Avx512F.IsSupported && Vector512.IsHardwareAccelerated && Vector<float>.Count == Vector256<float>.Count;
 
     /// <summary>W_t − W0 of sixteen bf16 columns as float32 (zero-extended to 32 bits and shifted into the high half).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
