@@ -453,7 +453,10 @@ public static class TopSingular
     /// summed lane-wise in <paramref name="s0"/>–<paramref name="s3"/> (lane j over the columns ≡ j modulo the width,
     /// in column order): u = the four dots (lanes, then the columns past the last whole vector), w += Σ u_r row_r
     /// (row 0 first), and Σ a² over the four rows when <paramref name="withNorm"/>. Every path runs these same
-    /// operations in this order, so that the dense and the difference kernels give the same bits.
+    /// operations in this order, so that the dense and the difference kernels give the same bits. With
+    /// <paramref name="currentBits"/> and <paramref name="initialBits"/> (bf16 W_t and W0 of the four rows, when
+    /// <see cref="CanWidenAgain"/> and no norm is asked) the rows' whole 16-column part is widened again from them, and
+    /// the buffer holds only the columns past it.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe double FinishFourRows(ReadOnlySpan<float> four, int cols, ReadOnlySpan<float> v,
