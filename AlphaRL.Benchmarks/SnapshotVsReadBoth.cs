@@ -70,12 +70,6 @@ public class SnapshotVsReadBoth
         ? TopSingular.ComputeOfDifferenceBFloat16(_current16, _initial16, _rows, _cols, _warmStart).Value
         : TopSingular.ComputeOfDifference(_current32, _initial32, _rows, _cols, _warmStart).Value;
 
-    /// <summary>The span kernel before issue 24's fused loops (<see cref="PreviousTopSingular"/>), for the before/after table.</summary>
-    [Benchmark(Description = "snapshot, previous span kernel")]
-    public float PreviousSpanSnapshot() => DType == ScalarType.BFloat16
-        ? PreviousTopSingular.ComputeOfDifferenceBFloat16(_current16, _initial16, _rows, _cols, _warmStart).Value
-        : PreviousTopSingular.ComputeOfDifference(_current32, _initial32, _rows, _cols, _warmStart).Value;
-
     /// <summary>The device path on the CPU; its inputs are float32 tensors (on a GPU a bf16 matrix is widened first).</summary>
     [Benchmark(Description = "snapshot, device path (torch ops)")]
     public float DeviceSnapshot() => TorchTopSingular.ComputeOfDifferenceWithTorchOps(_current, _initial, _warmStart, PowerIterationOptions.Default).Value;
