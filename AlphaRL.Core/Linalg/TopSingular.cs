@@ -2,6 +2,8 @@ using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace AlphaRl.Linalg;
 
@@ -344,6 +346,21 @@ public static class TopSingular
                 int n = Math.Min(ChunkRows, end - i), length = n * cols;
                 long offset = (long)i * cols;
                 var target = chunk.AsSpan(0, length);
+                if (n == ChunkRows)
+                {
+                    Vector<float> s0, s1, s2, s3;
+                    // After the first pass (no norm to take from the buffer) bf16 rows are widened again for the second
+                    // sweep, from L1 and at half the bytes, instead of stored as floats and loaded back.
+                    bool widenAgain = kind == Kind.BFloat16Difference && !withNorm && CanWidenAgain;
+                    if (kind == Kind.Difference)
+                        DotDifferenceRows((float*)first + offset, (float*)second + offset, cols, v, target, out s0, out s1, out s2, out s3);
+                    else
+                        DotBFloat16DifferenceRows((ushort*)first + offset, (ushort*)second + offset, cols, v, target, !widenAgain, out s0, out s1, out s2, out s3);
+                    sumOfSquares += widenAgain
+                        ? FinishFourRows(target, cols, v, s0, s1, s2, s3, u.Slice(i, n), w, withNorm, (ushort*)first + offset, (ushort*)second + offset)
+                        : FinishFourRows(target, cols, v, s0, s1, s2, s3, u.Slice(i, n), w, withNorm);
+                    continue;
+                }
                 if (kind == Kind.Difference)
                     TensorPrimitives.Subtract(new ReadOnlySpan<float>((float*)first + offset, length),
                         new ReadOnlySpan<float>((float*)second + offset, length), target);
@@ -396,21 +413,19 @@ public static class TopSingular
     /// time so that v and w are loaded (and w stored) once per four rows; each row is read from memory once and again
     /// from L1. Returns Σ a² over the block when <paramref name="withNorm"/> (from L1, while the rows are there).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static double KernelRows(ReadOnlySpan<float> block, int cols, ReadOnlySpan<float> v, Span<float> u, Span<float> w, bool withNorm)
+    private static unsafe double KernelRows(ReadOnlySpan<float> block, int cols, ReadOnlySpan<float> v, Span<float> u, Span<float> w, bool withNorm)
     {
         int rows = u.Length, i = 0;
         double sumOfSquares = 0;
         int width = Vector<float>.Count, body = cols - cols % width;
         var vv = MemoryMarshal.Cast<float, Vector<float>>(v[..body]);
-        var ww = MemoryMarshal.Cast<float, Vector<float>>(w[..body]);
         for (; i + 4 <= rows; i += 4)
         {
-            ReadOnlySpan<float> r0 = block.Slice(i * cols, cols), r1 = block.Slice((i + 1) * cols, cols),
-                r2 = block.Slice((i + 2) * cols, cols), r3 = block.Slice((i + 3) * cols, cols);
-            var a0 = MemoryMarshal.Cast<float, Vector<float>>(r0[..body]);
-            var a1 = MemoryMarshal.Cast<float, Vector<float>>(r1[..body]);
-            var a2 = MemoryMarshal.Cast<float, Vector<float>>(r2[..body]);
-            var a3 = MemoryMarshal.Cast<float, Vector<float>>(r3[..body]);
+            var four = block.Slice(i * cols, 4 * cols);
+            var a0 = MemoryMarshal.Cast<float, Vector<float>>(four[..body]);
+            var a1 = MemoryMarshal.Cast<float, Vector<float>>(four.Slice(cols, body));
+            var a2 = MemoryMarshal.Cast<float, Vector<float>>(four.Slice(2 * cols, body));
+            var a3 = MemoryMarshal.Cast<float, Vector<float>>(four.Slice(3 * cols, body));
             Vector<float> s0 = default, s1 = default, s2 = default, s3 = default;
             for (int k = 0; k < vv.Length; k++)
             {
@@ -420,25 +435,7 @@ public static class TopSingular
                 s2 = Vector.FusedMultiplyAdd(a2[k], x, s2);
                 s3 = Vector.FusedMultiplyAdd(a3[k], x, s3);
             }
-            float d0 = Vector.Sum(s0), d1 = Vector.Sum(s1), d2 = Vector.Sum(s2), d3 = Vector.Sum(s3);
-            for (int k = body; k < cols; k++)
-            {
-                d0 += r0[k] * v[k];
-                d1 += r1[k] * v[k];
-                d2 += r2[k] * v[k];
-                d3 += r3[k] * v[k];
-            }
-            u[i] = d0;
-            u[i + 1] = d1;
-            u[i + 2] = d2;
-            u[i + 3] = d3;
-            Vector<float> c0 = new(d0), c1 = new(d1), c2 = new(d2), c3 = new(d3);
-            for (int k = 0; k < ww.Length; k++)
-                ww[k] = Vector.FusedMultiplyAdd(a3[k], c3, Vector.FusedMultiplyAdd(a2[k], c2,
-                    Vector.FusedMultiplyAdd(a1[k], c1, Vector.FusedMultiplyAdd(a0[k], c0, ww[k]))));
-            for (int k = body; k < cols; k++)
-                w[k] += d0 * r0[k] + d1 * r1[k] + d2 * r2[k] + d3 * r3[k];
-            if (withNorm) sumOfSquares += TensorPrimitives.SumOfSquares(block.Slice(i * cols, 4 * cols));
+            sumOfSquares += FinishFourRows(four, cols, v, s0, s1, s2, s3, u.Slice(i, 4), w, withNorm);
         }
         for (; i < rows; i++)
         {
@@ -449,6 +446,201 @@ public static class TopSingular
             if (withNorm) sumOfSquares += TensorPrimitives.SumOfSquares(row);
         }
         return sumOfSquares;
+    }
+
+    /// <summary>
+    /// The rest of the kernel on four rows (<paramref name="four"/>, row-major) whose SIMD dot products with v are
+    /// summed lane-wise in <paramref name="s0"/>–<paramref name="s3"/> (lane j over the columns ≡ j modulo the width,
+    /// in column order): u = the four dots (lanes, then the columns past the last whole vector), w += Σ u_r row_r
+    /// (row 0 first), and Σ a² over the four rows when <paramref name="withNorm"/>. Every path runs these same
+    /// operations in this order, so that the dense and the difference kernels give the same bits. With
+    /// <paramref name="currentBits"/> and <paramref name="initialBits"/> (bf16 W_t and W0 of the four rows, when
+    /// <see cref="CanWidenAgain"/> and no norm is asked) the rows' whole 16-column part is widened again from them, and
+    /// the buffer holds only the columns past it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe double FinishFourRows(ReadOnlySpan<float> four, int cols, ReadOnlySpan<float> v,
+        Vector<float> s0, Vector<float> s1, Vector<float> s2, Vector<float> s3, Span<float> u, Span<float> w, bool withNorm,
+        ushort* currentBits = null, ushort* initialBits = null)
+    {
+        int width = Vector<float>.Count, body = cols - cols % width;
+        ReadOnlySpan<float> r0 = four[..cols], r1 = four.Slice(cols, cols), r2 = four.Slice(2 * cols, cols), r3 = four.Slice(3 * cols, cols);
+        float d0 = Vector.Sum(s0), d1 = Vector.Sum(s1), d2 = Vector.Sum(s2), d3 = Vector.Sum(s3);
+        for (int k = body; k < cols; k++)
+        {
+            d0 += r0[k] * v[k];
+            d1 += r1[k] * v[k];
+            d2 += r2[k] * v[k];
+            d3 += r3[k] * v[k];
+        }
+        u[0] = d0;
+        u[1] = d1;
+        u[2] = d2;
+        u[3] = d3;
+        // w is summed value by value (four rounded FMAs each, row 0 first), so any vector width gives the same bits.
+        fixed (float* p0 = r0, p1 = r1, p2 = r2, p3 = r3, pw = w)
+        {
+            int k = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                Vector512<float> e0 = Vector512.Create(d0), e1 = Vector512.Create(d1), e2 = Vector512.Create(d2), e3 = Vector512.Create(d3);
+                if (currentBits != null)
+                {
+                    // The rows are bf16 W_t − W0, not in the buffer below the last whole 16 columns (CanWidenAgain).
+                    ushort* q1 = currentBits + cols, q2 = currentBits + 2 * cols, q3 = currentBits + 3 * cols; // W_t rows 1–3
+                    ushort* z1 = initialBits + cols, z2 = initialBits + 2 * cols, z3 = initialBits + 3 * cols; // W0 rows 1–3
+                    for (; k + Vector512<float>.Count <= body; k += Vector512<float>.Count)
+                        Vector512.FusedMultiplyAdd(WidenedDifference512(q3 + k, z3 + k), e3, Vector512.FusedMultiplyAdd(WidenedDifference512(q2 + k, z2 + k), e2,
+                            Vector512.FusedMultiplyAdd(WidenedDifference512(q1 + k, z1 + k), e1, Vector512.FusedMultiplyAdd(WidenedDifference512(currentBits + k, initialBits + k), e0,
+                                Vector512.Load(pw + k))))).Store(pw + k);
+                }
+                for (; k + Vector512<float>.Count <= body; k += Vector512<float>.Count)
+                    Vector512.FusedMultiplyAdd(Vector512.Load(p3 + k), e3, Vector512.FusedMultiplyAdd(Vector512.Load(p2 + k), e2,
+                        Vector512.FusedMultiplyAdd(Vector512.Load(p1 + k), e1, Vector512.FusedMultiplyAdd(Vector512.Load(p0 + k), e0,
+                            Vector512.Load(pw + k))))).Store(pw + k);
+            }
+            Vector<float> c0 = new(d0), c1 = new(d1), c2 = new(d2), c3 = new(d3);
+            for (; k < body; k += width)
+                Vector.FusedMultiplyAdd(Vector.Load(p3 + k), c3, Vector.FusedMultiplyAdd(Vector.Load(p2 + k), c2,
+                    Vector.FusedMultiplyAdd(Vector.Load(p1 + k), c1, Vector.FusedMultiplyAdd(Vector.Load(p0 + k), c0,
+                        Vector.Load(pw + k))))).Store(pw + k);
+        }
+        for (int k = body; k < cols; k++)
+            w[k] += d0 * r0[k] + d1 * r1[k] + d2 * r2[k] + d3 * r3[k];
+        return withNorm ? TensorPrimitives.SumOfSquares(four) : 0;
+    }
+
+    /// <summary>The dot loop of the kernel on four rows of W_t − W0 (fp32), the rows formed as they are read: each
+    /// difference is stored into <paramref name="four"/> (for the second sweep, from L1) and dotted with v in the
+    /// lanes of <see cref="FinishFourRows"/>, so the sums are those of subtracting first and then running the kernel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void DotDifferenceRows(float* current, float* initial, int cols, ReadOnlySpan<float> v, Span<float> four,
+        out Vector<float> s0, out Vector<float> s1, out Vector<float> s2, out Vector<float> s3)
+    {
+        int width = Vector<float>.Count, body = cols - cols % width;
+        Vector<float> t0 = default, t1 = default, t2 = default, t3 = default;
+        fixed (float* pv = v, pa = four)
+        {
+            float* c1 = current + cols, c2 = current + 2 * cols, c3 = current + 3 * cols;
+            float* b1 = initial + cols, b2 = initial + 2 * cols, b3 = initial + 3 * cols;
+            float* a1 = pa + cols, a2 = pa + 2 * cols, a3 = pa + 3 * cols;
+            for (int k = 0; k < body; k += width)
+            {
+                var x = Vector.Load(pv + k);
+                var d0 = Vector.Load(current + k) - Vector.Load(initial + k);
+                var d1 = Vector.Load(c1 + k) - Vector.Load(b1 + k);
+                var d2 = Vector.Load(c2 + k) - Vector.Load(b2 + k);
+                var d3 = Vector.Load(c3 + k) - Vector.Load(b3 + k);
+                d0.Store(pa + k);
+                d1.Store(a1 + k);
+                d2.Store(a2 + k);
+                d3.Store(a3 + k);
+                t0 = Vector.FusedMultiplyAdd(d0, x, t0);
+                t1 = Vector.FusedMultiplyAdd(d1, x, t1);
+                t2 = Vector.FusedMultiplyAdd(d2, x, t2);
+                t3 = Vector.FusedMultiplyAdd(d3, x, t3);
+            }
+            for (int r = 0; r < 4; r++)
+                for (int k = body; k < cols; k++)
+                    pa[r * cols + k] = current[r * cols + k] - initial[r * cols + k];
+        }
+        (s0, s1, s2, s3) = (t0, t1, t2, t3);
+    }
+
+    /// <summary><see cref="DotDifferenceRows"/> for bfloat16 bit patterns: each value is widened (the bf16 bits are
+    /// the high half of the float32, so the widening is exact) and W0 subtracted inside the loop, two vectors of
+    /// columns per load of each matrix.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void DotBFloat16DifferenceRows(ushort* current, ushort* initial, int cols, ReadOnlySpan<float> v, Span<float> four, bool store,
+        out Vector<float> s0, out Vector<float> s1, out Vector<float> s2, out Vector<float> s3)
+    {
+        int width = Vector<float>.Count, body = cols - cols % width, pairs = body - body % (2 * width);
+        Vector<float> t0 = default, t1 = default, t2 = default, t3 = default;
+        fixed (float* pv = v, pa = four)
+        {
+            ushort* c1 = current + cols, c2 = current + 2 * cols, c3 = current + 3 * cols;
+            ushort* b1 = initial + cols, b2 = initial + 2 * cols, b3 = initial + 3 * cols;
+            float* a1 = pa + cols, a2 = pa + 2 * cols, a3 = pa + 3 * cols;
+            int k = 0;
+            if (Avx512F.IsSupported && width == Vector256<float>.Count)
+            {
+                // Sixteen columns per step at 512 bits; the dots take the two 256-bit halves in column order, so the
+                // lanes and their order are those of the loop below.
+                for (; k < pairs; k += 2 * width)
+                {
+                    Vector256<float> x = Vector256.Load(pv + k), y = Vector256.Load(pv + k + width);
+                    var d0 = WidenedDifference512(current + k, initial + k);
+                    var d1 = WidenedDifference512(c1 + k, b1 + k);
+                    var d2 = WidenedDifference512(c2 + k, b2 + k);
+                    var d3 = WidenedDifference512(c3 + k, b3 + k);
+                    if (store)
+                    {
+                        d0.Store(pa + k);
+                        d1.Store(a1 + k);
+                        d2.Store(a2 + k);
+                        d3.Store(a3 + k);
+                    }
+                    t0 = Vector256.FusedMultiplyAdd(d0.GetUpper(), y, Vector256.FusedMultiplyAdd(d0.GetLower(), x, t0.AsVector256())).AsVector();
+                    t1 = Vector256.FusedMultiplyAdd(d1.GetUpper(), y, Vector256.FusedMultiplyAdd(d1.GetLower(), x, t1.AsVector256())).AsVector();
+                    t2 = Vector256.FusedMultiplyAdd(d2.GetUpper(), y, Vector256.FusedMultiplyAdd(d2.GetLower(), x, t2.AsVector256())).AsVector();
+                    t3 = Vector256.FusedMultiplyAdd(d3.GetUpper(), y, Vector256.FusedMultiplyAdd(d3.GetLower(), x, t3.AsVector256())).AsVector();
+                }
+            }
+            for (; k < pairs; k += 2 * width)
+            {
+                Vector<float> x = Vector.Load(pv + k), y = Vector.Load(pv + k + width);
+                var (d0, e0) = WidenedDifference(current + k, initial + k);
+                var (d1, e1) = WidenedDifference(c1 + k, b1 + k);
+                var (d2, e2) = WidenedDifference(c2 + k, b2 + k);
+                var (d3, e3) = WidenedDifference(c3 + k, b3 + k);
+                d0.Store(pa + k);
+                e0.Store(pa + k + width);
+                d1.Store(a1 + k);
+                e1.Store(a1 + k + width);
+                d2.Store(a2 + k);
+                e2.Store(a2 + k + width);
+                d3.Store(a3 + k);
+                e3.Store(a3 + k + width);
+                t0 = Vector.FusedMultiplyAdd(e0, y, Vector.FusedMultiplyAdd(d0, x, t0));
+                t1 = Vector.FusedMultiplyAdd(e1, y, Vector.FusedMultiplyAdd(d1, x, t1));
+                t2 = Vector.FusedMultiplyAdd(e2, y, Vector.FusedMultiplyAdd(d2, x, t2));
+                t3 = Vector.FusedMultiplyAdd(e3, y, Vector.FusedMultiplyAdd(d3, x, t3));
+            }
+            // The odd vector of columns and the tail: widened one value at a time (the same exact values).
+            for (int r = 0; r < 4; r++)
+                for (int j = k; j < cols; j++)
+                    pa[r * cols + j] = BitConverter.UInt32BitsToSingle((uint)current[r * cols + j] << 16)
+                        - BitConverter.UInt32BitsToSingle((uint)initial[r * cols + j] << 16);
+            if (k < body)
+            {
+                var x = Vector.Load(pv + k);
+                t0 = Vector.FusedMultiplyAdd(Vector.Load(pa + k), x, t0);
+                t1 = Vector.FusedMultiplyAdd(Vector.Load(a1 + k), x, t1);
+                t2 = Vector.FusedMultiplyAdd(Vector.Load(a2 + k), x, t2);
+                t3 = Vector.FusedMultiplyAdd(Vector.Load(a3 + k), x, t3);
+            }
+        }
+        (s0, s1, s2, s3) = (t0, t1, t2, t3);
+    }
+
+    /// <summary>Whether the bf16 kernel can skip storing its rows for the second sweep (<see cref="FinishFourRows"/>
+    /// widens them again): its dot loop takes sixteen columns per step, as the 512-bit w update does.</summary>
+    private static bool CanWidenAgain => Avx512F.IsSupported && Vector512.IsHardwareAccelerated && Vector<float>.Count == Vector256<float>.Count;
+
+    /// <summary>W_t − W0 of sixteen bf16 columns as float32 (zero-extended to 32 bits and shifted into the high half).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector512<float> WidenedDifference512(ushort* current, ushort* initial) =>
+        Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512UInt32(Vector256.Load(current)), 16).AsSingle()
+        - Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512UInt32(Vector256.Load(initial)), 16).AsSingle();
+
+    /// <summary>W_t − W0 of two vectors of bf16 columns (one vector of bit patterns each), as float32.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe (Vector<float> Low, Vector<float> High) WidenedDifference(ushort* current, ushort* initial)
+    {
+        Vector.Widen(Vector.Load(current), out var cLow, out var cHigh);
+        Vector.Widen(Vector.Load(initial), out var bLow, out var bHigh);
+        return (Vector.AsVectorSingle(Vector.ShiftLeft(cLow, 16)) - Vector.AsVectorSingle(Vector.ShiftLeft(bLow, 16)),
+            Vector.AsVectorSingle(Vector.ShiftLeft(cHigh, 16)) - Vector.AsVectorSingle(Vector.ShiftLeft(bHigh, 16)));
     }
 
     internal static void FillRandomUnit(Span<float> v, int seed)
