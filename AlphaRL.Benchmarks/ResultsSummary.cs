@@ -7,7 +7,7 @@ namespace AlphaRl.Benchmarks;
 
 /// <summary>
 /// Turns one BenchmarkDotNet run (its brief JSON reports) and the memory harness's JSON into
-/// benchmarks/results/performance-summary.json and performance.md. Every figure is read from those files;
+/// benchmarks/results/bdn-summary.json and performance.md (performance-summary.json is <see cref="PerformanceSummary"/>'s). Every figure is read from those files;
 /// ratios are ratios of medians measured side by side in the same run.
 /// </summary>
 internal static class ResultsSummary
@@ -132,7 +132,7 @@ internal static class ResultsSummary
                 ["snapshot_memory"] = memory?.DeepClone(),
             },
         };
-        var summaryPath = Path.Combine(resultsDir, "performance-summary.json");
+        var summaryPath = Path.Combine(resultsDir, "bdn-summary.json"); // performance-summary.json is the performance-summary command's
         File.WriteAllText(summaryPath, summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         Console.WriteLine($"wrote {summaryPath}");
 
