@@ -79,7 +79,7 @@ internal static class SessionMemoryHarness
     /// <summary>Velocity's running state over the bytes of the tensors it moves, worst of the dtypes.</summary>
     public static double VelocityStateOverMovedBytes(JsonArray rows) => rows
         .Where(r => r!["method"]!.GetValue<string>() == "velocity")
-        .Max(r => r!["method_state_bytes"]!.GetValue<double>() / r["attempt_backup_bytes"]!.GetValue<double>());
+        .Max(r => (double)r!["method_state_bytes"]!.GetValue<long>() / r["attempt_backup_bytes"]!.GetValue<long>());
 
     private const string Begin = "<!-- session-memory table: begin -->", End = "<!-- session-memory table: end -->";
 
@@ -101,7 +101,7 @@ internal static class SessionMemoryHarness
     {
         static string Mb(JsonNode? bytes) => (bytes!.GetValue<long>() / 1048576.0).ToString("0.0", CultureInfo.InvariantCulture);
         static string Share(JsonNode? bytes, JsonNode? covered) =>
-            (bytes!.GetValue<double>() / covered!.GetValue<double>()).ToString("0.00", CultureInfo.InvariantCulture) + "x";
+            ((double)bytes!.GetValue<long>() / covered!.GetValue<long>()).ToString("0.00", CultureInfo.InvariantCulture) + "x";
         var first = rows[0]!;
         var md = new StringBuilder();
         md.AppendLine($"Measured by `{Command}` ({first["layers"]} layers, d = {first["d_model"]}, MLP 4x, covered matrices only, default options, " +
