@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using static TorchSharp.torch;
 
 namespace AlphaRl.Benchmarks;
 
@@ -97,7 +98,7 @@ internal static class PerformanceSummary
     {
         var worst = new Dictionary<string, double>();
         var details = new JsonObject();
-        foreach (var dtype in new[] { global::TorchSharp.torch.ScalarType.Float32, global::TorchSharp.torch.ScalarType.BFloat16 })
+        foreach (var dtype in new[] { ScalarType.Float32, ScalarType.BFloat16 })
             foreach (var size in SnapshotVsReadBoth.Sizes.Where(s => Math.Min(s.Rows, s.Cols) >= 1024))
             {
                 var bench = new SnapshotVsReadBoth { Size = size, DType = dtype };
@@ -213,20 +214,18 @@ internal static class PerformanceSummary
     private static JsonObject Machine(string load) => new()
     {
         ["cores"] = Environment.ProcessorCount,
-        ["cpu"] = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown",
-        ["memory_gib"] = Math.Round(long.Parse(File.ReadLines("/proc/meminfo").First(l => l.StartsWith("MemTotal:", StringComparison.Ordinal))
-            .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1048576.0, 1),
+        ["cpu"] = ResultsSummary.CpuModel(),
+        ["memory_gib"] = Math.Round(ResultsSummary.MemTotalGiB(), 1),
         ["os"] = System.Runtime.InteropServices.RuntimeInformation.OSDescription,
         ["dotnet"] = Environment.Version.ToString(),
-        ["torch_threads"] = global::TorchSharp.torch.get_num_threads(),
+        ["torch_threads"] = get_num_threads(),
         ["load_average_at_start"] = load,
     };
 
     private static JsonObject Notes(Plan plan) => new()
     {
-        ["mode"] = plan.Quick
-            ? $"--quick: {plan.Rounds} interleaved rounds per kernel comparison, {plan.SvdRounds} for the SVD, {plan.OfflineRuns} runs of each offline command; ratios are of medians measured side by side in this run."
-            : $"full: {plan.Rounds} interleaved rounds per kernel comparison, {plan.SvdRounds} for the SVD, {plan.OfflineRuns} runs of each offline command; ratios are of medians measured side by side in this run.",
+        ["mode"] = $"{(plan.Quick ? "--quick" : "full")}: {plan.Rounds} interleaved rounds per kernel comparison, {plan.SvdRounds} for the SVD, " +
+                   $"{plan.OfflineRuns} runs of each offline command; ratios are of medians measured side by side in this run.",
         ["snapshot_ratio_to_floor_fp32"] = "SnapshotVsReadBoth's methods timed here: max over 1024x1024, 2048x2048 and 4096x1024 of median(snapshot, span kernel, warm start, default settings) / median(read W_t and W0 once, a SIMD sum over both), fp32 weights; every size in details.snapshot_to_read_both.",
         ["snapshot_ratio_to_floor_bf16"] = "The same with bf16 weights (widened in the kernel).",
         ["velocity_state_over_moved_bytes"] = "Session memory harness (details.session_memory, d = 1024): the velocity method's running state (IJumpMethod.MemoryBytes) / bytes of the tensors it moves in their dtype, worst of fp32 and bf16 parameters. The current state is 2 float32 copies of the moved tensors (mean and co-moment), so 2x for fp32 weights and 4x for bf16 by construction.",

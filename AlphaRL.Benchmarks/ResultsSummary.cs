@@ -233,10 +233,10 @@ internal static class ResultsSummary
 
     private static int TorchThreads() => global::TorchSharp.torch.get_num_threads();
 
-    private static string CpuModel() =>
+    internal static string CpuModel() =>
         File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"))?.Split(':', 2)[1].Trim() ?? "unknown CPU";
 
-    private static double MemTotalGiB()
+    internal static double MemTotalGiB()
     {
         var line = File.ReadLines("/proc/meminfo").First(l => l.StartsWith("MemTotal:"));
         return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0 / 1024.0;
