@@ -19,7 +19,7 @@ internal static class PerformanceSummary
 
     public static int Run(string root, bool quick, string? offlineDir)
     {
-        var plan = quick ? new Plan(true, 9, 3, 3) : new Plan(false, 25, 7, 7);
+        var plan = quick ? new Plan(true, 15, 3, 3) : new Plan(false, 41, 7, 7);
         var started = DateTime.UtcNow;
         var clock = Stopwatch.StartNew();
         string results = Path.Combine(root, "benchmarks", "results");
@@ -105,13 +105,17 @@ internal static class PerformanceSummary
                 bench.Setup();
                 try
                 {
-                    var medians = Interleaved(plan.Rounds, bench.ReadBoth, bench.SpanSnapshot);
-                    double ratio = medians[1] / medians[0];
+                    var samples = Interleaved(plan.Rounds, bench.ReadBoth, bench.SpanSnapshot);
+                    double ratio = Median(samples[1]) / Median(samples[0]);
+                    // The spread of the rounds' own ratios shows how much the machine's load moved the figure.
+                    var perRound = samples[1].Zip(samples[0], (a, b) => a / b).ToList();
                     details[$"{dtype}/{size}"] = new JsonObject
                     {
-                        ["read_both_ms"] = Math.Round(medians[0] * 1e3, 3),
-                        ["snapshot_ms"] = Math.Round(medians[1] * 1e3, 3),
+                        ["read_both_ms"] = Math.Round(Median(samples[0]) * 1e3, 3),
+                        ["snapshot_ms"] = Math.Round(Median(samples[1]) * 1e3, 3),
                         ["ratio"] = Math.Round(ratio, 2),
+                        ["ratio_per_round_min"] = Math.Round(perRound.Min(), 2),
+                        ["ratio_per_round_max"] = Math.Round(perRound.Max(), 2),
                     };
                     worst[dtype.ToString()] = Math.Max(worst.GetValueOrDefault(dtype.ToString()), ratio);
                     Console.WriteLine($"snapshot / read both, {dtype} {size}: {ratio:0.00}x");
@@ -131,7 +135,7 @@ internal static class PerformanceSummary
         bench.Setup();
         try
         {
-            var medians = Interleaved(plan.SvdRounds, bench.FullSvd, bench.TopTripletWarm, bench.TopTripletCold);
+            var medians = Interleaved(plan.SvdRounds, bench.FullSvd, bench.TopTripletWarm, bench.TopTripletCold).Select(Median).ToArray();
             Console.WriteLine($"full SVD / top triplet at 2048x2048: {medians[0] / medians[1]:0.0}x warm, {medians[0] / medians[2]:0.0}x cold");
             return (medians[0] / medians[1], new JsonObject
             {
@@ -147,9 +151,9 @@ internal static class PerformanceSummary
         }
     }
 
-    /// <summary>Median seconds per call of each method, timed in turn in every round (one warm-up round first); a
-    /// sample repeats a fast method for about 50 ms.</summary>
-    private static double[] Interleaved(int rounds, params Func<float>[] methods)
+    /// <summary>Seconds per call of each method, one sample per round, the methods timed in turn in every round (one
+    /// warm-up round first); a sample repeats a fast method for about 50 ms.</summary>
+    private static List<double>[] Interleaved(int rounds, params Func<float>[] methods)
     {
         var repeats = methods.Select(m =>
         {
@@ -165,8 +169,10 @@ internal static class PerformanceSummary
                 for (int r = 0; r < repeats[i]; r++) methods[i]();
                 if (round > 0) samples[i].Add(sw.Elapsed.TotalSeconds / repeats[i]);
             }
-        return samples.Select(s => s.Order().ElementAt(s.Count / 2)).ToArray();
+        return samples;
     }
+
+    private static double Median(List<double> xs) => xs.Order().ElementAt(xs.Count / 2);
 
     /// <summary>The offline tool against cat and cp from the page cache (the 285 MB series), record with and without the
     /// velocity's sums, the precompiled publish against the build's dll, and the parts of a record in one warm process.</summary>
@@ -226,7 +232,7 @@ internal static class PerformanceSummary
     {
         ["mode"] = $"{(plan.Quick ? "--quick" : "full")}: {plan.Rounds} interleaved rounds per kernel comparison, {plan.SvdRounds} for the SVD, " +
                    $"{plan.OfflineRuns} runs of each offline command; ratios are of medians measured side by side in this run.",
-        ["snapshot_ratio_to_floor_fp32"] = "SnapshotVsReadBoth's methods timed here: max over 1024x1024, 2048x2048 and 4096x1024 of median(snapshot, span kernel, warm start, default settings) / median(read W_t and W0 once, a SIMD sum over both), fp32 weights; every size in details.snapshot_to_read_both.",
+        ["snapshot_ratio_to_floor_fp32"] = "SnapshotVsReadBoth's methods timed here: max over 1024x1024, 2048x2048 and 4096x1024 of median(snapshot, span kernel, warm start, default settings) / median(read W_t and W0 once, a SIMD sum over both), fp32 weights; every size in details.snapshot_to_read_both, with the least and largest ratio of a single round (how far the machine's load moved it). Another branch changes this kernel: rerun after it lands.",
         ["snapshot_ratio_to_floor_bf16"] = "The same with bf16 weights (widened in the kernel).",
         ["velocity_state_over_moved_bytes"] = "Session memory harness (details.session_memory, d = 1024): the velocity method's running state (IJumpMethod.MemoryBytes) / bytes of the tensors it moves in their dtype, worst of fp32 and bf16 parameters. The current state is 2 float32 copies of the moved tensors (mean and co-moment), so 2x for fp32 weights and 4x for bf16 by construction.",
         ["velocity_jump_error"] = "0 by definition: the error of the velocity jump from a compressed state against the current float32 running sums, and no other representation of the state exists yet. Not a measurement.",
