@@ -9,7 +9,9 @@ using BenchmarkDotNet.Running;
 // dotnet run -c Release --project AlphaRL.Benchmarks -- pretrain-base [PATH]  rebuilds the committed elicitation base
 // dotnet run -c Release --project AlphaRL.Benchmarks -- memory [N]        RSS / storage per snapshot
 // dotnet run -c Release --project AlphaRL.Benchmarks -- jump-accuracy     snapshot routine vs exact SVD, through the jump
-// dotnet run -c Release --project AlphaRL.Benchmarks -- summary           results -> benchmarks/results
+// dotnet run -c Release --project AlphaRL.Benchmarks -- summary           BenchmarkDotNet results -> benchmarks/results (performance.md, bdn-summary.json)
+// dotnet run -c Release --project AlphaRL.Benchmarks -- performance-summary [--quick] [--offline-dir DIR]  measures and writes performance-summary.json
+// dotnet run -c Release --project AlphaRL.Benchmarks -- session-memory    a session's device memory per method -> session-memory.json, docs/performance.md
 string root = RepositoryRoot();
 string resultsDir = Path.Combine(root, "benchmarks", "results");
 switch (args.FirstOrDefault())
@@ -40,6 +42,14 @@ switch (args.FirstOrDefault())
             args.Length > 1 ? int.Parse(args[1]) : 30);
     case "jump-accuracy":
         return JumpAccuracyHarness.Run(Path.Combine(resultsDir, "jump-accuracy.json"), Environment.GetEnvironmentVariable("ALPHARL_CACHE") ?? Path.Combine(root, ".alpharl-cache"));
+    case "performance-summary":
+        var quickSummary = new Option<bool>("--quick") { Description = "Fewer rounds and runs (about 10 minutes on 2 cores) instead of the full plan." };
+        var offlineDir = new Option<DirectoryInfo?>("--offline-dir") { Description = "Work folder of the offline measurements (the 285 MB series and the tool's publish; default: a folder in the temp directory)." };
+        var performance = new RootCommand("Measures every figure of benchmarks/results/performance-summary.json with the current code and writes it with the machine and the date.") { quickSummary, offlineDir };
+        performance.SetAction(parse => PerformanceSummary.Run(root, parse.GetValue(quickSummary), parse.GetValue(offlineDir)?.FullName));
+        return performance.Parse(args[1..]).Invoke();
+    case "session-memory":
+        return SessionMemoryHarness.Run(Path.Combine(resultsDir, "session-memory.json"), Path.Combine(root, "docs", "performance.md"), args.Length > 1 ? int.Parse(args[1]) : 1024);
     case "summary":
         return ResultsSummary.Run(Path.Combine(root, "BenchmarkDotNet.Artifacts", "results"), resultsDir);
     default:

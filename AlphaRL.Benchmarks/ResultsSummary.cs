@@ -7,7 +7,7 @@ namespace AlphaRl.Benchmarks;
 
 /// <summary>
 /// Turns one BenchmarkDotNet run (its brief JSON reports) and the memory harness's JSON into
-/// benchmarks/results/performance-summary.json and performance.md. Every figure is read from those files;
+/// benchmarks/results/bdn-summary.json and performance.md (performance-summary.json is <see cref="PerformanceSummary"/>'s). Every figure is read from those files;
 /// ratios are ratios of medians measured side by side in the same run.
 /// </summary>
 internal static class ResultsSummary
@@ -132,7 +132,7 @@ internal static class ResultsSummary
                 ["snapshot_memory"] = memory?.DeepClone(),
             },
         };
-        var summaryPath = Path.Combine(resultsDir, "performance-summary.json");
+        var summaryPath = Path.Combine(resultsDir, "bdn-summary.json"); // performance-summary.json is the performance-summary command's
         File.WriteAllText(summaryPath, summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         Console.WriteLine($"wrote {summaryPath}");
 
@@ -233,10 +233,10 @@ internal static class ResultsSummary
 
     private static int TorchThreads() => global::TorchSharp.torch.get_num_threads();
 
-    private static string CpuModel() =>
+    internal static string CpuModel() =>
         File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"))?.Split(':', 2)[1].Trim() ?? "unknown CPU";
 
-    private static double MemTotalGiB()
+    internal static double MemTotalGiB()
     {
         var line = File.ReadLines("/proc/meminfo").First(l => l.StartsWith("MemTotal:"));
         return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0 / 1024.0;

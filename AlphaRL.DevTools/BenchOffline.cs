@@ -26,15 +26,16 @@ internal static class BenchOffline
         var checkpoints = new Option<int>("--checkpoints") { DefaultValueFactory = _ => 6 };
         var runs = new Option<int>("--runs") { DefaultValueFactory = _ => 3 };
         var recordFloor = new Option<bool>("--record-floor") { Description = "Time the parts of a record of the last checkpoint (read, kernel) instead of predict." };
+        var json = new Option<string?>("--json") { Description = "With --record-floor: also write the medians (seconds) to this JSON file." };
         var command = new Command("bench-offline", "Time predict against reading all inputs once on a synthetic series.");
-        foreach (var o in new Option[] { dir, layers, hidden, intermediate, vocab, checkpoints, runs, recordFloor }) command.Options.Add(o);
+        foreach (var o in new Option[] { dir, layers, hidden, intermediate, vocab, checkpoints, runs, recordFloor, json }) command.Options.Add(o);
         command.SetAction(r => AlphaRLCli.Guarded(error, () => Run(console, r.GetRequiredValue(dir),
             new SyntheticModel(r.GetValue(layers), r.GetValue(hidden), r.GetValue(intermediate), r.GetValue(vocab), SafetensorsDType.BF16),
-            r.GetValue(checkpoints), r.GetValue(runs), r.GetValue(recordFloor))));
+            r.GetValue(checkpoints), r.GetValue(runs), r.GetValue(recordFloor), r.GetValue(json))));
         return command;
     }
 
-    private static void Run(IAnsiConsole console, string dir, SyntheticModel model, int count, int runs, bool recordFloor)
+    private static void Run(IAnsiConsole console, string dir, SyntheticModel model, int count, int runs, bool recordFloor, string? json)
     {
         var steps = Enumerable.Range(1, count).Select(i => (long)(10 * i)).ToList();
         if (!Directory.Exists(SyntheticSeries.Folder(dir, 0)))
@@ -46,7 +47,7 @@ internal static class BenchOffline
         if (runs <= 0) return; // --runs 0: only write the series (for benchmarks/offline-store.sh)
         if (recordFloor)
         {
-            RecordFloor(console, dir, steps, runs);
+            RecordFloor(console, dir, steps, runs, json);
             return;
         }
         var folders = steps.Select(s => new StepFolder(s, SyntheticSeries.Folder(dir, s))).ToList();
@@ -102,7 +103,7 @@ internal static class BenchOffline
     /// warm-started from the converged v of the checkpoint before) and with one pass, whose error against the
     /// converged triplet is reported too. BF16 series only (the one this command writes).
     /// </summary>
-    private static void RecordFloor(IAnsiConsole console, string dir, IReadOnlyList<long> steps, int runs)
+    private static void RecordFloor(IAnsiConsole console, string dir, IReadOnlyList<long> steps, int runs, string? json)
     {
         using var w0 = Checkpoint.Open(SyntheticSeries.Folder(dir, 0));
         using var previous = Checkpoint.Open(SyntheticSeries.Folder(dir, steps[^2]));
@@ -156,6 +157,15 @@ internal static class BenchOffline
         console.Write(table);
         console.WriteLine($"{names.Count} covered matrices of step {steps[^1]}, warm-started from step {steps[^2]}. One pass against record's triplet: " +
             $"worst |s1 - s1*| / s1* = {worstValue:0.0e0}, worst angle(v, v*) = {worstAngle:0.0e0} rad.");
+        if (json is not null)
+            File.WriteAllText(json, new System.Text.Json.Nodes.JsonObject
+            {
+                ["runs"] = runs,
+                ["covered_matrices"] = names.Count,
+                ["read_seconds_median"] = Median(read),
+                ["kernel_seconds_median"] = Median(converged),
+                ["kernel_one_pass_seconds_median"] = Median(onePass),
+            }.ToJsonString() + "\n");
     }
 
     private static (int Rows, int Cols) Shape(CheckpointTensor t) => ((int)t.Info.Shape[0], (int)t.Info.Shape[1]);

@@ -11,6 +11,11 @@
 # COLD=checkpoint empties it too, then reads W0 and the tool back in (untimed) before every timed command: the
 # checkpoint comes from disk, W0 from the cache, as in a run whose W0 is read by every record while each new checkpoint
 # is read once.
+# ALPHARL is the tool's command (default: dotnet on the Release build's AlphaRL.Cli.dll), e.g. the precompiled publish:
+#   dotnet publish AlphaRL.Cli -c Release -r linux-x64 -o /tmp/alpharl-r2r && ALPHARL=/tmp/alpharl-r2r/AlphaRL.Cli benchmarks/offline-store.sh /tmp/alpharl-bench 5
+# COMPARE is a second command of the tool, timed interleaved with the first (rows ending in -compare), e.g. the build's dll
+# against the publish. VELOCITY=off records without the velocity's running sums (record --velocity off: rank-1 snapshots
+# only). JSON=FILE also writes the medians and ratios there.
 set -euo pipefail
 COLD=${COLD:-0}
 case "$COLD" in 0|1|checkpoint) ;; *) echo "COLD is 0, 1 or checkpoint, not '$COLD'" >&2; exit 2;; esac
@@ -18,11 +23,14 @@ if [ "$COLD" != 0 ] && ! [ -w /proc/sys/vm/drop_caches ]; then echo "COLD=$COLD 
 DIR=${1:-/tmp/alpharl-bench}
 RUNS=${2:-5}
 shift $(( $# < 2 ? $# : 2 ))
-CLI=(dotnet "$(dirname "$0")/../AlphaRL.Cli/bin/Release/net10.0/AlphaRL.Cli.dll")
+VELOCITY=${VELOCITY:-on}
+case "$VELOCITY" in on|off) ;; *) echo "VELOCITY is on or off, not '$VELOCITY'" >&2; exit 2;; esac
+read -r -a CLI <<< "${ALPHARL:-dotnet $(dirname "$0")/../AlphaRL.Cli/bin/Release/net10.0/AlphaRL.Cli.dll}"
+read -r -a COMPARE_CLI <<< "${COMPARE:-}"
 DEV=(dotnet "$(dirname "$0")/../AlphaRL.DevTools/bin/Release/net10.0/AlphaRL.DevTools.dll")
 "${DEV[@]}" bench-offline --dir "$DIR" --runs 0 "$@"
 rm -rf "$DIR/store-50" "$DIR"/store-run-* "$DIR"/pred-*
-for s in 10 20 30 40 50; do "${CLI[@]}" record "$DIR/step-$s" --step "$s" --base "$DIR/base" --store "$DIR/store-50" > /dev/null; done
+for s in 10 20 30 40 50; do "${CLI[@]}" record "$DIR/step-$s" --step "$s" --base "$DIR/base" --store "$DIR/store-50" --velocity "$VELOCITY" > /dev/null; done
 cat "$DIR"/base/*.safetensors "$DIR"/step-60/*.safetensors > /dev/null # warm the page cache (COLD=1 empties it again)
 timed() { # timed LABEL CMD...: appends "LABEL seconds maxrss_kb" to $OUT
   local label=$1; shift
@@ -45,9 +53,17 @@ for i in $(seq 1 "$RUNS"); do
   timed analyze "${CLI[@]}" analyze --store "$DIR/store-run-$i"
   timed startup "${CLI[@]}" --version
   rm -rf "$DIR/store-run-$i" "$DIR/pred-$i" "$DIR/copy-$i" "$RAM/copy-$i"
+  if [ ${#COMPARE_CLI[@]} -gt 0 ]; then
+    cp -r "$DIR/store-50" "$DIR/store-run-$i"
+    timed record-compare "${COMPARE_CLI[@]}" record "$DIR/step-60" --step 60 --store "$DIR/store-run-$i"
+    timed predict-compare "${COMPARE_CLI[@]}" predict --store "$DIR/store-run-$i" --target-step 180 --out "$DIR/pred-$i"
+    timed analyze-compare "${COMPARE_CLI[@]}" analyze --store "$DIR/store-run-$i"
+    timed startup-compare "${COMPARE_CLI[@]}" --version
+    rm -rf "$DIR/store-run-$i" "$DIR/pred-$i"
+  fi
 done
-python3 - "$OUT" "$COLD" <<'PY'
-import sys, statistics as st
+python3 - "$OUT" "$COLD" "$VELOCITY" "${JSON:-}" <<'PY'
+import sys, json, statistics as st
 rows = [l.split() for l in open(sys.argv[1])]
 t = {}; m = {}
 for label, sec, rss in rows:
@@ -64,4 +80,16 @@ print({"1": "page cache emptied before every timed command (COLD=1): every read 
        "checkpoint": "page cache emptied, then W0 read back in, before every timed command (COLD=checkpoint): checkpoints from disk, W0 cached"}
       .get(sys.argv[2], "inputs in the page cache"))
 print(f"(.NET start-up alone, alpharl --version: {med['startup']:.2f} s, included in both tool timings)")
+print(f"record --velocity {sys.argv[3]}")
+for k in ("record", "predict", "analyze", "startup"):
+    if k + "-compare" in med:
+        print(f"{k}: ALPHARL / COMPARE = {med[k] / med[k + '-compare']:.2f}x ({med[k]:.2f} s / {med[k + '-compare']:.2f} s)")
+if sys.argv[4]:
+    ratios = {"record_over_cat_checkpoint": med['record'] / med['cat-last'],
+              "record_over_cat_base_and_checkpoint": med['record'] / med['cat-base-last'],
+              "predict_store_over_cat_base_and_checkpoint": med['predict'] / med['cat-base-last'],
+              "predict_store_over_cp": med['predict'] / med['cp-last']}
+    json.dump({"cold": sys.argv[2], "velocity": sys.argv[3], "runs": len(t['record']),
+               "median_seconds": med, "max_rss_mb": {k: max(v) / 1024 for k, v in m.items()}, "ratios": ratios},
+              open(sys.argv[4], "w"), indent=2)
 PY

@@ -70,7 +70,7 @@ internal static class SpeedupCommand
         var everything = new SpeedupResults(quick ? "quick" : "full", command, Machine(target), DateTimeOffset.UtcNow, clock.Elapsed.TotalMinutes,
             plan.Select(r => r.Record).ToList(), cells, rows);
         var written = SpeedupReport.Write(everything, outputDirectory);
-        if (!quick && SpeedupReport.PatchPerformanceSummary(outputDirectory) is { } patched) written.Add(patched);
+        if (!quick && SpeedupReport.PatchBdnSummary(outputDirectory) is { } patched) written.Add(patched);
         AnsiConsole.Write(SpeedupReport.Table(rows));
         AnsiConsole.MarkupLine($"Finished in {clock.Elapsed.TotalMinutes:F1} min. Wrote {string.Join(", ", written.Select(Markup.Escape))}.");
         return 0;

@@ -107,12 +107,13 @@ internal static class SpeedupReport
     }
 
     /// <summary>
-    /// Fills <c>tracker_overhead_share</c> of <c>performance-summary.json</c> in <paramref name="directory"/> (when that
-    /// file exists) from the speedup results just written there.
+    /// Fills <c>tracker_overhead_share</c> of <c>bdn-summary.json</c> in <paramref name="directory"/> (when that
+    /// file exists) from the speedup results just written there. <c>performance-summary.json</c> is left alone: every
+    /// field of it comes from one run of the performance-summary command.
     /// </summary>
-    public static string? PatchPerformanceSummary(string directory)
+    public static string? PatchBdnSummary(string directory)
     {
-        string path = Path.Combine(directory, "performance-summary.json");
+        string path = Path.Combine(directory, "bdn-summary.json");
         double? share = ResultsSummary.TrackerOverheadShare(Path.Combine(directory, "speedup.json"));
         if (!File.Exists(path) || share is null) return null;
         var root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!;
