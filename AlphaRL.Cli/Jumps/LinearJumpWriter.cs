@@ -46,15 +46,15 @@ internal sealed class LinearJumpWriter(CheckpointSeries series, JumpMethod metho
             Span<float> w0 = _base.AsSpan(0, length), ws = _first.AsSpan(0, length), we = _last.AsSpan(0, length),
                 delta = _delta.AsSpan(0, length), jumped = _jumped.AsSpan(0, length);
             baseTensor.ReadFloats(offset, w0);
-            LinearWeightJump.EnsureFinite(w0, name, baseTensor.File.Path);
+            LinearWeightJump.EnsureFinite(w0, name, baseTensor.File.Path, offset);
             if (method == JumpMethod.Velocity && stored is not null)
             {
                 // From the store: W_e and the stored co-moment; the slope b = co-moment / Σ(t − t̄)².
                 lastTensor.ReadFloats(offset, we);
-                LinearWeightJump.EnsureFinite(we, name, lastTensor.File.Path);
+                LinearWeightJump.EnsureFinite(we, name, lastTensor.File.Path, offset);
                 var comoment = _first.AsSpan(0, length);
                 stored.File.ReadFloats(stored.File.Tensor(name + "/comoment"), offset, comoment);
-                WeightVelocity.EnsureFinite(comoment, name, stored.File.Path, offset);
+                Finite.Ensure(comoment, stored.File.Path, name + "/comoment", "in the store's velocity sums", offset);
                 for (int i = 0; i < length; i++)
                 {
                     delta[i] = (float)(comoment[i] / stored.Clock.StepComoment);
@@ -83,7 +83,7 @@ internal sealed class LinearJumpWriter(CheckpointSeries series, JumpMethod metho
             else
             {
                 lastTensor.ReadFloats(offset, we);
-                LinearWeightJump.EnsureFinite(we, name, lastTensor.File.Path);
+                LinearWeightJump.EnsureFinite(we, name, lastTensor.File.Path, offset);
                 for (int i = 0; i < length; i++) delta[i] = we[i] - w0[i];
             }
             for (int i = 0; i < length; i++)

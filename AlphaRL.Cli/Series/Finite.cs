@@ -9,14 +9,15 @@ namespace AlphaRl.Cli;
 internal static class Finite
 {
     /// <summary>Throws when <paramref name="values"/> holds NaN or infinity, naming the file, the tensor, which weights
-    /// these are (<paramref name="where"/>, e.g. "at step 20" or "of the base (W0, step 0)") and the first such element.</summary>
-    public static void Ensure(ReadOnlySpan<float> values, string file, string tensor, string where)
+    /// these are (<paramref name="where"/>, e.g. "at step 20" or "of the base (W0, step 0)") and the first such element,
+    /// counted from <paramref name="firstElement"/> when the values are a slice of the tensor.</summary>
+    public static void Ensure(ReadOnlySpan<float> values, string file, string tensor, string where, long firstElement = 0)
     {
         // MaxMagnitude is NaN when any value is NaN and infinite when any is infinite: one vectorized pass.
         if (values.IsEmpty || float.IsFinite(TensorPrimitives.MaxMagnitude(values))) return;
         int i = 0;
         while (float.IsFinite(values[i])) i++;
-        throw new CheckpointFormatException(file, $"tensor '{tensor}' {where} holds {values[i]} at element {i}; the weights must be finite.");
+        throw new CheckpointFormatException(file, $"tensor '{tensor}' {where} holds {values[i]} at element {firstElement + i}; the weights must be finite.");
     }
 
     /// <summary>Checks, a slice at a time, that a stored tensor about to be copied unchanged into an output holds only

@@ -104,8 +104,8 @@ internal static class StoredVelocity
             {
                 _previous.ReadFloats(_previous.Tensor(matrix.Name + "/mean"), mean);
                 _previous.ReadFloats(_previous.Tensor(matrix.Name + "/comoment"), comoment);
-                WeightVelocity.EnsureFinite(mean, matrix.Name + "/mean", _previous.Path);
-                WeightVelocity.EnsureFinite(comoment, matrix.Name + "/comoment", _previous.Path);
+                Finite.Ensure(mean, _previous.Path, matrix.Name + "/mean", "in the store's velocity sums");
+                Finite.Ensure(comoment, _previous.Path, matrix.Name + "/comoment", "in the store's velocity sums");
             }
             WeightVelocity.Observe(mean, comoment, weights, _observation);
             _writer.Write(mean);

@@ -127,7 +127,7 @@ public sealed class WeightVelocity
     {
         if (weights.Length != _length)
             throw new ArgumentException($"'{_tensor}' from {source} has {weights.Length} values; the accumulation holds {_length}.", nameof(weights));
-        EnsureFinite(weights, _tensor, $"{source} (step {step})", FirstElement);
+        LinearWeightJump.EnsureFinite(weights, _tensor, $"{source} (step {step})", FirstElement);
         Observe(_mean.AsSpan(0, _length), _comoment.AsSpan(0, _length), weights, _clock.Add(step - _origin));
     }
 
@@ -194,14 +194,6 @@ public sealed class WeightVelocity
         float f = (float)factor;
         for (int i = 0; i < last.Length; i++) destination[i] = last[i] + comoment[i] * f;
     }
-
-    /// <summary>Throws when a value is NaN or infinite, naming the tensor, where it comes from and the element.</summary>
-    public static void EnsureFinite(ReadOnlySpan<float> values, string tensor, string source, long firstElement = 0)
-    {
-        for (int i = 0; i < values.Length; i++)
-            if (!float.IsFinite(values[i]))
-                throw new AlphaRLException($"Tensor '{tensor}' in {source} holds {values[i]} at element {firstElement + i}; the velocity needs finite weights.");
-    }
 }
 
 /// <summary>
@@ -224,12 +216,18 @@ public static class LinearWeightJump
             ? (double)(targetStep - lastStep) / (lastStep - baseStep)
             : throw new ArgumentException($"The last step {lastStep} must come after the base step {baseStep}.");
 
-    /// <summary>Throws when a value is NaN or infinite, naming the tensor and where it comes from.</summary>
+    /// <summary>Throws when a value is NaN or infinite, naming the tensor, where it comes from and the element.</summary>
+    /// <param name="values">The values, a whole tensor or a slice of one.</param>
+    /// <param name="tensor">The tensor's name.</param>
+    /// <param name="source">Where the values come from (a file, a step).</param>
+    /// <param name="firstElement">Index in the tensor of <paramref name="values"/>[0] (for a slice).</param>
     /// <exception cref="AlphaRLException">A value is not finite.</exception>
-    public static void EnsureFinite(ReadOnlySpan<float> values, string tensor, string source)
+    public static void EnsureFinite(ReadOnlySpan<float> values, string tensor, string source, long firstElement = 0)
     {
-        for (int i = 0; i < values.Length; i++)
-            if (!float.IsFinite(values[i]))
-                throw new AlphaRLException($"Tensor '{tensor}' in {source} holds {values[i]} at element {i}; a jump needs finite weights.");
+        // MaxMagnitude is NaN when any value is NaN and infinite when any is infinite: one vectorized pass.
+        if (values.IsEmpty || float.IsFinite(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(values))) return;
+        int i = 0;
+        while (float.IsFinite(values[i])) i++;
+        throw new AlphaRLException($"Tensor '{tensor}' in {source} holds {values[i]} at element {firstElement + i}; a jump needs finite weights.");
     }
 }
