@@ -134,19 +134,8 @@ internal static class Report
     }
 
     /// <summary>Writes the report's JSON atomically (a temporary file beside it, then renamed).</summary>
-    public static void WriteJson(string path, SeriesReport report)
-    {
-        string temp = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            File.WriteAllText(temp, JsonSerializer.Serialize(report, ReportJson.Default.SeriesReport));
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
-    }
+    public static void WriteJson(string path, SeriesReport report) =>
+        AtomicFile.Write(path, temp => File.WriteAllText(temp, JsonSerializer.Serialize(report, ReportJson.Default.SeriesReport)));
 
     private static string F(double? x) => x is null ? "—" : double.IsNaN(x.Value) ? "NaN" : x.Value.ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture);
 }

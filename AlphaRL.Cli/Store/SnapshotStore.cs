@@ -243,16 +243,7 @@ internal sealed class SnapshotStore
             try { reading.Wait(); } catch (AggregateException) { }
         }
         string file = $"step-{step}.safetensors";
-        string temp = Path.Combine(storeDirectory, $".{file}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            SafetensorsFile.Write(temp, tensors);
-            File.Move(temp, Path.Combine(storeDirectory, file), overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
+        AtomicFile.Write(Path.Combine(storeDirectory, file), temp => SafetensorsFile.Write(temp, tensors));
         sums?.Commit();
         var updated = store.Manifest with { Steps = [.. store.Manifest.Steps, new StoreStep(step, checkpointFull, fingerprint, file)], Velocity = sums?.Manifest ?? store.Manifest.Velocity };
         WriteManifest(manifestPath, updated);
@@ -314,19 +305,8 @@ internal sealed class SnapshotStore
         return checkpoint;
     }
 
-    private static void WriteManifest(string path, StoreManifest manifest)
-    {
-        string temp = path + $".{Guid.NewGuid():N}.tmp";
-        try
-        {
-            File.WriteAllBytes(temp, JsonSerializer.SerializeToUtf8Bytes(manifest, CliJson.Default.StoreManifest));
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
-    }
+    private static void WriteManifest(string path, StoreManifest manifest) =>
+        AtomicFile.Write(path, temp => File.WriteAllBytes(temp, JsonSerializer.SerializeToUtf8Bytes(manifest, CliJson.Default.StoreManifest)));
 
     private static FileStream Lock(string directory)
     {

@@ -81,7 +81,7 @@ internal static class StoredVelocity
             _clock = Clock(_before, store);
             _observation = _clock.Add(step - manifest.Origin);
             _file = FileName(step);
-            _temp = Path.Combine(store, $".{_file}.{Guid.NewGuid():N}.tmp");
+            _temp = AtomicFile.TemporaryFor(Path.Combine(store, _file));
             _previous = _before.File is null ? null : Open(store, _before, manifest.Matrices);
             try
             {
