@@ -117,7 +117,9 @@ internal static class Watch
             Floors = options.Floors,
             WindowStart = store.Manifest.Origin,
             FitThreshold = options.FitThreshold,
-            Force = options.Force || repeated,
+            // On fit, the attempt comes only once the same pooled error passed the same threshold, so the gate agrees;
+            // the repeated schedule attempts whatever the fit, as the hook's Repeated, and lets the guard decide.
+            Force = repeated,
         }, quiet, cancellation);
         string from = $"from steps {string.Join(", ", report.Steps)} (window from step {store.Manifest.Origin}, L = {report.WindowLength})";
         var candidates = report.Candidates;

@@ -58,7 +58,6 @@ internal static class WatchCommand
         {
             Description = "Leave the first K checkpoints of every window out of the velocity's slope (the hook's VelocityJumpOptions.SkipSnapshots, e.g. a warm-up).",
         };
-        var force = new Option<bool>("--force") { Description = "Write a rank-1 prediction even when its fit fails the gate (as predict --force); --schedule repeated always does." };
         var maxJumps = new Option<int?>("--max-jumps") { Description = "With --schedule repeated: stop once this many jumps were kept." };
         var json = new Option<string?>("--json") { Description = "Where to write the attempt's record (every candidate's score, the one kept); default OUT.json." };
         var min = new Option<int>("--min-snapshots") { Description = "Checkpoints in a window before it is judged (the hook's MinSnapshots).", DefaultValueFactory = _ => JumpDefaults.MinSnapshots };
@@ -69,7 +68,7 @@ internal static class WatchCommand
         var command = new Command("watch", "Follow a folder a trainer writes checkpoints into, as the hook follows a training loop: record each complete new checkpoint, " +
             "and once the window fits write the jump candidates, score them and keep the best by the hook's guard.")
         {
-            run, baseDir, baseStep, store, output, include, exclude, method, lengths, multiple, target, score, floors, tolerance, noiseZ, timeout, schedule, skip, maxJumps, json, force,
+            run, baseDir, baseStep, store, output, include, exclude, method, lengths, multiple, target, score, floors, tolerance, noiseZ, timeout, schedule, skip, maxJumps, json,
             min, threshold, poll, settle, exitAfter,
         };
         command.SetAction(r =>
@@ -110,7 +109,6 @@ internal static class WatchCommand
                     Schedule = r.GetValue(schedule) == "repeated" ? WatchSchedule.Repeated : WatchSchedule.OnFit,
                     MaxJumps = r.GetValue(maxJumps),
                     SkipSnapshots = r.GetValue(skip),
-                    Force = r.GetValue(force),
                     Json = r.GetValue(json),
                     Poll = TimeSpan.FromSeconds(seconds),
                     Settle = TimeSpan.FromSeconds(quiet),

@@ -31,9 +31,6 @@ internal sealed record WatchOptions(string RunDirectory, string? Base, string St
 
     public WatchSchedule Schedule { get; init; } = WatchSchedule.OnFit;
 
-    /// <summary>Write a rank-1 prediction whose fit fails the gate (predict's <c>--force</c>). The repeated schedule
-    /// always does, as the hook's Repeated attempts whatever the fit and lets the guard decide.</summary>
-    public bool Force { get; init; }
 
     /// <summary>Checkpoints at the start of every window left out of the velocity (the hook's <c>VelocityJumpOptions.SkipSnapshots</c>).</summary>
     public int SkipSnapshots { get; init; }

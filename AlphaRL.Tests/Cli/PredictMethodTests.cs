@@ -219,6 +219,26 @@ public class PredictMethodTests : TempFolderTests
         Assert.That(FolderHash(output), Is.EqualTo(FolderHashOfWeights(SyntheticSeries.Folder(Temp.Path, 40), output)), "W_e is written byte for byte");
     }
 
+    [TestCase("0", "0", false)]
+    [TestCase("0.06", "0", true)]
+    [TestCase("0", "1", true)]
+    [TestCase("0", "0.6", false)]
+    public void ToleranceAndNoiseZ_DecideWhetherAJumpScoringBelowW_eIsKept_AsTheHooksGuard(string tolerance, string z, bool kept)
+    {
+        var grid = NoiselessVelocityGrid();
+        Assert.That(grid.Exit, Is.EqualTo(0), grid.Error);
+        // W_e scores 0.5 ± 0.05, j = 1 scores 0.45 ± 0.05, the rest 0.1: the noise margin is z · √(0.05² + 0.05²) = z · 0.0707.
+        string score = Script("score.sh", """
+            case "$(basename "$1")" in j0-*) echo "0.5 se=0.05";; j1-*) echo "0.45 se=0.05";; *) echo "0.1 se=0.05";; esac
+            """);
+
+        var (exit, text, error) = CliHarness.Run(LengthArgs(Temp["best"], "0,0.5,1,2", "--method", "velocity", "--score-command", $"bash {score}",
+            "--tolerance", tolerance, "--noise-z", z));
+
+        Assert.That(exit, Is.EqualTo(0), error);
+        Assert.That(text, kept ? Does.Contain("Kept j = 1 (step 70") : Does.Contain("No jump scored at least as well as W_e"));
+    }
+
     [Test]
     public void Floors_AJumpThatForgetsBelowAFloor_IsNotKept_TheBestWithinTheFloorsIs()
     {

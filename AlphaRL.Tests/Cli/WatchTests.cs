@@ -182,4 +182,62 @@ public class WatchTests : TempFolderTests
             Is.EqualTo(File.ReadAllBytes(Path.Combine(Temp["reference"], Checkpoint.SingleFileName))));
         Assert.That(File.Exists(Path.Combine(Temp["predicted"], "from-step40.json")) && File.Exists(Path.Combine(Temp["predicted"], "from-step80.json")));
     }
+
+    private string[] RunOf(long[] steps, SafetensorsDType dtype = SafetensorsDType.F32)
+    {
+        string source = Temp["source"], run = Temp["run"];
+        SyntheticSeries.Write(source, new SyntheticModel(1, 8, 12, 5, dtype), steps, noise: 1e-4f);
+        Directory.CreateDirectory(run);
+        foreach (long step in steps) Directory.Move(SyntheticSeries.Folder(source, step), Path.Combine(run, $"checkpoint-{step}"));
+        return ["watch", run, "--base", SyntheticSeries.Folder(source, 0), "--store", Temp["store"], "--out", Temp["predicted"],
+            "--poll-seconds", "0.05", "--settle-seconds", "0", "--exit-after", "3"];
+    }
+
+    [Test]
+    public void Watch_MaxJumps_StopsOnceThatManyJumpsAreKept()
+    {
+        string[] watch = RunOf([10, 20, 30, 40, 50, 60, 70, 80]);
+
+        var (exit, output, error) = CliHarness.Run([.. watch, "--schedule", "repeated", "--max-jumps", "1", "--score-command", ScoreByName(), "--lengths", "0,1"]);
+
+        Assert.That(exit, Is.EqualTo(0), error + output);
+        Assert.That(output, Does.Contain("1 jump(s) kept (--max-jumps 1); stopped watching."));
+        Assert.That(output, Does.Not.Contain("recorded step 50"));
+        Assert.That(Directory.GetDirectories(Temp["predicted"]).Select(Path.GetFileName), Is.EqualTo(new[] { "from-step40" }));
+    }
+
+    [Test]
+    public void Watch_SkipSnapshots_LeavesTheWindowsFirstCheckpointsOutOfTheVelocity()
+    {
+        string[] watch = RunOf(Steps[..4]);
+        string run = Temp["run"];
+
+        var (exit, output, error) = CliHarness.Run([.. watch, "--skip-snapshots", "1", "--target-step", "80"]);
+        // The slope over steps 20, 30, 40 only, steps measured from the base, as the hook's SkipSnapshots = 1.
+        string[] withoutFirst = ["predict", "--base", SyntheticSeries.Folder(Temp["source"], 0),
+            .. Steps[1..4].SelectMany(s => new[] { "--checkpoint", $"{s}:{Path.Combine(run, $"checkpoint-{s}")}" }), "--method", "velocity", "--target-step", "80", "--out", Temp["reference"]];
+        string[] all = ["predict", "--base", SyntheticSeries.Folder(Temp["source"], 0),
+            .. Steps[..4].SelectMany(s => new[] { "--checkpoint", $"{s}:{Path.Combine(run, $"checkpoint-{s}")}" }), "--method", "velocity", "--target-step", "80", "--out", Temp["all"]];
+
+        Assert.That(exit, Is.EqualTo(0), error + output);
+        Assert.That((CliHarness.Run(withoutFirst).Exit, CliHarness.Run(all).Exit), Is.EqualTo((0, 0)));
+        byte[] written = File.ReadAllBytes(Path.Combine(Temp["predicted"], Checkpoint.SingleFileName));
+        Assert.That(written, Is.EqualTo(File.ReadAllBytes(Path.Combine(Temp["reference"], Checkpoint.SingleFileName))));
+        Assert.That(written, Is.Not.EqualTo(File.ReadAllBytes(Path.Combine(Temp["all"], Checkpoint.SingleFileName))), "the skip changes the slope");
+    }
+
+    [Test]
+    public void Watch_Floor_KeepsOnlyAJumpMeetingIt_AndTheRecordGoesWhereJsonSays()
+    {
+        string[] watch = RunOf(Steps[..4]);
+        string score = "sh -c 'case \"$0\" in *j1-*) echo 0.9 format=0.5;; *j2-*) echo 0.8 format=1;; *j0-*) echo 0.5 format=1;; *) echo 0.1 format=1;; esac'";
+
+        var (exit, output, error) = CliHarness.Run([.. watch, "--score-command", score, "--lengths", "0,1,2", "--floor", "format=0.9", "--json", Temp["record.json"]]);
+
+        Assert.That(exit, Is.EqualTo(0), error + output);
+        Assert.That(output, Does.Contain("kept j = 2 (step 120)"), "j = 1 scores best but falls below the floor");
+        var record = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Temp["record.json"])).RootElement.GetProperty("candidates");
+        Assert.That(record.EnumerateArray().Single(c => c.GetProperty("length").GetDouble() == 1).GetProperty("meets_floors").GetBoolean(), Is.False);
+        Assert.That(File.Exists(Temp["predicted"] + ".json"), Is.False);
+    }
 }
