@@ -161,6 +161,11 @@ public sealed partial class AlphaRLSession : IDisposable
     /// (the one backup taken during a jump attempt comes on top and is freed after it).</summary>
     public long MemoryBytes => _window.MemoryBytes;
 
+    /// <summary>The part of <see cref="MemoryBytes"/> in host memory whatever the parameters' device: W0's copies with
+    /// <see cref="SnapshotOptions.KeepBaseOnCpu"/>, the rank-1 snapshots' vectors, and a method's state kept on the CPU
+    /// (<see cref="Jumps.VelocityJumpOptions.StateOnCpu"/>). The rest lives on the parameters' device.</summary>
+    public long HostMemoryBytes => _window.HostMemoryBytes;
+
     /// <summary>
     /// Tells the session that optimizer step <paramref name="step"/> is done. Takes a snapshot when one is due, and
     /// when the window fits, tries a jump guarded by <paramref name="evaluate"/>.

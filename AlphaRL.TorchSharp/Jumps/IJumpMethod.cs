@@ -17,6 +17,9 @@ internal interface IJumpMethod : IDisposable
     /// <summary>Bytes of state this method holds beyond what the tracker already keeps.</summary>
     long MemoryBytes { get; }
 
+    /// <summary>The part of <see cref="MemoryBytes"/> kept in host memory whatever the parameters' device (none by default).</summary>
+    long HostMemoryBytes => 0;
+
     /// <summary>The parameters <see cref="Apply"/> may write; the guard backs these up once per attempt.</summary>
     IReadOnlyList<Parameter> Touches { get; }
 

@@ -12,7 +12,7 @@ namespace AlphaRl.TorchSharp.Jumps;
 /// the float32 cancellation of those raw sums), plus the scalars n, t̄ and Σ (t − t̄)² (Core's
 /// <see cref="AlphaRl.Extrapolation.VelocityClock"/>; the per-weight operations are those of
 /// <see cref="AlphaRl.Extrapolation.WeightVelocity"/>, which the command-line tool runs on the same series). Memory: 2 float32 copies of the
-/// tensors it covers. Use it where the whole update keeps moving, not only its top component (RL-Extra's per-weight line,
+/// tensors it covers, on their device, or none there with <see cref="StateOnCpu"/>. Use it where the whole update keeps moving, not only its top component (RL-Extra's per-weight line,
 /// with the slope taken over the whole window instead of two end points).
 /// </summary>
 public sealed class VelocityJumpOptions : JumpMethodOptions
@@ -23,7 +23,13 @@ public sealed class VelocityJumpOptions : JumpMethodOptions
     /// <summary>False (default): the covered matrices only. True: every trainable tensor, including embeddings, norms, the head and biases.</summary>
     public bool IncludeUncovered { get; set; }
 
-    /// <summary>Keep the running sums in host memory instead of on each parameter's device. Default false.</summary>
+    /// <summary>
+    /// Keep the running sums in host memory instead of on each parameter's device, so that the velocity holds no device
+    /// memory between steps (2 float32 copies of the moved tensors are 2x their bytes for fp32 weights and 4x for bf16). At
+    /// each snapshot the moved tensors are copied to the host in their own dtype (2 bytes a value for bf16) and folded into
+    /// the sums on a worker thread while training goes on; an attempt moves each tensor's co-moment to its device, one
+    /// tensor at a time. The same float32 operations in the same order as on the device: the jump is unchanged. Default false.
+    /// </summary>
     public bool StateOnCpu { get; set; }
 
     /// <summary>
@@ -49,6 +55,7 @@ internal sealed class VelocityJump : IJumpMethod
     private readonly bool _onCpu;
     private readonly int _skip;
     private readonly AlphaRl.Extrapolation.VelocityClock _clock = new();
+    private Task? _pending;
 
     public VelocityJump(JumpMethodContext context, bool includeUncovered, bool onCpu, int skip = 0)
     {
@@ -66,11 +73,19 @@ internal sealed class VelocityJump : IJumpMethod
 
     public long MemoryBytes => _mean.Concat(_comoment).Sum(t => t is null ? 0 : t.NumberOfElements * t.ElementSize);
 
+    public long HostMemoryBytes => _onCpu ? MemoryBytes : 0;
+
     public IReadOnlyList<Parameter> Touches => _tensors.Select(t => t().Parameter).ToList();
 
     public void Observe(WindowView window)
     {
         if (window.Observed <= _skip) return;
+        Settle();
+        if (_onCpu)
+        {
+            ObserveOnHost(window);
+            return;
+        }
         // The per-weight update below is WeightVelocity.Observe on tensors: the same float32 operations in the same order.
         var (n, dt) = _clock.Add(window.Last - window.Start);
         using var noGrad = no_grad();
@@ -79,9 +94,7 @@ internal sealed class VelocityJump : IJumpMethod
             using var scope = NewDisposeScope();
             var (name, p) = _tensors[i]();
             var w = p.detach().to(ScalarType.Float32);
-            if (_onCpu) w = w.cpu();
-            if (_mean[i] is { } mean && !mean.shape.SequenceEqual(w.shape))
-                throw new AlphaRLException($"Parameter '{name}' changed shape: [{string.Join(", ", mean.shape)}] when the velocity began and [{string.Join(", ", w.shape)}] now.");
+            EnsureShape(i, name, w);
             if (n == 1)
             {
                 if (_mean[i] is null)
@@ -96,16 +109,122 @@ internal sealed class VelocityJump : IJumpMethod
                 }
                 continue;
             }
-            var m = _mean[i]!;
-            m.add_((w - m) / n);
-            _comoment[i]!.add_((w - m) * dt);
+            Fold(_mean[i]!, _comoment[i]!, w, n, dt);
         }
     }
 
-    public void Reset() => _clock.Reset();
+    /// <summary>
+    /// The host path: a worker thread copies every moved tensor to the host in its own dtype while the caller waits (the
+    /// trainer may change the weights as soon as this returns), then folds the copies into the sums and frees them while
+    /// training goes on. Every other call waits for that fold first (<see cref="Settle"/>). The copies are made and freed
+    /// on the worker, so TorchSharp's per-thread counts of live tensors stay balanced on both threads.
+    /// </summary>
+    private void ObserveOnHost(WindowView window)
+    {
+        var parameters = new Parameter[_tensors.Count];
+        for (int i = 0; i < _tensors.Count; i++)
+        {
+            var (name, p) = _tensors[i]();
+            EnsureShape(i, name, p);
+            parameters[i] = p;
+            if (_mean[i] is null)
+            {
+                _mean[i] = zeros(p.shape, ScalarType.Float32, CPU).DetachFromDisposeScope();
+                _comoment[i] = zeros(p.shape, ScalarType.Float32, CPU).DetachFromDisposeScope();
+            }
+        }
+        var (n, dt) = _clock.Add(window.Last - window.Start);
+        long step = window.Last;
+        var copied = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending = Task.Run(() =>
+        {
+            var copies = new Tensor?[parameters.Length];
+            try
+            {
+                using var noGrad = no_grad();
+                try
+                {
+                    for (int i = 0; i < parameters.Length; i++)
+                    {
+                        using var scope = NewDisposeScope();
+                        var p = parameters[i];
+                        // On a CPU parameter a copy (the trainer's next step would change a view); elsewhere the transfer is the copy.
+                        copies[i] = (p.device_type == DeviceType.CPU ? p.detach().clone() : p.detach().cpu()).DetachFromDisposeScope();
+                    }
+                }
+                catch (Exception e)
+                {
+                    copied.SetException(e);
+                    return;
+                }
+                copied.SetResult();
+                for (int i = 0; i < copies.Length; i++)
+                {
+                    using var scope = NewDisposeScope();
+                    var w = copies[i]!.to(ScalarType.Float32);
+                    if (n == 1)
+                    {
+                        _mean[i]!.copy_(w);
+                        _comoment[i]!.zero_();
+                    }
+                    else Fold(_mean[i]!, _comoment[i]!, w, n, dt);
+                    copies[i]!.Dispose();
+                    copies[i] = null;
+                }
+            }
+            catch (Exception e)
+            {
+                // Some sums hold this snapshot and some do not: the window's velocity is lost, not wrong.
+                _clock.Reset();
+                throw new AlphaRLException($"Jump method 'velocity' could not fold the snapshot at step {step} into its host sums ({e.Message}); its window starts again.", e);
+            }
+            finally
+            {
+                foreach (var c in copies) c?.Dispose();
+            }
+        });
+        try
+        {
+            copied.Task.GetAwaiter().GetResult();
+        }
+        catch
+        {
+            _pending = null;
+            _clock.Reset();
+            throw;
+        }
+    }
+
+    /// <summary>WeightVelocity.Observe on tensors (count ≥ 2): mean += (W − mean)/n, then co-moment += (W − mean)·(t − t̄).</summary>
+    private static void Fold(Tensor mean, Tensor comoment, Tensor w, int n, double dt)
+    {
+        mean.add_((w - mean) / n);
+        comoment.add_((w - mean) * dt);
+    }
+
+    private void EnsureShape(int i, string name, Tensor w)
+    {
+        if (_mean[i] is { } mean && !mean.shape.SequenceEqual(w.shape))
+            throw new AlphaRLException($"Parameter '{name}' changed shape: [{string.Join(", ", mean.shape)}] when the velocity began and [{string.Join(", ", w.shape)}] now.");
+    }
+
+    /// <summary>Waits for the host path's fold of the last snapshot, rethrowing what went wrong in it.</summary>
+    private void Settle()
+    {
+        if (_pending is not { } pending) return;
+        _pending = null;
+        pending.GetAwaiter().GetResult();
+    }
+
+    public void Reset()
+    {
+        Settle();
+        _clock.Reset();
+    }
 
     public void Apply(WindowView window, long targetStep)
     {
+        Settle();
         long delta = targetStep - window.Last;
         if (!_clock.HasSlope)
             throw new InvalidOperationException($"Jump method 'velocity' needs two snapshots in the window to take a slope; it has {_clock.Count} after skipping {_skip}. Nothing was written.");
@@ -123,6 +242,7 @@ internal sealed class VelocityJump : IJumpMethod
 
     public void Save(MethodState state)
     {
+        Settle();
         state.Scalars["used"] = _clock.Count;
         state.Scalars["meanStep"] = _clock.MeanStep;
         state.Scalars["stepComoment"] = _clock.StepComoment;
@@ -136,6 +256,7 @@ internal sealed class VelocityJump : IJumpMethod
 
     public void Load(MethodState state)
     {
+        Settle();
         int used = (int)state.Scalar(Name, "used");
         double meanStep = state.Scalar(Name, "meanStep"), stepComoment = state.Scalar(Name, "stepComoment");
         try
@@ -177,6 +298,14 @@ internal sealed class VelocityJump : IJumpMethod
 
     public void Dispose()
     {
+        try
+        {
+            Settle();
+        }
+        catch (AlphaRLException)
+        {
+            // Freed either way: a failed fold only lost the window's sums.
+        }
         foreach (var t in _mean.Concat(_comoment)) t?.Dispose();
         Array.Clear(_mean);
         Array.Clear(_comoment);

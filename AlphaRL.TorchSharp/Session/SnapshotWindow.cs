@@ -49,6 +49,9 @@ internal sealed class SnapshotWindow : IDisposable
     /// <summary>Bytes held between steps: W0, the snapshots, the sketches and the methods' state.</summary>
     public long MemoryBytes => Tracker.Base.Bytes + Tracker.StorageBytes + Sketch.Bytes + Methods.Sum(m => m.MemoryBytes);
 
+    /// <summary>The part of <see cref="MemoryBytes"/> in host memory whatever the parameters' device.</summary>
+    public long HostMemoryBytes => (Tracker.Base.OnCpu ? Tracker.Base.Bytes : 0) + Tracker.StorageBytes + Methods.Sum(m => m.HostMemoryBytes);
+
     /// <summary>Snapshots the covered matrices at effective step <paramref name="step"/> and lets every method observe it.</summary>
     public void Observe(long step)
     {
