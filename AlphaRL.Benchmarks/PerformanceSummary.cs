@@ -36,6 +36,8 @@ internal static class PerformanceSummary
         var memory = SessionMemoryHarness.Measure(1024);
         File.WriteAllText(Path.Combine(results, "session-memory.json"), memory.ToJsonString(Indented) + "\n");
         SessionMemoryHarness.ReplaceTable(Path.Combine(root, "docs", "performance.md"), memory);
+        var velocityHost = SessionMemoryHarness.VelocityHost(1024, SessionMemoryHarness.HostSnapshots);
+        File.WriteAllText(Path.Combine(results, "velocity-host.json"), velocityHost.ToJsonString(Indented) + "\n");
         Part("session_memory_done_s");
 
         string cache = Environment.GetEnvironmentVariable("ALPHARL_CACHE") ?? Path.Combine(root, ".alpharl-cache");
@@ -57,8 +59,9 @@ internal static class PerformanceSummary
             ["command"] = command,
             ["snapshot_ratio_to_floor_fp32"] = Math.Round(snapshot["Float32"], 2),
             ["snapshot_ratio_to_floor_bf16"] = Math.Round(snapshot["BFloat16"], 2),
-            ["velocity_state_over_moved_bytes"] = Math.Round(SessionMemoryHarness.VelocityStateOverMovedBytes(memory), 2),
-            ["velocity_jump_error"] = 0.0,
+            ["velocity_state_over_moved_bytes"] = Math.Round(SessionMemoryHarness.VelocityStateOverMovedBytes(memory, "velocity, StateOnCpu"), 2),
+            ["velocity_state_over_moved_bytes_default"] = Math.Round(SessionMemoryHarness.VelocityStateOverMovedBytes(memory, "velocity"), 2),
+            ["velocity_jump_error"] = velocityHost.Max(r => r!["jump_difference_over_correction"]!.GetValue<double>()),
             ["tracker_overhead_share"] = Math.Round(accuracy["tracker_overhead_share"]!.GetValue<double>(), 5),
             ["record_over_floor_cached"] = Math.Round(recordOff / floorSeconds, 2),
             ["record_over_cat_base_and_checkpoint_cached"] = Math.Round(off["ratios"]!["record_over_cat_base_and_checkpoint"]!.GetValue<double>(), 2),
@@ -71,6 +74,7 @@ internal static class PerformanceSummary
                 ["snapshot_to_read_both"] = snapshotDetails,
                 ["top1_vs_svd_2048"] = top1Details,
                 ["session_memory"] = memory.DeepClone(),
+                ["velocity_host"] = velocityHost.DeepClone(),
                 ["jump_accuracy"] = new JsonObject
                 {
                     ["observe_seconds_median"] = accuracy["observe_seconds_median"]!.GetValue<double>(),
@@ -234,8 +238,9 @@ internal static class PerformanceSummary
                    $"{plan.OfflineRuns} runs of each offline command; ratios are of medians measured side by side in this run.",
         ["snapshot_ratio_to_floor_fp32"] = "SnapshotVsReadBoth's methods timed here: max over 1024x1024, 2048x2048 and 4096x1024 of median(snapshot, span kernel, warm start, default settings) / median(read W_t and W0 once, a SIMD sum over both), fp32 weights; every size in details.snapshot_to_read_both, with the least and largest ratio of a single round (how far the machine's load moved it). Another branch changes this kernel: rerun after it lands.",
         ["snapshot_ratio_to_floor_bf16"] = "The same with bf16 weights (widened in the kernel).",
-        ["velocity_state_over_moved_bytes"] = "Session memory harness (details.session_memory, d = 1024): the velocity method's running state (IJumpMethod.MemoryBytes) / bytes of the tensors it moves in their dtype, worst of fp32 and bf16 parameters. The current state is 2 float32 copies of the moved tensors (mean and co-moment), so 2x for fp32 weights and 4x for bf16 by construction.",
-        ["velocity_jump_error"] = "0 by definition: the error of the velocity jump from a compressed state against the current float32 running sums, and no other representation of the state exists yet. Not a measurement.",
+        ["velocity_state_over_moved_bytes"] = "Session memory harness (details.session_memory, d = 1024): the velocity's running state on the parameters' device / bytes of the tensors it moves in their dtype, worst of fp32 and bf16 parameters, with VelocityJumpOptions.StateOnCpu (the sums in host memory: 0 on the device). Not the default: with the default (sums beside the parameters, 2 float32 copies) it is velocity_state_over_moved_bytes_default, 2x for fp32 weights and 4x for bf16.",
+        ["velocity_state_over_moved_bytes_default"] = "The same for the default (sums on the parameters' device).",
+        ["velocity_jump_error"] = "details.velocity_host: ||jump from the StateOnCpu sums - jump from the sums on the device|| / ||jump - W_e||, the jump to 3x the window after 9 snapshots of the realistic model (8 layers, d = 1024), worst of fp32 and bf16; the same float32 operations on the CPU in both here (no GPU on this machine: with ALPHARL_BENCH_DEVICE=cuda the session-memory command measures the device against the host).",
         ["tracker_overhead_share"] = "jump-accuracy harness: median time of the session tracker's Observe (warm, default settings) / (snapshot interval x median training step) on the llm-like GRPO run (seed 1, quick plan). The speedup harness's full-mode figure (speedup.json, the session's whole overhead over the run's step time) is not rerun by this command: its full mode takes hours.",
         ["record_over_floor_cached"] = "record --velocity off (the precompiled tool, a process per run, start-up included) / the floor of a record in one warm process (alpharl-dev bench-offline --record-floor: reading W0 and W_t of every covered matrix + the kernel with record's settings), 285 MB BF16 series, page cache warm.",
         ["record_over_cat_base_and_checkpoint_cached"] = "benchmarks/offline-store.sh (VELOCITY=off, ALPHARL = the precompiled publish): median(record step-60) / median(cat base step-60), interleaved, page cache warm. With the velocity's sums (the default of a new store) in details.offline.velocity_on.",

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
 using AlphaRl.TorchSharp.State;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -160,14 +162,7 @@ internal sealed class VelocityJump : IJumpMethod
                 copied.SetResult();
                 for (int i = 0; i < copies.Length; i++)
                 {
-                    using var scope = NewDisposeScope();
-                    var w = copies[i]!.to(ScalarType.Float32);
-                    if (n == 1)
-                    {
-                        _mean[i]!.copy_(w);
-                        _comoment[i]!.zero_();
-                    }
-                    else Fold(_mean[i]!, _comoment[i]!, w, n, dt);
+                    FoldOnHost(_mean[i]!, _comoment[i]!, copies[i]!, new AlphaRl.Extrapolation.VelocityObservation(n, dt));
                     copies[i]!.Dispose();
                     copies[i] = null;
                 }
@@ -193,6 +188,55 @@ internal sealed class VelocityJump : IJumpMethod
             _clock.Reset();
             throw;
         }
+    }
+
+    /// <summary>Values widened from bf16 at a time: 64 KiB of float32, so that each chunk is folded while it is in cache.</summary>
+    private const int Chunk = 16384;
+
+    /// <summary>
+    /// Folds a host copy into the host sums: Core's <see cref="AlphaRl.Extrapolation.WeightVelocity.Observe"/> on the
+    /// tensors' memory, one pass with no temporaries (bf16 widened a chunk at a time), the same float32 operations as
+    /// <see cref="Fold"/>. Tensors beyond a span's reach, or sums that are not contiguous, go through <see cref="Fold"/>.
+    /// </summary>
+    private static void FoldOnHost(Tensor mean, Tensor comoment, Tensor copy, AlphaRl.Extrapolation.VelocityObservation observation)
+    {
+        using var scope = NewDisposeScope();
+        if (copy.NumberOfElements > int.MaxValue / sizeof(float) || !mean.is_contiguous() || !comoment.is_contiguous())
+        {
+            var w = copy.to(ScalarType.Float32);
+            if (observation.Count == 1)
+            {
+                mean.copy_(w);
+                comoment.zero_();
+            }
+            else Fold(mean, comoment, w, observation.Count, observation.StepOffset);
+            return;
+        }
+        var m = MemoryMarshal.Cast<byte, float>(mean.bytes);
+        var c = MemoryMarshal.Cast<byte, float>(comoment.bytes);
+        var contiguous = copy.contiguous();
+        if (contiguous.dtype == ScalarType.BFloat16)
+        {
+            var bits = MemoryMarshal.Cast<byte, ushort>(contiguous.bytes);
+            var buffer = ArrayPool<float>.Shared.Rent(Chunk);
+            try
+            {
+                for (int start = 0; start < bits.Length; start += Chunk)
+                {
+                    int length = Math.Min(Chunk, bits.Length - start);
+                    var values = buffer.AsSpan(0, length);
+                    AlphaRl.Linalg.TopSingular.WidenBFloat16(bits.Slice(start, length), values);
+                    AlphaRl.Extrapolation.WeightVelocity.Observe(m.Slice(start, length), c.Slice(start, length), values, observation);
+                }
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(buffer);
+            }
+            return;
+        }
+        var floats = contiguous.dtype == ScalarType.Float32 ? contiguous : contiguous.to(ScalarType.Float32);
+        AlphaRl.Extrapolation.WeightVelocity.Observe(m, c, MemoryMarshal.Cast<byte, float>(floats.bytes), observation);
     }
 
     /// <summary>WeightVelocity.Observe on tensors (count ≥ 2): mean += (W − mean)/n, then co-moment += (W − mean)·(t − t̄).</summary>
