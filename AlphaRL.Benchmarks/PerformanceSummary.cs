@@ -182,21 +182,32 @@ internal static class PerformanceSummary
     /// velocity's sums, the precompiled publish against the build's dll, and the parts of a record in one warm process.</summary>
     private static JsonObject? Offline(string root, Plan plan, string dir)
     {
-        string publish = Path.Combine(dir, "alpharl");
+        string publish = Path.Combine(dir, "alpharl"), aot = Path.Combine(dir, "alpharl-aot");
         string dev = Path.Combine(root, "AlphaRL.DevTools", "bin", "Release", "net10.0", "AlphaRL.DevTools.dll");
         string dll = Path.Combine(root, "AlphaRL.Cli", "bin", "Release", "net10.0", "AlphaRL.Cli.dll");
+        string rid = System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier;
         if (Shell(root, "dotnet", ["build", "AlphaRL.DevTools", "-c", "Release", "--nologo", "-v", "q"]) != 0 ||
-            Shell(root, "dotnet", ["publish", "AlphaRL.Cli", "-c", "Release", "-r", System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier, "-o", publish, "--nologo", "-v", "q"]) != 0)
+            Shell(root, "dotnet", ["publish", "AlphaRL.Cli", "-c", "Release", "-r", rid, "-o", publish, "--nologo", "-v", "q"]) != 0)
             return null;
+        // Native AOT where its compiler's linker is installed (clang): then it is the tool timed, beside ReadyToRun.
+        bool native = OnPath("clang") &&
+            Shell(root, "dotnet", ["publish", "AlphaRL.Cli", "-c", "Release", "-r", rid, "-p:PublishAot=true", "-o", aot, "--nologo", "-v", "q"]) == 0;
+        string tool = native ? Path.Combine(aot, "AlphaRL.Cli") : Path.Combine(publish, "AlphaRL.Cli");
+        string compare = native ? Path.Combine(publish, "AlphaRL.Cli") : "dotnet " + dll;
         string series = Path.Combine(dir, "series");
-        var result = new JsonObject { ["series"] = "alpharl-dev bench-offline: 8 layers, d = 1024, ff = 4096, vocab 4096, BF16 (285 MB a checkpoint)", ["tool"] = "precompiled publish (" + publish + "/AlphaRL.Cli)", ["compare"] = "dotnet AlphaRL.Cli.dll (the build, JIT)" };
+        var result = new JsonObject
+        {
+            ["series"] = "alpharl-dev bench-offline: 8 layers, d = 1024, ff = 4096, vocab 4096, BF16 (285 MB a checkpoint)",
+            ["tool"] = (native ? "Native AOT publish (" : "ReadyToRun publish (") + tool + ")",
+            ["compare"] = native ? "ReadyToRun publish (" + compare + ")" : "dotnet AlphaRL.Cli.dll (the build, JIT; clang is not installed, so no Native AOT)",
+        };
         foreach (string velocity in new[] { "off", "on" })
         {
             string json = Path.Combine(dir, $"offline-velocity-{velocity}.json");
             var env = new Dictionary<string, string>
             {
-                ["ALPHARL"] = Path.Combine(publish, "AlphaRL.Cli"),
-                ["COMPARE"] = "dotnet " + dll,
+                ["ALPHARL"] = tool,
+                ["COMPARE"] = compare,
                 ["VELOCITY"] = velocity,
                 ["JSON"] = json,
             };
@@ -208,6 +219,9 @@ internal static class PerformanceSummary
         result["record_floor"] = JsonNode.Parse(File.ReadAllText(floor));
         return result;
     }
+
+    private static bool OnPath(string command) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Any(d => d.Length > 0 && File.Exists(Path.Combine(d, command)));
 
     private static int Shell(string workingDirectory, string file, IEnumerable<string> arguments, Dictionary<string, string>? environment = null)
     {
@@ -242,8 +256,8 @@ internal static class PerformanceSummary
         ["velocity_state_over_moved_bytes_default"] = "The same for the default (sums on the parameters' device).",
         ["velocity_jump_error"] = "details.velocity_host: ||jump from the StateOnCpu sums - jump from the sums on the device|| / ||jump - W_e||, the jump to 3x the window after 9 snapshots of the realistic model (8 layers, d = 1024), worst of fp32 and bf16; the same float32 operations on the CPU in both here (no GPU on this machine: with ALPHARL_BENCH_DEVICE=cuda the session-memory command measures the device against the host).",
         ["tracker_overhead_share"] = "jump-accuracy harness: median time of the session tracker's Observe (warm, default settings) / (snapshot interval x median training step) on the llm-like GRPO run (seed 1, quick plan). The speedup harness's full-mode figure (speedup.json, the session's whole overhead over the run's step time) is not rerun by this command: its full mode takes hours.",
-        ["record_over_floor_cached"] = "record --velocity off (the precompiled tool, a process per run, start-up included) / the floor of a record in one warm process (alpharl-dev bench-offline --record-floor: reading W0 and W_t of every covered matrix + the kernel with record's settings), 285 MB BF16 series, page cache warm.",
-        ["record_over_cat_base_and_checkpoint_cached"] = "benchmarks/offline-store.sh (VELOCITY=off, ALPHARL = the precompiled publish): median(record step-60) / median(cat base step-60), interleaved, page cache warm. With the velocity's sums (the default of a new store) in details.offline.velocity_on.",
+        ["record_over_floor_cached"] = "record --velocity off (the tool as details.offline.tool says: the Native AOT publish where clang is installed, else the ReadyToRun one; a process per run, start-up included) / the floor of a record in one warm process (alpharl-dev bench-offline --record-floor: reading W0 and W_t of every covered matrix + the kernel with record's settings), 285 MB BF16 series, page cache warm.",
+        ["record_over_cat_base_and_checkpoint_cached"] = "benchmarks/offline-store.sh (VELOCITY=off, ALPHARL = that tool, COMPARE = the next slower one, rows ending in -compare): median(record step-60) / median(cat base step-60), interleaved, page cache warm. With the velocity's sums (the default of a new store) in details.offline.velocity_on.",
         ["predict_store_over_cp_cached"] = "The same run: median(predict --store, rank-1 store) / median(cp -r step-60): the output is a checkpoint as large as the input.",
         ["jump_error_vs_exact_svd"] = "jump-accuracy harness: worst over the llm-like run and the synthetic trajectories of ||W_pred(tracker snapshots, default settings) - W_pred(exact SVD snapshots)|| / ||W_pred(exact) - W_e|| for the rank-1 line jump (jump-accuracy.json).",
         ["top1_speedup_vs_svd_2048"] = "TopTripletVsFullSvd's methods timed here, 2048x2048 fp32: median of torch.linalg.svd (thin) / median of TorchTopSingular warm-started from the previous snapshot's V; cold start in details.",
