@@ -13,9 +13,24 @@ namespace AlphaRl.Tests.Hooks;
 /// </summary>
 public class VelocityAgreementTests
 {
-    [TestCase(ScalarType.Float32)]
-    [TestCase(ScalarType.BFloat16)]
-    public void HookAndCoreVelocity_GiveTheSameJump_OnTheSameSnapshots(ScalarType dtype)
+    [Test]
+    public void HookAndCoreVelocity_GiveTheSameJump_OnTheSameSnapshots(
+        [Values(ScalarType.Float32, ScalarType.BFloat16)] ScalarType dtype,
+        [Values(false, true)] bool torchOps)
+    {
+        // On the CPU the hook folds with Core's span pass; the torch operations are those of every other device.
+        VelocityJump.TorchOpsOnCpu = torchOps;
+        try
+        {
+            HookAndCoreVelocity(dtype);
+        }
+        finally
+        {
+            VelocityJump.TorchOpsOnCpu = false;
+        }
+    }
+
+    private static void HookAndCoreVelocity(ScalarType dtype)
     {
         using var policy = new TinyPolicy(d: 16, dtype: dtype);
         var random = new Random(5);

@@ -59,6 +59,10 @@ internal sealed class VelocityJump : IJumpMethod
     private readonly AlphaRl.Extrapolation.VelocityClock _clock = new();
     private Task? _pending;
 
+    /// <summary>Fold CPU parameters with the torch operations the other devices use, instead of Core's span pass (tests
+    /// and benchmarks: the two must give the same bits).</summary>
+    internal static bool TorchOpsOnCpu { get; set; }
+
     public VelocityJump(JumpMethodContext context, bool includeUncovered, bool onCpu, int skip = 0)
     {
         _skip = skip;
@@ -88,15 +92,27 @@ internal sealed class VelocityJump : IJumpMethod
             ObserveOnHost(window);
             return;
         }
-        // The per-weight update below is WeightVelocity.Observe on tensors: the same float32 operations in the same order.
-        var (n, dt) = _clock.Add(window.Last - window.Start);
+        var observation = _clock.Add(window.Last - window.Start);
+        var (n, dt) = observation;
         using var noGrad = no_grad();
         for (int i = 0; i < _tensors.Count; i++)
         {
             using var scope = NewDisposeScope();
             var (name, p) = _tensors[i]();
+            EnsureShape(i, name, p);
+            if (p.device_type == DeviceType.CPU && !TorchOpsOnCpu && _mean[i] is null or { device_type: DeviceType.CPU })
+            {
+                // On the CPU the sums are folded from the parameter's own memory: Core's one pass, no temporaries.
+                if (_mean[i] is null)
+                {
+                    _mean[i] = zeros(p.shape, ScalarType.Float32, CPU).DetachFromDisposeScope();
+                    _comoment[i] = zeros(p.shape, ScalarType.Float32, CPU).DetachFromDisposeScope();
+                }
+                FoldOnHost(_mean[i]!, _comoment[i]!, p.detach(), observation);
+                continue;
+            }
+            // Elsewhere WeightVelocity.Observe on tensors: the same float32 operations in the same order.
             var w = p.detach().to(ScalarType.Float32);
-            EnsureShape(i, name, w);
             if (n == 1)
             {
                 if (_mean[i] is null)
@@ -194,16 +210,17 @@ internal sealed class VelocityJump : IJumpMethod
     private const int Chunk = 16384;
 
     /// <summary>
-    /// Folds a host copy into the host sums: Core's <see cref="AlphaRl.Extrapolation.WeightVelocity.Observe"/> on the
-    /// tensors' memory, one pass with no temporaries (bf16 widened a chunk at a time), the same float32 operations as
-    /// <see cref="Fold"/>. Tensors beyond a span's reach, or sums that are not contiguous, go through <see cref="Fold"/>.
+    /// Folds weights in host memory (a CPU parameter, or the host path's copy) into sums in host memory: Core's
+    /// <see cref="AlphaRl.Extrapolation.WeightVelocity.Observe"/> on the tensors' memory, one pass with no temporaries
+    /// (bf16 widened a chunk at a time), the same float32 operations as <see cref="Fold"/>. Tensors beyond a span's reach,
+    /// or sums that are not contiguous, go through <see cref="Fold"/>.
     /// </summary>
-    private static void FoldOnHost(Tensor mean, Tensor comoment, Tensor copy, AlphaRl.Extrapolation.VelocityObservation observation)
+    private static void FoldOnHost(Tensor mean, Tensor comoment, Tensor weights, AlphaRl.Extrapolation.VelocityObservation observation)
     {
         using var scope = NewDisposeScope();
-        if (copy.NumberOfElements > int.MaxValue / sizeof(float) || !mean.is_contiguous() || !comoment.is_contiguous())
+        if (weights.NumberOfElements > int.MaxValue / sizeof(float) || !mean.is_contiguous() || !comoment.is_contiguous())
         {
-            var w = copy.to(ScalarType.Float32);
+            var w = weights.to(ScalarType.Float32);
             if (observation.Count == 1)
             {
                 mean.copy_(w);
@@ -214,7 +231,7 @@ internal sealed class VelocityJump : IJumpMethod
         }
         var m = MemoryMarshal.Cast<byte, float>(mean.bytes);
         var c = MemoryMarshal.Cast<byte, float>(comoment.bytes);
-        var contiguous = copy.contiguous();
+        var contiguous = weights.contiguous();
         if (contiguous.dtype == ScalarType.BFloat16)
         {
             var bits = MemoryMarshal.Cast<byte, ushort>(contiguous.bytes);
