@@ -82,7 +82,8 @@ internal static class SessionMemoryHarness
     /// and changes in the jump, on the realistic model (<paramref name="width"/>), for fp32 and bf16 parameters. Per
     /// snapshot, interleaved: the time the caller spends in Observe with the sums beside the parameters (the fold runs on
     /// the caller's thread) and with StateOnCpu (the caller waits for the copy to the host; the fold then runs on a worker),
-    /// and how long that fold still runs after Observe returns. Then the jump to 3x the window from both states, compared
+    /// and how long that fold still runs after Observe returns; and the fold with the torch operations the hook runs on
+    /// other devices (on the CPU it folds with Core's span pass). Then the jump to 3x the window from both states, compared
     /// element by element: ‖difference‖ / ‖jump − W_e‖ and the count of elements that differ.
     /// </summary>
     public static JsonArray VelocityHost(int width, int snapshots)
@@ -95,7 +96,9 @@ internal static class SessionMemoryHarness
             var context = new JumpMethodContext(tracker, new StepLineExtrapolator(), () => new List<(string, Parameter)>(), CopiesOnCpu: false);
             using var device = new VelocityJumpOptions().Create(context);
             using var host = new VelocityJumpOptions { StateOnCpu = true }.Create(context);
+            using var torchOps = new VelocityJumpOptions().Create(context);
             var deviceMs = new List<double>();
+            var torchOpsMs = new List<double>();
             var hostMs = new List<double>();
             var foldMs = new List<double>();
             var view = new WindowView(0, 0, 0, 0);
@@ -110,6 +113,15 @@ internal static class SessionMemoryHarness
                 host.Save(new MethodState()); // waits for the worker's fold
                 foldMs.Add(clock.Elapsed.TotalMilliseconds);
                 if (s % 2 == 1) Time(device, deviceMs);
+                VelocityJump.TorchOpsOnCpu = true;
+                try
+                {
+                    Time(torchOps, torchOpsMs);
+                }
+                finally
+                {
+                    VelocityJump.TorchOpsOnCpu = false;
+                }
             }
 
             void Time(IJumpMethod method, List<double> times)
@@ -148,6 +160,7 @@ internal static class SessionMemoryHarness
                 ["covered_bytes"] = model.ModelBytes,
                 ["snapshots"] = snapshots,
                 ["observe_sums_on_device_ms_median"] = Math.Round(Median(deviceMs), 2),
+                ["observe_sums_on_device_torch_ops_ms_median"] = Math.Round(Median(torchOpsMs), 2),
                 ["observe_state_on_cpu_ms_median"] = Math.Round(Median(hostMs), 2),
                 ["fold_after_observe_returns_ms_median"] = Math.Round(Median(foldMs), 2),
                 ["jump_difference_over_correction"] = Math.Sqrt(diff / correction),
