@@ -97,7 +97,7 @@ internal static class Predict
                     if (reference.IsBFloat16 && tensor.Info.DType == SafetensorsDType.BF16)
                     {
                         // bf16 in, bf16 out: each weight is widened, moved and rounded in one pass, with no float copy.
-                        if (bits.Length < reference.Bits.Length) bits = new ushort[reference.Bits.Length];
+                        if (bits.Length < reference.Bits.Length) bits = HugePages.Allocate<ushort>(reference.Bits.Length);
                         var output = bits.AsSpan(0, reference.Bits.Length);
                         if (!Rank1Jump.ApplyBFloat16(reference.Bits, output, m.Rows, m.Cols, c, fit.LastV))
                             throw Overflow(candidates[k].TargetStep, name);
@@ -108,7 +108,7 @@ internal static class Predict
                     var weights = reference.Floats;
                     if (!single)
                     {
-                        if (scratch.Length < weights.Length) scratch = new float[weights.Length];
+                        if (scratch.Length < weights.Length) scratch = HugePages.Allocate<float>(weights.Length);
                         var copy = scratch.AsSpan(0, weights.Length);
                         weights.CopyTo(copy);
                         weights = copy;

@@ -43,7 +43,7 @@ internal sealed class StoredWeights
             if (info.DType == SafetensorsDType.F32) return MemoryMarshal.Cast<byte, float>(Raw);
             if (!_hasDecoded)
             {
-                if (_decoded.Length < count) _decoded = new float[count];
+                if (_decoded.Length < count) _decoded = HugePages.Allocate<float>(count);
                 FloatCodec.Decode(Raw, info.DType, _decoded.AsSpan(0, count));
                 _hasDecoded = true;
             }
@@ -60,7 +60,7 @@ internal sealed class StoredWeights
         if (tensor.Info.ByteLength > Array.MaxLength)
             throw new CheckpointFormatException(tensor.File.Path, $"tensor '{tensor.Info.Name}' is {tensor.Info.ByteLength} bytes, too large to read in one piece.");
         int bytes = (int)tensor.Info.ByteLength;
-        if (_raw.Length < bytes) _raw = GC.AllocateUninitializedArray<byte>(bytes);
+        if (_raw.Length < bytes) _raw = HugePages.Allocate<byte>(bytes);
         _tensor = null;
         tensor.ReadRaw(_raw.AsSpan(0, bytes));
         _tensor = tensor;

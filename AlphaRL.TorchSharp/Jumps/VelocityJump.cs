@@ -151,7 +151,7 @@ internal sealed class VelocityJump : IJumpMethod
                 _comoment[i] = zeros(p.shape, ScalarType.Float32, CPU).DetachFromDisposeScope();
             }
         }
-        var (n, dt) = _clock.Add(window.Last - window.Start);
+        var observation = _clock.Add(window.Last - window.Start);
         long step = window.Last;
         var copied = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _pending = Task.Run(() =>
@@ -178,7 +178,7 @@ internal sealed class VelocityJump : IJumpMethod
                 copied.SetResult();
                 for (int i = 0; i < copies.Length; i++)
                 {
-                    FoldOnHost(_mean[i]!, _comoment[i]!, copies[i]!, new AlphaRl.Extrapolation.VelocityObservation(n, dt));
+                    FoldOnHost(_mean[i]!, _comoment[i]!, copies[i]!, observation);
                     copies[i]!.Dispose();
                     copies[i] = null;
                 }
