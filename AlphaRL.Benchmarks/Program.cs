@@ -11,7 +11,7 @@ using BenchmarkDotNet.Running;
 // dotnet run -c Release --project AlphaRL.Benchmarks -- jump-accuracy     snapshot routine vs exact SVD, through the jump
 // dotnet run -c Release --project AlphaRL.Benchmarks -- summary           BenchmarkDotNet results -> benchmarks/results (performance.md, bdn-summary.json)
 // dotnet run -c Release --project AlphaRL.Benchmarks -- performance-summary [--quick] [--offline-dir DIR]  measures and writes performance-summary.json
-// dotnet run -c Release --project AlphaRL.Benchmarks -- session-memory    a session's device memory per method -> session-memory.json, docs/performance.md
+// dotnet run -c Release --project AlphaRL.Benchmarks -- session-memory [WIDTH [DIR]]  a session's device memory per method and the velocity's host state -> session-memory.json, velocity-host.json and docs/performance.md (with DIR: the JSON files there, docs untouched)
 string root = RepositoryRoot();
 string resultsDir = Path.Combine(root, "benchmarks", "results");
 switch (args.FirstOrDefault())
@@ -49,7 +49,9 @@ switch (args.FirstOrDefault())
         performance.SetAction(parse => PerformanceSummary.Run(root, parse.GetValue(quickSummary), parse.GetValue(offlineDir)?.FullName));
         return performance.Parse(args[1..]).Invoke();
     case "session-memory":
-        return SessionMemoryHarness.Run(Path.Combine(resultsDir, "session-memory.json"), Path.Combine(root, "docs", "performance.md"), args.Length > 1 ? int.Parse(args[1]) : 1024);
+        return args.Length > 2
+            ? SessionMemoryHarness.Run(Path.Combine(Directory.CreateDirectory(args[2]).FullName, "session-memory.json"), null, int.Parse(args[1]))
+            : SessionMemoryHarness.Run(Path.Combine(resultsDir, "session-memory.json"), Path.Combine(root, "docs", "performance.md"), args.Length > 1 ? int.Parse(args[1]) : 1024);
     case "summary":
         return ResultsSummary.Run(Path.Combine(root, "BenchmarkDotNet.Artifacts", "results"), resultsDir);
     default:

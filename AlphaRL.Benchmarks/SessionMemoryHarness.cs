@@ -178,7 +178,8 @@ internal static class SessionMemoryHarness
         return p.detach().to(ScalarType.Float32).cpu().data<float>().ToArray();
     }
 
-    public static int Run(string outputPath, string docsPath, int width)
+    /// <summary>Measures, writes the JSON files beside <paramref name="outputPath"/> and, unless <paramref name="docsPath"/> is null, the table in the docs.</summary>
+    public static int Run(string outputPath, string? docsPath, int width)
     {
         var rows = Measure(width);
         File.WriteAllText(outputPath, rows.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");
@@ -189,7 +190,7 @@ internal static class SessionMemoryHarness
         File.WriteAllText(hostPath, host.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");
         Console.WriteLine(host.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
         Console.WriteLine($"wrote {hostPath}");
-        return ReplaceTable(docsPath, rows);
+        return docsPath is null ? 0 : ReplaceTable(docsPath, rows);
     }
 
     /// <summary>The velocity's running state on the parameters' device over the bytes of the tensors it moves, worst of

@@ -3,11 +3,13 @@
 #   1. the device tests (NUnit category Device and the device-name tests) on the CUDA build; a CUDA case that is
 #      skipped (CUDA not available) fails the job instead of passing quietly;
 #   2. the quick speedup benchmark on the device;
-#   3. the BenchmarkDotNet snapshot suite (tracker snapshot of a realistic model, top triplet) on the device.
+#   3. the BenchmarkDotNet snapshot suite (tracker snapshot of a realistic model, top triplet) on the device;
+#   4. the session-memory harness on the device: a session's device memory per jump method, and what keeping the
+#      velocity's sums in host memory (StateOnCpu) costs per snapshot, the device-to-host copy included.
 # Everything is written to one folder (default benchmarks/results/gpu-<UTC time>).
 #
 # Usage: benchmarks/gpu-checks.sh [--bundle TorchSharp-cuda-linux] [--device cuda] [--dtype fp32] [--out DIR]
-#                                 [--steps tests,speedup,bdn] [--dry-run]
+#                                 [--steps tests,speedup,bdn,memory] [--dry-run]
 #   --dry-run prints the commands without running them. On a machine without a GPU, the plumbing can be checked
 #   with --bundle TorchSharp-cpu --device cpu (for example --steps tests).
 set -euo pipefail
@@ -16,7 +18,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bundle=TorchSharp-cuda-linux
 device=cuda
 dtype=fp32
-steps=tests,speedup,bdn
+steps=tests,speedup,bdn,memory
 out=""
 dry_run=false
 while [[ $# -gt 0 ]]; do
@@ -27,12 +29,12 @@ while [[ $# -gt 0 ]]; do
     --out) out="$2"; shift 2 ;;
     --steps) steps="$2"; shift 2 ;;
     --dry-run) dry_run=true; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "gpu-checks.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
 for step in ${steps//,/ }; do
-  case "$step" in tests|speedup|bdn) ;; *) echo "gpu-checks.sh: --steps: unknown step '$step' (use tests, speedup, bdn)" >&2; exit 2 ;; esac
+  case "$step" in tests|speedup|bdn|memory) ;; *) echo "gpu-checks.sh: --steps: unknown step '$step' (use tests, speedup, bdn, memory)" >&2; exit 2 ;; esac
 done
 [[ -n "$out" ]] || out="$root/benchmarks/results/gpu-$(date -u +%Y%m%d-%H%M%S)"
 
@@ -72,6 +74,11 @@ fi
 if wants bdn; then
   run dotnet "$benchmarks_dll" --filter '*SnapshotOfRealisticModel*' '*TorchTopTripletVsReadOnce*' --artifacts "$out/bdn" \
     | { if $dry_run; then cat; else tee "$out/bdn.log"; fi }
+fi
+
+if wants memory; then
+  run dotnet "$benchmarks_dll" session-memory 1024 "$out/session-memory" \
+    | { if $dry_run; then cat; else tee "$out/session-memory.log"; fi }
 fi
 
 echo "GPU checks finished; results in $out"

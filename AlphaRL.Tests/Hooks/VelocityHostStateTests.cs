@@ -17,10 +17,11 @@ public class VelocityHostStateTests
 
     /// <summary>Trains <see cref="Steps"/> steps along a bending path (t·B1 + √t·B2, every tensor) with repeated jumps;
     /// with <paramref name="saveAt"/>, saves the session after that step and resumes it into a new one.</summary>
-    private static (List<byte[][]> Weights, List<(long, long, bool, double)> Jumps, long Bytes) Train(ScalarType dtype, bool onCpu, int? saveAt = null)
+    private static (List<byte[][]> Weights, List<(long, long, bool, double)> Jumps, long Bytes) Train(ScalarType dtype, bool onCpu, int? saveAt = null, Device? device = null)
     {
         torch.random.manual_seed(5);
         using var policy = new TinyPolicy(d: 16, dtype: dtype);
+        if (device is not null) policy.to(device);
         var random = new Random(7);
         var start = policy.named_parameters().ToDictionary(p => p.name, p => Floats(p.parameter));
         var b1 = start.ToDictionary(s => s.Key, s => s.Value.Select(_ => Synthetic.Gaussian(random) * 0.01f).ToArray());
@@ -104,6 +105,29 @@ public class VelocityHostStateTests
         Assert.That(device.Jumps.Select(j => j.Item4), Has.Some.GreaterThan(0), "a kept candidate beyond W_e");
         Assert.That(host.Weights, Is.EqualTo(device.Weights), "every tensor's bytes after each of the three attempts");
         Assert.That(host.Bytes, Is.EqualTo(device.Bytes), "the same sums, held elsewhere");
+    }
+
+    [Test, Category("Device")]
+    public void OnCuda_SumsInHostMemory_GiveTheJumpsOfTheSumsOnTheDevice_ToFloat32Rounding()
+    {
+        if (!cuda.is_available())
+            Assert.Ignore("CUDA is not available on this machine (torch.cuda.is_available() is false); run benchmarks/gpu-checks.sh on a GPU machine.");
+        // On the GPU the sums beside the parameters are folded by CUDA kernels, which may round (W − mean)/n otherwise
+        // than a division (a product with 1/n): the host's sums agree to float32 rounding, not necessarily bit for bit.
+        var device = Train(ScalarType.Float32, onCpu: false, device: CUDA);
+        var host = Train(ScalarType.Float32, onCpu: true, device: CUDA);
+
+        Assert.That(host.Jumps, Is.EqualTo(device.Jumps));
+        Assert.That(device.Jumps.Count(j => j.Item3), Is.GreaterThan(0), "jumps were kept");
+        double worst = 0;
+        for (int a = 0; a < device.Weights.Count; a++)
+            for (int t = 0; t < device.Weights[a].Length; t++)
+            {
+                var d = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(device.Weights[a][t]);
+                var h = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(host.Weights[a][t]);
+                for (int i = 0; i < d.Length; i++) worst = Math.Max(worst, Math.Abs(d[i] - h[i]));
+            }
+        Assert.That(worst, Is.LessThan(1e-6), "largest difference of a weight after an attempt (weights of order 0.1 to 1)");
     }
 
     [Test]

@@ -30,7 +30,9 @@ public sealed class VelocityJumpOptions : JumpMethodOptions
     /// memory between steps (2 float32 copies of the moved tensors are 2x their bytes for fp32 weights and 4x for bf16). At
     /// each snapshot the moved tensors are copied to the host in their own dtype (2 bytes a value for bf16) and folded into
     /// the sums on a worker thread while training goes on; an attempt moves each tensor's co-moment to its device, one
-    /// tensor at a time. The same float32 operations in the same order as on the device: the jump is unchanged. Default false.
+    /// tensor at a time. The same float32 operations in the same order as the sums beside CPU parameters, so the jump is
+    /// the same bit for bit there; beside CUDA parameters the device's kernels may round the division by n otherwise, so
+    /// the jumps agree to float32 rounding. Default false.
     /// </summary>
     public bool StateOnCpu { get; set; }
 
