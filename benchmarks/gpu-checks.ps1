@@ -1,22 +1,23 @@
 # The GPU checks in one short job on Windows (PowerShell 7+), the twin of gpu-checks.sh: the device tests on the CUDA
 # build (a CUDA case skipped for lack of CUDA fails the job), the quick speedup benchmark on the device, and the
-# BenchmarkDotNet snapshot suite on the device; everything written to one folder.
+# BenchmarkDotNet snapshot suite on the device, and the session-memory harness on the device (the velocity's sums in
+# host memory: what the device-to-host copy costs); everything written to one folder.
 #
 #   pwsh benchmarks/gpu-checks.ps1 [-Bundle TorchSharp-cuda-windows] [-Device cuda] [-DType fp32] [-Out DIR]
-#                                  [-Steps tests,speedup,bdn] [-DryRun]
+#                                  [-Steps tests,speedup,bdn,memory] [-DryRun]
 param(
     [string]$Bundle = "TorchSharp-cuda-windows",
     [string]$Device = "cuda",
     [string]$DType = "fp32",
     [string]$Out = "",
-    [string[]]$Steps = @("tests", "speedup", "bdn"),
+    [string[]]$Steps = @("tests", "speedup", "bdn", "memory"),
     [switch]$DryRun
 )
 $ErrorActionPreference = "Stop"
 $root = Split-Path -Parent $PSScriptRoot
 $Steps = $Steps | ForEach-Object { $_ -split "," } | Where-Object { $_ }
 foreach ($step in $Steps) {
-    if ($step -notin @("tests", "speedup", "bdn")) { [Console]::Error.WriteLine("gpu-checks.ps1: -Steps: unknown step '$step' (use tests, speedup, bdn)"); exit 2 }
+    if ($step -notin @("tests", "speedup", "bdn", "memory")) { [Console]::Error.WriteLine("gpu-checks.ps1: -Steps: unknown step '$step' (use tests, speedup, bdn, memory)"); exit 2 }
 }
 if (-not $Out) { $Out = Join-Path $root ("benchmarks/results/gpu-" + (Get-Date).ToUniversalTime().ToString("yyyyMMdd-HHmmss")) }
 
@@ -51,5 +52,8 @@ if ("speedup" -in $Steps) {
 }
 if ("bdn" -in $Steps) {
     Run "bdn.log" @("dotnet", $benchmarks, "--filter", "*SnapshotOfRealisticModel*", "*TorchTopTripletVsReadOnce*", "--artifacts", (Join-Path $Out "bdn"))
+}
+if ("memory" -in $Steps) {
+    Run "session-memory.log" @("dotnet", $benchmarks, "session-memory", "1024", (Join-Path $Out "session-memory"))
 }
 Write-Host "GPU checks finished; results in $Out"
