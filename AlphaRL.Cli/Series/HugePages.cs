@@ -25,7 +25,14 @@ internal static partial class HugePages
         var array = GC.AllocateUninitializedArray<T>(length + HugePage / sizeof(T), pinned: true);
         nint start = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
         nint first = (start + HugePage - 1) & ~(nint)(HugePage - 1), end = (start + (nint)(bytes + HugePage)) & ~(nint)(HugePage - 1);
-        _ = Madvise(first, (nuint)(end - first), MadvHugePage);
+        try
+        {
+            _ = Madvise(first, (nuint)(end - first), MadvHugePage);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // A C library without madvise: the array is a plain pinned array.
+        }
         return array;
     }
 
