@@ -70,8 +70,8 @@ internal static class Predict
         // sharded prediction sees only its own matrices: it hands its evidence to merge, which judges them all.
         int gateAt = rank1 && options.Shard is null && candidates.Any(c => !c.NoJump) ? series.Covered.Count : -1;
         string? forced = null;
-        float[] scratch = [];
-        ushort[] bits = [];
+        Memory<float> scratch = default;
+        Memory<ushort> bits = default;
         static AlphaRLException Overflow(long target, string name) =>
             new($"The prediction for step {target} of tensor '{name}' overflows BF16 (a weight beyond about ±3.39e38); choose a nearer --target-step. Nothing was written.");
         void WriteTensor(CheckpointTensor tensor, IReadOnlyList<Stream> streams)
@@ -98,7 +98,7 @@ internal static class Predict
                     {
                         // bf16 in, bf16 out: each weight is widened, moved and rounded in one pass, with no float copy.
                         if (bits.Length < reference.Bits.Length) bits = HugePages.Allocate<ushort>(reference.Bits.Length);
-                        var output = bits.AsSpan(0, reference.Bits.Length);
+                        var output = bits.Span[..reference.Bits.Length];
                         if (!Rank1Jump.ApplyBFloat16(reference.Bits, output, m.Rows, m.Cols, c, fit.LastV))
                             throw Overflow(candidates[k].TargetStep, name);
                         streams[k].Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(output));
@@ -109,7 +109,7 @@ internal static class Predict
                     if (!single)
                     {
                         if (scratch.Length < weights.Length) scratch = HugePages.Allocate<float>(weights.Length);
-                        var copy = scratch.AsSpan(0, weights.Length);
+                        var copy = scratch.Span[..weights.Length];
                         weights.CopyTo(copy);
                         weights = copy;
                     }

@@ -14,26 +14,28 @@ internal static partial class HugePages
     private const int MadvHugePage = 14;
 
     /// <summary>
-    /// An uninitialized pinned array of at least <paramref name="length"/> elements. From 1 MiB on, it is one huge page
-    /// longer than asked, so that whole aligned huge pages cover every byte asked for; the hint is best effort.
+    /// Uninitialized pinned memory for <paramref name="length"/> elements. From 1 MiB on, on Linux, it starts at a
+    /// 2 MiB boundary (the array behind it is one huge page longer) and is marked for huge pages, so that whole huge
+    /// pages cover every element; the hint is best effort.
     /// </summary>
-    public static unsafe T[] Allocate<T>(int length) where T : unmanaged
+    public static unsafe Memory<T> Allocate<T>(int length) where T : unmanaged
     {
         long bytes = (long)length * sizeof(T);
         if (!OperatingSystem.IsLinux() || bytes < HugePage / 2 || bytes + HugePage > Array.MaxLength)
             return GC.AllocateUninitializedArray<T>(length, pinned: true);
         var array = GC.AllocateUninitializedArray<T>(length + HugePage / sizeof(T), pinned: true);
         nint start = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
-        nint first = (start + HugePage - 1) & ~(nint)(HugePage - 1), end = (start + (nint)(bytes + HugePage)) & ~(nint)(HugePage - 1);
+        nint first = (start + HugePage - 1) & ~(nint)(HugePage - 1);
         try
         {
-            _ = Madvise(first, (nuint)(end - first), MadvHugePage);
+            _ = Madvise(first, (nuint)((bytes + HugePage - 1) & ~(long)(HugePage - 1)), MadvHugePage);
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
-            // A C library without madvise: the array is a plain pinned array.
+            // A C library without madvise: plain pinned memory.
         }
-        return array;
+        // The pinned object heap never moves the array, so the offset stays a 2 MiB boundary (a multiple of sizeof(T)).
+        return new Memory<T>(array, (int)((first - start) / sizeof(T)), length);
     }
 
     [LibraryImport("libc", EntryPoint = "madvise")]

@@ -12,8 +12,8 @@ namespace AlphaRl.Cli;
 /// </summary>
 internal sealed class StoredWeights
 {
-    private byte[] _raw = [];
-    private float[] _decoded = [];
+    private Memory<byte> _raw;
+    private Memory<float> _decoded;
     private bool _hasDecoded;
     private bool? _finite;
     private CheckpointTensor? _tensor;
@@ -25,7 +25,7 @@ internal sealed class StoredWeights
     public bool IsBFloat16 => Tensor.Info.DType == SafetensorsDType.BF16;
 
     /// <summary>The stored bytes of the tensor last read.</summary>
-    private Span<byte> Raw => _raw.AsSpan(0, checked((int)Tensor.Info.ByteLength));
+    private Span<byte> Raw => _raw.Span[..checked((int)Tensor.Info.ByteLength)];
 
     /// <summary>The bfloat16 bit patterns of the tensor last read (BF16 only).</summary>
     public ReadOnlySpan<ushort> Bits => IsBFloat16
@@ -44,10 +44,10 @@ internal sealed class StoredWeights
             if (!_hasDecoded)
             {
                 if (_decoded.Length < count) _decoded = HugePages.Allocate<float>(count);
-                FloatCodec.Decode(Raw, info.DType, _decoded.AsSpan(0, count));
+                FloatCodec.Decode(Raw, info.DType, _decoded.Span[..count]);
                 _hasDecoded = true;
             }
-            return _decoded.AsSpan(0, count);
+            return _decoded.Span[..count];
         }
     }
 
@@ -62,7 +62,7 @@ internal sealed class StoredWeights
         int bytes = (int)tensor.Info.ByteLength;
         if (_raw.Length < bytes) _raw = HugePages.Allocate<byte>(bytes);
         _tensor = null;
-        tensor.ReadRaw(_raw.AsSpan(0, bytes));
+        tensor.ReadRaw(_raw.Span[..bytes]);
         _tensor = tensor;
         _hasDecoded = false;
         _finite = null;
