@@ -50,8 +50,6 @@ internal static class PerformanceSummary
         Part("offline_done_s");
 
         var off = offline["velocity_off"]!;
-        double recordOff = off["median_seconds"]!["record"]!.GetValue<double>();
-        double floorSeconds = offline["record_floor"]!["read_seconds_median"]!.GetValue<double>() + offline["record_floor"]!["kernel_seconds_median"]!.GetValue<double>();
         var summary = new JsonObject
         {
             ["date"] = started.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture),
@@ -63,7 +61,7 @@ internal static class PerformanceSummary
             ["velocity_state_over_moved_bytes_default"] = Math.Round(SessionMemoryHarness.VelocityStateOverMovedBytes(memory, "velocity"), 2),
             ["velocity_jump_error"] = velocityHost.Max(r => r!["jump_difference_over_correction"]!.GetValue<double>()),
             ["tracker_overhead_share"] = Math.Round(accuracy["tracker_overhead_share"]!.GetValue<double>(), 5),
-            ["record_over_floor_cached"] = Math.Round(recordOff / floorSeconds, 2),
+            ["record_over_floor_cached"] = offline["record_and_floor_side_by_side"]!["ratio_of_medians"]!.GetValue<double>(),
             ["record_over_cat_base_and_checkpoint_cached"] = Math.Round(off["ratios"]!["record_over_cat_base_and_checkpoint"]!.GetValue<double>(), 2),
             ["predict_store_over_cp_cached"] = Math.Round(off["ratios"]!["predict_store_over_cp"]!.GetValue<double>(), 2),
             ["jump_error_vs_exact_svd"] = Math.Round(accuracy["jump_error_vs_exact_svd"]!.GetValue<double>(), 5),
@@ -217,7 +215,45 @@ internal static class PerformanceSummary
         string floor = Path.Combine(dir, "record-floor.json");
         if (Shell(root, "dotnet", [dev, "bench-offline", "--dir", series, "--runs", plan.OfflineRuns.ToString(CultureInfo.InvariantCulture), "--record-floor", "--json", floor]) != 0) return null;
         result["record_floor"] = JsonNode.Parse(File.ReadAllText(floor));
+        result["record_and_floor_side_by_side"] = RecordBesideFloor(root, dev, tool, series, plan.OfflineRuns + 2);
         return result;
+    }
+
+    /// <summary>
+    /// Record against its floor in alternating rounds, since the floor moves with the machine's load as much as record:
+    /// each round times one record of step-60 (a process, start-up included) into a fresh copy of a rank-1 store of
+    /// steps 10-50, then the floor (`bench-offline --record-floor --runs 3`: reading W0 and W_t and the kernel in one
+    /// process, after an untimed warm-up read of every matrix; the median of its 3 runs); the ratio is of the medians.
+    /// </summary>
+    private static JsonObject RecordBesideFloor(string root, string dev, string tool, string series, int rounds)
+    {
+        string[] Tool(params string[] args) => tool.Split(' ').Skip(1).Concat(args).ToArray();
+        string program = tool.Split(' ')[0];
+        string store = Path.Combine(Path.GetDirectoryName(series)!, "store-rank1"), copy = store + "-copy", json = Path.Combine(Path.GetDirectoryName(series)!, "floor-round.json");
+        if (Directory.Exists(store)) Directory.Delete(store, recursive: true);
+        foreach (int step in new[] { 10, 20, 30, 40, 50 })
+            Shell(root, program, Tool("record", Path.Combine(series, $"step-{step}"), "--step", step.ToString(CultureInfo.InvariantCulture), "--base", Path.Combine(series, "base"), "--store", store, "--velocity", "off"));
+        var records = new List<double>();
+        var floors = new List<double>();
+        for (int r = 0; r < rounds; r++)
+        {
+            if (Directory.Exists(copy)) Directory.Delete(copy, recursive: true);
+            Directory.CreateDirectory(copy);
+            foreach (var f in Directory.GetFiles(store)) File.Copy(f, Path.Combine(copy, Path.GetFileName(f)));
+            var clock = Stopwatch.StartNew();
+            Shell(root, program, Tool("record", Path.Combine(series, "step-60"), "--base", Path.Combine(series, "base"), "--store", copy));
+            records.Add(clock.Elapsed.TotalSeconds);
+            Shell(root, "dotnet", [dev, "bench-offline", "--dir", series, "--runs", "3", "--record-floor", "--json", json]);
+            var floor = JsonNode.Parse(File.ReadAllText(json))!;
+            floors.Add(floor["read_seconds_median"]!.GetValue<double>() + floor["kernel_seconds_median"]!.GetValue<double>());
+        }
+        return new JsonObject
+        {
+            ["rounds"] = rounds,
+            ["record_seconds"] = new JsonArray(records.Select(x => (JsonNode)Math.Round(x, 3)).ToArray()),
+            ["floor_seconds"] = new JsonArray(floors.Select(x => (JsonNode)Math.Round(x, 3)).ToArray()),
+            ["ratio_of_medians"] = Math.Round(Median(records) / Median(floors), 2),
+        };
     }
 
     private static bool OnPath(string command) =>
@@ -256,7 +292,7 @@ internal static class PerformanceSummary
         ["velocity_state_over_moved_bytes_default"] = "The same for the default (sums on the parameters' device).",
         ["velocity_jump_error"] = "details.velocity_host: ||jump from the StateOnCpu sums - jump from the sums on the device|| / ||jump - W_e||, the jump to 3x the window after 9 snapshots of the realistic model (8 layers, d = 1024), worst of fp32 and bf16; the same float32 operations on the CPU in both here (no GPU on this machine: with ALPHARL_BENCH_DEVICE=cuda the session-memory command measures the device against the host).",
         ["tracker_overhead_share"] = "jump-accuracy harness: median time of the session tracker's Observe (warm, default settings) / (snapshot interval x median training step) on the llm-like GRPO run (seed 1, quick plan). The speedup harness's full-mode figure (speedup.json, the session's whole overhead over the run's step time) is not rerun by this command: its full mode takes hours.",
-        ["record_over_floor_cached"] = "record --velocity off (the tool as details.offline.tool says: the Native AOT publish where clang is installed, else the ReadyToRun one; a process per run, start-up included) / the floor of a record in one warm process (alpharl-dev bench-offline --record-floor: reading W0 and W_t of every covered matrix + the kernel with record's settings), 285 MB BF16 series, page cache warm.",
+        ["record_over_floor_cached"] = "details.offline.record_and_floor_side_by_side: alternating rounds of one record --velocity off of step-60 (the tool as details.offline.tool says: the Native AOT publish where clang is installed, else the ReadyToRun one; a process, start-up included) and the floor of a record in one warm process (alpharl-dev bench-offline --record-floor --runs 3: reading W0 and W_t of every covered matrix + the kernel with record's settings), median over median, 285 MB BF16 series, page cache warm. Side by side because the floor moves with the machine's load as much as record does.",
         ["record_over_cat_base_and_checkpoint_cached"] = "benchmarks/offline-store.sh (VELOCITY=off, ALPHARL = that tool, COMPARE = the next slower one, rows ending in -compare): median(record step-60) / median(cat base step-60), interleaved, page cache warm. With the velocity's sums (the default of a new store) in details.offline.velocity_on.",
         ["predict_store_over_cp_cached"] = "The same run: median(predict --store, rank-1 store) / median(cp -r step-60): the output is a checkpoint as large as the input.",
         ["jump_error_vs_exact_svd"] = "jump-accuracy harness: worst over the llm-like run and the synthetic trajectories of ||W_pred(tracker snapshots, default settings) - W_pred(exact SVD snapshots)|| / ||W_pred(exact) - W_e|| for the rank-1 line jump (jump-accuracy.json).",
