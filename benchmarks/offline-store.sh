@@ -50,9 +50,11 @@ for i in $(seq 1 "$RUNS"); do
   timed predict "${CLI[@]}" predict --store "$DIR/store-run-$i" --target-step 180 --out "$DIR/pred-$i"
   timed cp-last cp -r "$DIR/step-60" "$DIR/copy-$i"
   timed cp-last-ram cp -r "$DIR/step-60" "$RAM/copy-$i" # into tmpfs: writing without a disk behind it
+  # dd reads and writes through user memory, as predict must; cp copies inside the kernel (copy_file_range).
+  timed dd-last sh -c "mkdir '$DIR/dd-$i' && for f in '$DIR'/step-60/*.safetensors; do dd if=\"\$f\" of='$DIR/dd-$i'/\"\$(basename \"\$f\")\" bs=4M status=none; done"
   timed analyze "${CLI[@]}" analyze --store "$DIR/store-run-$i"
   timed startup "${CLI[@]}" --version
-  rm -rf "$DIR/store-run-$i" "$DIR/pred-$i" "$DIR/copy-$i" "$RAM/copy-$i"
+  rm -rf "$DIR/store-run-$i" "$DIR/pred-$i" "$DIR/copy-$i" "$RAM/copy-$i" "$DIR/dd-$i"
   if [ ${#COMPARE_CLI[@]} -gt 0 ]; then
     cp -r "$DIR/store-50" "$DIR/store-run-$i"
     timed record-compare "${COMPARE_CLI[@]}" record "$DIR/step-60" --step 60 --store "$DIR/store-run-$i"
@@ -75,6 +77,7 @@ print(f"record / cat(step-60)            = {med['record'] / med['cat-last']:.2f}
 print(f"record / cat(base + step-60)     = {med['record'] / med['cat-base-last']:.2f}x")
 print(f"predict --store / cat(base + step-60) = {med['predict'] / med['cat-base-last']:.2f}x")
 print(f"predict --store / cp -r step-60 (read it and write as much) = {med['predict'] / med['cp-last']:.2f}x")
+print(f"predict --store / dd of step-60's weights (read and written through user memory) = {med['predict'] / med['dd-last']:.2f}x")
 print(f"cp -r step-60 into tmpfs / cat(base + step-60) = {med['cp-last-ram'] / med['cat-base-last']:.2f}x (writing the output, without a disk)")
 print({"1": "page cache emptied before every timed command (COLD=1): every read is from disk",
        "checkpoint": "page cache emptied, then W0 read back in, before every timed command (COLD=checkpoint): checkpoints from disk, W0 cached"}
@@ -88,7 +91,8 @@ if sys.argv[4]:
     ratios = {"record_over_cat_checkpoint": med['record'] / med['cat-last'],
               "record_over_cat_base_and_checkpoint": med['record'] / med['cat-base-last'],
               "predict_store_over_cat_base_and_checkpoint": med['predict'] / med['cat-base-last'],
-              "predict_store_over_cp": med['predict'] / med['cp-last']}
+              "predict_store_over_cp": med['predict'] / med['cp-last'],
+              "predict_store_over_dd": med['predict'] / med['dd-last']}
     json.dump({"cold": sys.argv[2], "velocity": sys.argv[3], "runs": len(t['record']),
                "median_seconds": med, "max_rss_mb": {k: max(v) / 1024 for k, v in m.items()}, "ratios": ratios},
               open(sys.argv[4], "w"), indent=2)
