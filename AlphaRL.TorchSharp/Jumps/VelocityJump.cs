@@ -95,42 +95,27 @@ internal sealed class VelocityJump : IJumpMethod
             return;
         }
         var observation = _clock.Add(window.Last - window.Start);
-        var (n, dt) = observation;
         using var noGrad = no_grad();
         for (int i = 0; i < _tensors.Count; i++)
         {
             using var scope = NewDisposeScope();
             var (name, p) = _tensors[i]();
             EnsureShape(i, name, p);
-            if (p.device_type == DeviceType.CPU && !TorchOpsOnCpu && _mean[i] is null or { device_type: DeviceType.CPU })
-            {
-                // On the CPU the sums are folded from the parameter's own memory: Core's one pass, no temporaries.
-                if (_mean[i] is null)
-                {
-                    _mean[i] = zeros(p.shape, ScalarType.Float32, CPU).DetachFromDisposeScope();
-                    _comoment[i] = zeros(p.shape, ScalarType.Float32, CPU).DetachFromDisposeScope();
-                }
-                FoldOnHost(_mean[i]!, _comoment[i]!, p.detach(), observation);
-                continue;
-            }
+            bool onHost = p.device_type == DeviceType.CPU && !TorchOpsOnCpu && _mean[i] is null or { device_type: DeviceType.CPU };
+            EnsureSums(i, p, onHost ? CPU : p.device);
+            // On the CPU the sums are folded from the parameter's own memory: Core's one pass, no temporaries.
             // Elsewhere WeightVelocity.Observe on tensors: the same float32 operations in the same order.
-            var w = p.detach().to(ScalarType.Float32);
-            if (n == 1)
-            {
-                if (_mean[i] is null)
-                {
-                    _mean[i] = w.clone().DetachFromDisposeScope();
-                    _comoment[i] = zeros_like(w).DetachFromDisposeScope();
-                }
-                else
-                {
-                    _mean[i]!.copy_(w);
-                    _comoment[i]!.zero_();
-                }
-                continue;
-            }
-            Fold(_mean[i]!, _comoment[i]!, w, n, dt);
+            if (onHost) FoldOnHost(_mean[i]!, _comoment[i]!, p.detach(), observation);
+            else Fold(_mean[i]!, _comoment[i]!, p.detach().to(ScalarType.Float32), observation);
         }
+    }
+
+    /// <summary>Allocates tensor <paramref name="i"/>'s running sums on <paramref name="device"/> the first time they are needed.</summary>
+    private void EnsureSums(int i, Tensor parameter, Device device)
+    {
+        if (_mean[i] is not null) return;
+        _mean[i] = zeros(parameter.shape, ScalarType.Float32, device).DetachFromDisposeScope();
+        _comoment[i] = zeros(parameter.shape, ScalarType.Float32, device).DetachFromDisposeScope();
     }
 
     /// <summary>
@@ -147,11 +132,7 @@ internal sealed class VelocityJump : IJumpMethod
             var (name, p) = _tensors[i]();
             EnsureShape(i, name, p);
             parameters[i] = p;
-            if (_mean[i] is null)
-            {
-                _mean[i] = zeros(p.shape, ScalarType.Float32, CPU).DetachFromDisposeScope();
-                _comoment[i] = zeros(p.shape, ScalarType.Float32, CPU).DetachFromDisposeScope();
-            }
+            EnsureSums(i, p, CPU);
         }
         var observation = _clock.Add(window.Last - window.Start);
         long step = window.Last;
@@ -222,13 +203,7 @@ internal sealed class VelocityJump : IJumpMethod
         using var scope = NewDisposeScope();
         if (weights.NumberOfElements > int.MaxValue / sizeof(float) || !mean.is_contiguous() || !comoment.is_contiguous())
         {
-            var w = weights.to(ScalarType.Float32);
-            if (observation.Count == 1)
-            {
-                mean.copy_(w);
-                comoment.zero_();
-            }
-            else Fold(mean, comoment, w, observation.Count, observation.StepOffset);
+            Fold(mean, comoment, weights.to(ScalarType.Float32), observation);
             return;
         }
         var m = MemoryMarshal.Cast<byte, float>(mean.bytes);
@@ -258,11 +233,18 @@ internal sealed class VelocityJump : IJumpMethod
         AlphaRl.Extrapolation.WeightVelocity.Observe(m, c, MemoryMarshal.Cast<byte, float>(floats.bytes), observation);
     }
 
-    /// <summary>WeightVelocity.Observe on tensors (count ≥ 2): mean += (W − mean)/n, then co-moment += (W − mean)·(t − t̄).</summary>
-    private static void Fold(Tensor mean, Tensor comoment, Tensor w, int n, double dt)
+    /// <summary>WeightVelocity.Observe on tensors: the first observation sets mean = W and co-moment = 0; later ones do
+    /// mean += (W − mean)/n, then co-moment += (W − mean)·(t − t̄).</summary>
+    private static void Fold(Tensor mean, Tensor comoment, Tensor w, AlphaRl.Extrapolation.VelocityObservation observation)
     {
-        mean.add_((w - mean) / n);
-        comoment.add_((w - mean) * dt);
+        if (observation.Count == 1)
+        {
+            mean.copy_(w);
+            comoment.zero_();
+            return;
+        }
+        mean.add_((w - mean) / observation.Count);
+        comoment.add_((w - mean) * observation.StepOffset);
     }
 
     private void EnsureShape(int i, string name, Tensor w)
