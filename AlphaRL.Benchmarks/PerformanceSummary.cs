@@ -174,7 +174,8 @@ internal static class PerformanceSummary
         return samples;
     }
 
-    private static double Median(List<double> xs) => xs.Order().ElementAt(xs.Count / 2);
+    /// <summary>The middle value (the upper of the two middle values for an even count), as every ratio here takes it.</summary>
+    internal static double Median(List<double> xs) => xs.Order().ElementAt(xs.Count / 2);
 
     /// <summary>The offline tool against cat and cp from the page cache (the 285 MB series), record with and without the
     /// velocity's sums, the precompiled publish against the build's dll, and the parts of a record in one warm process.</summary>
@@ -215,7 +216,8 @@ internal static class PerformanceSummary
         string floor = Path.Combine(dir, "record-floor.json");
         if (Shell(root, "dotnet", [dev, "bench-offline", "--dir", series, "--runs", plan.OfflineRuns.ToString(CultureInfo.InvariantCulture), "--record-floor", "--json", floor]) != 0) return null;
         result["record_floor"] = JsonNode.Parse(File.ReadAllText(floor));
-        result["record_and_floor_side_by_side"] = RecordBesideFloor(root, dev, tool, series, plan.OfflineRuns + 2);
+        if (RecordBesideFloor(root, dev, tool, series, plan.OfflineRuns + 2) is not { } beside) return null;
+        result["record_and_floor_side_by_side"] = beside;
         return result;
     }
 
@@ -225,14 +227,13 @@ internal static class PerformanceSummary
     /// steps 10-50, then the floor (`bench-offline --record-floor --runs 3`: reading W0 and W_t and the kernel in one
     /// process, after an untimed warm-up read of every matrix; the median of its 3 runs); the ratio is of the medians.
     /// </summary>
-    private static JsonObject RecordBesideFloor(string root, string dev, string tool, string series, int rounds)
+    private static JsonObject? RecordBesideFloor(string root, string dev, string tool, string series, int rounds)
     {
-        string[] Tool(params string[] args) => tool.Split(' ').Skip(1).Concat(args).ToArray();
-        string program = tool.Split(' ')[0];
         string store = Path.Combine(Path.GetDirectoryName(series)!, "store-rank1"), copy = store + "-copy", json = Path.Combine(Path.GetDirectoryName(series)!, "floor-round.json");
         if (Directory.Exists(store)) Directory.Delete(store, recursive: true);
         foreach (int step in new[] { 10, 20, 30, 40, 50 })
-            Shell(root, program, Tool("record", Path.Combine(series, $"step-{step}"), "--step", step.ToString(CultureInfo.InvariantCulture), "--base", Path.Combine(series, "base"), "--store", store, "--velocity", "off"));
+            if (Shell(root, tool, ["record", Path.Combine(series, $"step-{step}"), "--step", step.ToString(CultureInfo.InvariantCulture), "--base", Path.Combine(series, "base"), "--store", store, "--velocity", "off"]) != 0)
+                return null;
         var records = new List<double>();
         var floors = new List<double>();
         for (int r = 0; r < rounds; r++)
@@ -241,9 +242,9 @@ internal static class PerformanceSummary
             Directory.CreateDirectory(copy);
             foreach (var f in Directory.GetFiles(store)) File.Copy(f, Path.Combine(copy, Path.GetFileName(f)));
             var clock = Stopwatch.StartNew();
-            Shell(root, program, Tool("record", Path.Combine(series, "step-60"), "--base", Path.Combine(series, "base"), "--store", copy));
+            if (Shell(root, tool, ["record", Path.Combine(series, "step-60"), "--base", Path.Combine(series, "base"), "--store", copy]) != 0) return null;
             records.Add(clock.Elapsed.TotalSeconds);
-            Shell(root, "dotnet", [dev, "bench-offline", "--dir", series, "--runs", "3", "--record-floor", "--json", json]);
+            if (Shell(root, "dotnet", [dev, "bench-offline", "--dir", series, "--runs", "3", "--record-floor", "--json", json]) != 0) return null;
             var floor = JsonNode.Parse(File.ReadAllText(json))!;
             floors.Add(floor["read_seconds_median"]!.GetValue<double>() + floor["kernel_seconds_median"]!.GetValue<double>());
         }

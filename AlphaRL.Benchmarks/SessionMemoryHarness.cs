@@ -106,10 +106,9 @@ internal static class SessionMemoryHarness
             {
                 model.Train();
                 view = new WindowView(0, 0, 10 * s, s);
-                var clock = Stopwatch.StartNew();
                 if (s % 2 == 0) Time(device, deviceMs);
                 Time(host, hostMs);
-                clock.Restart();
+                var clock = Stopwatch.StartNew();
                 host.Save(new MethodState()); // waits for the worker's fold
                 foldMs.Add(clock.Elapsed.TotalMilliseconds);
                 if (s % 2 == 1) Time(device, deviceMs);
@@ -170,7 +169,7 @@ internal static class SessionMemoryHarness
         return rows;
     }
 
-    private static double Median(List<double> xs) => xs.Order().ElementAt(xs.Count / 2);
+    private static double Median(List<double> xs) => PerformanceSummary.Median(xs);
 
     private static float[] Floats(Parameter p)
     {
